@@ -1,0 +1,198 @@
+"""The element and edge table: the 80 elements Be..Bi and their core-loss subshells.
+
+This module is the single owner of
+
+* the network output order (:data:`ELEMENTS`, the paper's order Be..Bi), and
+* for every element, its core-loss subshells between 50 and 4000 eV with their
+  onset energies, names in exSpy's convention (``K``, ``L1``, ``L2``, ``L3``,
+  ``M4``, ``M5``, ...) and relevance (``"Major"`` / ``"Minor"``).
+
+It reads ``data/elements.json``, which ``scripts/make_element_table.py``
+generates from exSpy's element table, so it imports neither HyperSpy nor
+exSpy (the training machine has only numpy/scipy/torch/h5py).
+
+Examples
+--------
+>>> from hyperspy_eelsid.elements import ELEMENTS, subshells
+>>> ELEMENTS[0], ELEMENTS[-1], len(ELEMENTS)
+('Be', 'Bi', 80)
+>>> [s.name for s in subshells("Fe", emin=75, emax=3071)]
+['L3', 'L2', 'L1']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+__all__ = [
+    "ELEMENTS",
+    "N_ELEMENTS",
+    "Subshell",
+    "atomic_number",
+    "element_index",
+    "subshells",
+    "edges_in_window",
+    "shell_of",
+]
+
+_TABLE_FILE = "elements.json"
+
+
+@dataclass(frozen=True)
+class Subshell:
+    """One core-loss subshell of one element.
+
+    Attributes
+    ----------
+    element : str
+        Chemical symbol, e.g. ``"Fe"``.
+    name : str
+        Subshell name in exSpy's convention, e.g. ``"L3"``.
+    onset_energy : float
+        Edge onset energy in eV (exSpy's table, from the Gatan EELS Atlas).
+    relevance : str
+        ``"Major"`` or ``"Minor"``, as in exSpy's table.
+    edge : str
+        Qualitative edge shape from the Atlas (e.g. ``"Delayed maximum"``),
+        may be empty.
+    """
+
+    element: str
+    name: str
+    onset_energy: float
+    relevance: str
+    edge: str = ""
+
+    @property
+    def label(self) -> str:
+        """exSpy's component name, e.g. ``"Fe_L3"``."""
+        return f"{self.element}_{self.name}"
+
+    @property
+    def shell(self) -> str:
+        """The shell letter: ``"K"``, ``"L"``, ``"M"``, ``"N"`` or ``"O"``."""
+        return shell_of(self.name)
+
+    @property
+    def is_major(self) -> bool:
+        """True for the edges exSpy marks ``"Major"``."""
+        return self.relevance == "Major"
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    text = resources.files("hyperspy_eelsid").joinpath("data", _TABLE_FILE).read_text()
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _by_symbol() -> dict:
+    out = {}
+    for entry in _table()["elements"]:
+        subs = tuple(
+            Subshell(
+                element=entry["symbol"],
+                name=s["name"],
+                onset_energy=float(s["onset_energy"]),
+                relevance=s["relevance"],
+                edge=s.get("edge", ""),
+            )
+            for s in entry["subshells"]
+        )
+        out[entry["symbol"]] = (int(entry["Z"]), subs)
+    return out
+
+
+ELEMENTS: tuple[str, ...] = tuple(e["symbol"] for e in _table()["elements"])
+"""The 80 elements Be..Bi in network output order."""
+
+N_ELEMENTS: int = len(ELEMENTS)
+"""Number of network outputs (80)."""
+
+_INDEX = {symbol: i for i, symbol in enumerate(ELEMENTS)}
+
+
+def _check(symbol: str) -> str:
+    if symbol not in _INDEX:
+        raise ValueError(
+            f"{symbol!r} is not one of the {N_ELEMENTS} elements the networks know "
+            f"(Be..Bi, e.g. 'Fe', 'Ba'); element symbols are case-sensitive."
+        )
+    return symbol
+
+
+def element_index(symbol: str) -> int:
+    """Position of ``symbol`` in the network output vector.
+
+    Raises
+    ------
+    ValueError
+        If ``symbol`` is not one of :data:`ELEMENTS`.
+    """
+    return _INDEX[_check(symbol)]
+
+
+def atomic_number(symbol: str) -> int:
+    """Atomic number Z of ``symbol`` (4 for Be ... 83 for Bi)."""
+    return _by_symbol()[_check(symbol)][0]
+
+
+def shell_of(subshell_name: str) -> str:
+    """Shell letter of an exSpy subshell name (``"L3"`` -> ``"L"``, ``"L2,3"`` -> ``"L"``)."""
+    return subshell_name[0]
+
+
+def subshells(
+    symbol: str,
+    emin: float = 50.0,
+    emax: float = 4000.0,
+    major_only: bool = False,
+) -> tuple[Subshell, ...]:
+    """Core-loss subshells of one element with onsets in ``[emin, emax]`` eV.
+
+    Parameters
+    ----------
+    symbol : str
+        Chemical symbol, one of :data:`ELEMENTS`.
+    emin, emax : float
+        Onset energy range in eV (inclusive). The table covers 50-4000 eV.
+    major_only : bool
+        Keep only the subshells exSpy marks ``"Major"``.
+
+    Returns
+    -------
+    tuple of Subshell
+        Sorted by onset energy.
+    """
+    subs = _by_symbol()[_check(symbol)][1]
+    return tuple(
+        s
+        for s in subs
+        if emin <= s.onset_energy <= emax and (s.is_major or not major_only)
+    )
+
+
+def edges_in_window(
+    emin: float, emax: float, major_only: bool = True
+) -> list[Subshell]:
+    """Every subshell of every element with an onset in ``[emin, emax]`` eV.
+
+    Parameters
+    ----------
+    emin, emax : float
+        Onset energy range in eV (inclusive).
+    major_only : bool
+        Keep only ``"Major"`` subshells (default), as the benchmark labels do.
+
+    Returns
+    -------
+    list of Subshell
+        Sorted by onset energy.
+    """
+    out = [
+        s for symbol in ELEMENTS for s in subshells(symbol, emin, emax, major_only)
+    ]
+    return sorted(out, key=lambda s: (s.onset_energy, s.element, s.name))
