@@ -1,0 +1,498 @@
+"""Preprocessing: any measured or simulated spectrum -> network input.
+
+One code path serves the HyperSpy front end, the benchmarks and the
+simulator's final step, so that real and simulated spectra reach the networks
+identically:
+
+1. **Resample** (:func:`resample_to_grid`) the spectrum onto the paper's grid of
+   :data:`N_CHANNELS` = 3072 channels of 1 eV centred on 0, 1, ..., 3071 eV.
+   The data are read as counts per channel and turned into counts per 1 eV:
+
+   * sources finer than 1 eV: every 1 eV bin ``[k - 0.5, k + 0.5)`` is
+     *integrated* (exact overlap of source channels with the bin), which
+     conserves counts and never aliases noise;
+   * sources of 1 eV or coarser: a cubic spline of the count density
+     (counts / channel width) is evaluated at the bin centres (the paper's
+     Fig. 3), which interpolates without inventing structure.
+
+   Both are linear in the data, so they are applied as one sparse matrix per
+   energy axis (:func:`resampling_matrix`), block by block.
+2. **Finalise** (:func:`finalise_on_grid`): channels below
+   :data:`E_MIN_NETWORK` = 75 eV (zero-loss peak and low-loss region) and
+   channels outside the measured range are zero; each spectrum is divided by
+   its maximum inside the measured window. The simulator calls this same
+   function on its torch tensors.
+
+:func:`preprocess` chains the two for numpy arrays, dask arrays and HyperSpy
+signals. The caller's data are never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+from scipy.interpolate import CubicSpline
+
+__all__ = [
+    "N_CHANNELS",
+    "E_MIN_NETWORK",
+    "E_MAX_NETWORK",
+    "MIN_WINDOW_EV",
+    "GRID",
+    "EnergyAxis",
+    "PreprocessingError",
+    "energy_axis_from_signal",
+    "resampling_matrix",
+    "resample_to_grid",
+    "finalise_on_grid",
+    "preprocess",
+]
+
+N_CHANNELS: int = 3072
+"""Number of network input channels: 1 eV each, 0..3071 eV."""
+
+E_MIN_NETWORK: float = 75.0
+"""Channels below this energy loss (eV) are zeroed: zero-loss and low-loss region."""
+
+E_MAX_NETWORK: float = float(N_CHANNELS - 1)
+"""Highest channel centre of the network grid (eV)."""
+
+MIN_WINDOW_EV: float = 20.0
+"""A spectrum must have at least this many eV measured inside 75..3071 eV."""
+
+GRID: np.ndarray = np.arange(N_CHANNELS, dtype=np.float64)
+"""Channel centres of the network grid in eV."""
+GRID.setflags(write=False)
+
+MIN_DISPERSION, MAX_DISPERSION = 0.01, 10.0
+"""Supported channel widths (eV per channel)."""
+
+_UNIT_SCALE = {"ev": 1.0, "kev": 1e3, "mev": 1e-3}
+_DEFAULT_BLOCK = 4096
+
+
+class PreprocessingError(ValueError):
+    """Raised when a spectrum cannot be turned into a network input."""
+
+
+# --------------------------------------------------------------------------
+# Energy axes
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EnergyAxis:
+    """Channel centres of a measured spectrum, in eV, strictly increasing.
+
+    Parameters
+    ----------
+    centres : numpy.ndarray
+        Channel centres in eV.
+    reversed : bool
+        True when the original axis ran from high to low energy: the data
+        must then be read backwards along the energy axis.
+    """
+
+    centres: np.ndarray
+    reversed: bool = False
+
+    @classmethod
+    def from_values(cls, values, units: str = "eV") -> "EnergyAxis":
+        """Build an axis from channel centres in ``units`` (eV, keV or meV).
+
+        Raises
+        ------
+        PreprocessingError
+            For unknown units, non-finite values, fewer than two channels,
+            non-monotonic axes or channel widths outside 0.01-10 eV.
+        """
+        scale = _unit_scale(units)
+        centres = np.asarray(values, dtype=np.float64).ravel() * scale
+        if centres.size < 2:
+            raise PreprocessingError(
+                "The energy axis has fewer than two channels: a spectrum needs an "
+                "energy axis with one value per channel."
+            )
+        if not np.all(np.isfinite(centres)):
+            raise PreprocessingError("The energy axis contains NaN or inf values.")
+        steps = np.diff(centres)
+        rev = False
+        if np.all(steps < 0):
+            centres, steps, rev = centres[::-1].copy(), -steps[::-1], True
+        elif not np.all(steps > 0):
+            raise PreprocessingError(
+                "The energy axis is not strictly monotonic; sort the channels by "
+                "energy loss before identifying elements."
+            )
+        width = float(np.median(steps))
+        if not MIN_DISPERSION * (1 - 1e-9) <= width <= MAX_DISPERSION * (1 + 1e-9):
+            raise PreprocessingError(
+                f"The energy axis has {width:g} eV per channel; the supported range "
+                f"is {MIN_DISPERSION}-{MAX_DISPERSION} eV per channel. Check the axis "
+                "scale and units (e.g. a keV axis labelled eV)."
+            )
+        centres.setflags(write=False)
+        return cls(centres=centres, reversed=rev)
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Channel boundaries (n + 1,), half-way between centres."""
+        c = self.centres
+        mid = 0.5 * (c[1:] + c[:-1])
+        return np.concatenate(([c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]))
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Channel widths in eV (n,)."""
+        return np.diff(self.edges)
+
+    @property
+    def dispersion(self) -> float:
+        """Median channel width in eV."""
+        return float(np.median(self.widths))
+
+
+def _unit_scale(units) -> float:
+    key = str(units).strip().lower()
+    if key not in _UNIT_SCALE:
+        raise PreprocessingError(
+            f"Unknown energy units {units!r}: the energy axis must be in 'eV' or "
+            "'keV'. For a HyperSpy signal set them with "
+            "`s.axes_manager.signal_axes[0].units = 'eV'` (after checking the scale)."
+        )
+    return _UNIT_SCALE[key]
+
+
+def energy_axis_from_signal(signal) -> EnergyAxis:
+    """The :class:`EnergyAxis` of a HyperSpy signal's (only) signal axis.
+
+    Works for uniform and non-uniform axes in eV or keV.
+
+    Raises
+    ------
+    PreprocessingError
+        If the signal does not have exactly one signal dimension, or for the
+        axis errors listed in :meth:`EnergyAxis.from_values`.
+    """
+    sig_axes = signal.axes_manager.signal_axes
+    if len(sig_axes) != 1:
+        raise PreprocessingError(
+            f"Element identification needs a 1-D spectrum per pixel, but this signal "
+            f"has signal dimension {len(sig_axes)}. Use a Signal1D/EELSSpectrum, e.g. "
+            "`s.transpose(signal_axes=[<energy axis>])`."
+        )
+    axis = sig_axes[0]
+    return EnergyAxis.from_values(axis.axis, axis.units)
+
+
+# --------------------------------------------------------------------------
+# Resampling as a sparse linear operator
+# --------------------------------------------------------------------------
+def _integration_matrix(axis: EnergyAxis):
+    """Exact overlap of source channels with the 1 eV bins."""
+    edges = axis.edges
+    lo = GRID - 0.5
+    hi = GRID + 0.5
+    measured = (lo >= edges[0] - 1e-9) & (hi <= edges[-1] + 1e-9)
+    ks = np.nonzero(measured)[0]
+    rows, cols, vals = [], [], []
+    # source channels overlapping bin k: from searchsorted of the bin limits
+    first = np.searchsorted(edges, lo[ks], side="right") - 1
+    last = np.searchsorted(edges, hi[ks], side="left") - 1
+    first = np.clip(first, 0, axis.centres.size - 1)
+    last = np.clip(last, 0, axis.centres.size - 1)
+    span = int((last - first).max()) + 1 if ks.size else 0
+    for j in range(span):
+        i = first + j
+        ok = i <= last
+        kk, ii = ks[ok], i[ok]
+        overlap = np.minimum(edges[ii + 1], hi[kk]) - np.maximum(edges[ii], lo[kk])
+        frac = overlap / (edges[ii + 1] - edges[ii])
+        keep = frac > 0
+        rows.append(ii[keep])
+        cols.append(kk[keep])
+        vals.append(frac[keep])
+    matrix = sparse.csr_matrix(
+        (np.concatenate(vals) if vals else [], (np.concatenate(rows) if rows else [], np.concatenate(cols) if cols else [])),
+        shape=(axis.centres.size, N_CHANNELS),
+    )
+    return matrix, measured
+
+
+def _spline_matrix(axis: EnergyAxis, tol: float = 1e-7, margin: int = 24):
+    """Cubic-spline interpolation of the count density at the bin centres."""
+    c = axis.centres
+    measured = (GRID >= c[0] - 1e-9) & (GRID <= c[-1] + 1e-9)
+    ks = np.nonzero(measured)[0]
+    # Only channels near the grid matter: spline weights decay by about a
+    # factor 4 per channel, so `margin` channels beyond the grid suffice.
+    i0 = max(int(np.searchsorted(c, GRID[0])) - margin, 0)
+    i1 = min(int(np.searchsorted(c, GRID[-1])) + margin, c.size)
+    sub = c[i0:i1]
+    # The spline is linear in the data: interpolating the identity gives the
+    # weight of every source channel at every target energy.
+    weights = CubicSpline(sub, np.eye(sub.size), axis=0)(GRID[ks]).T
+    weights[np.abs(weights) < tol] = 0.0
+    # counts -> density (divide by source width); density x 1 eV = counts per bin
+    weights /= axis.widths[i0:i1, None]
+    rows, cols = np.nonzero(weights)
+    matrix = sparse.csr_matrix(
+        (weights[rows, cols], (rows + i0, ks[cols])), shape=(c.size, N_CHANNELS)
+    )
+    return matrix, measured
+
+
+@lru_cache(maxsize=16)
+def _cached_matrix(centres_bytes: bytes, n: int):
+    axis = EnergyAxis(np.frombuffer(centres_bytes, dtype=np.float64, count=n))
+    if axis.dispersion < 1.0:
+        matrix, measured = _integration_matrix(axis)
+    else:
+        matrix, measured = _spline_matrix(axis)
+    window = measured & (GRID >= E_MIN_NETWORK)
+    window.setflags(write=False)
+    return matrix.astype(np.float32), window
+
+
+def resampling_matrix(axis: EnergyAxis):
+    """Sparse matrix that maps counts per source channel to counts per 1 eV bin.
+
+    Parameters
+    ----------
+    axis : EnergyAxis
+        The source energy axis (increasing, in eV).
+
+    Returns
+    -------
+    matrix : scipy.sparse.csr_matrix
+        Shape ``(n_source, 3072)``, float32: ``grid = data @ matrix``.
+    window : numpy.ndarray
+        Boolean ``(3072,)``: channels that are measured and at or above 75 eV.
+
+    Raises
+    ------
+    PreprocessingError
+        If fewer than :data:`MIN_WINDOW_EV` eV of the spectrum lie inside
+        75..3071 eV.
+    """
+    c = np.ascontiguousarray(axis.centres, dtype=np.float64)
+    matrix, window = _cached_matrix(c.tobytes(), c.size)
+    n_window = int(window.sum())
+    if n_window < MIN_WINDOW_EV:
+        raise PreprocessingError(
+            f"The spectrum covers {axis.centres[0]:.1f}-{axis.centres[-1]:.1f} eV, which "
+            f"leaves {n_window} eV inside the range the networks see "
+            f"({E_MIN_NETWORK:g}-{E_MAX_NETWORK:g} eV); at least {MIN_WINDOW_EV:g} eV "
+            "are needed. Core-loss edges must be measured within 75-3071 eV."
+        )
+    return matrix, window
+
+
+def _check_values(block: np.ndarray) -> None:
+    if not np.all(np.isfinite(block)):
+        raise PreprocessingError(
+            "The spectrum contains NaN or inf values. Replace them first, e.g. "
+            "`s.data = np.nan_to_num(s.data)` on a copy, or crop the affected channels."
+        )
+
+
+def _as_real_float(data) -> np.ndarray:
+    if np.iscomplexobj(data):
+        raise PreprocessingError(
+            "The spectrum is complex-valued; element identification needs real "
+            "counts (take the modulus or real part explicitly first)."
+        )
+    dtype = np.dtype(data.dtype)
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+        raise PreprocessingError(f"The spectrum has non-numeric dtype {dtype}.")
+    return data
+
+
+def _resample_block(block: np.ndarray, matrix) -> np.ndarray:
+    flat = np.asarray(block, dtype=np.float32).reshape(-1, block.shape[-1])
+    _check_values(flat)
+    out = np.asarray(flat @ matrix, dtype=np.float32)
+    return out.reshape(block.shape[:-1] + (N_CHANNELS,))
+
+
+def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool):
+    """Resample (and optionally finalise) a numpy stack block by block."""
+    data = _as_real_float(np.asarray(data))
+    if data.ndim < 1 or data.shape[-1] != axis.centres.size:
+        raise PreprocessingError(
+            f"The data have {data.shape[-1] if data.ndim else 0} channels along the "
+            f"last axis but the energy axis has {axis.centres.size}."
+        )
+    if axis.reversed:
+        data = data[..., ::-1]
+    matrix, window = resampling_matrix(axis)
+    flat = data.reshape(-1, data.shape[-1])
+    out = np.empty((flat.shape[0], N_CHANNELS), dtype=np.float32)
+    for start in range(0, flat.shape[0], block_size):
+        grid = _resample_block(flat[start : start + block_size], matrix)
+        out[start : start + block_size] = (
+            finalise_on_grid(grid, window) if finalise else grid
+        )
+    return out.reshape(data.shape[:-1] + (N_CHANNELS,)), window
+
+
+def resample_to_grid(data, axis: EnergyAxis, block_size: int = _DEFAULT_BLOCK):
+    """Resample counts per channel to counts per 1 eV on the network grid.
+
+    Parameters
+    ----------
+    data : array_like
+        Spectra, energy along the last axis, any leading (navigation) shape.
+        Read only; never modified.
+    axis : EnergyAxis
+        Energy axis of the last dimension of ``data``.
+    block_size : int
+        Number of spectra resampled at a time (bounds the memory).
+
+    Returns
+    -------
+    grid : numpy.ndarray
+        float32, shape ``data.shape[:-1] + (3072,)``: counts per eV. Channels
+        outside the measured range are zero; the low-loss region is *kept*
+        (it is zeroed by :func:`finalise_on_grid`).
+    window : numpy.ndarray
+        Boolean ``(3072,)`` mask of measured channels at or above 75 eV.
+    """
+    return _numpy_blocks(data, axis, block_size, finalise=False)
+
+
+# --------------------------------------------------------------------------
+# Normalisation (shared with the simulator)
+# --------------------------------------------------------------------------
+def _is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def finalise_on_grid(spectra, mask):
+    """Zero what the networks must not see and normalise each spectrum.
+
+    The one normalisation used for real and simulated spectra alike.
+
+    Parameters
+    ----------
+    spectra : numpy.ndarray or torch.Tensor
+        Counts per eV on the network grid, shape ``(..., 3072)``.
+    mask : numpy.ndarray or torch.Tensor
+        Boolean, broadcastable to ``spectra``: measured channels.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        Same type and device as ``spectra``, float32: zero below 75 eV and
+        outside ``mask``; every spectrum divided by its maximum inside the
+        window (spectra without positive counts stay zero).
+    """
+    if _is_torch(spectra):
+        import torch
+
+        grid = torch.arange(N_CHANNELS, device=spectra.device)
+        mask = torch.as_tensor(mask, device=spectra.device).bool() & (grid >= E_MIN_NETWORK)
+        x = torch.where(mask, spectra.float(), torch.zeros((), device=spectra.device))
+        peak = torch.amax(x, dim=-1, keepdim=True)
+        scale = torch.where(peak > 0, 1.0 / torch.where(peak > 0, peak, 1.0), 0.0)
+        return x * scale
+    spectra = np.asarray(spectra)
+    mask = np.asarray(mask, dtype=bool) & (GRID >= E_MIN_NETWORK)
+    x = np.where(mask, spectra, np.float32(0)).astype(np.float32, copy=False)
+    peak = x.max(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        scale = np.where(peak > 0, np.float32(1) / np.where(peak > 0, peak, 1), 0)
+    return (x * scale.astype(np.float32)).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------
+# The one entry point
+# --------------------------------------------------------------------------
+def _preprocess_dask(data, axis, block_size):
+    import dask.array as da
+
+    _as_real_float(data)
+    if data.ndim < 1 or data.shape[-1] != axis.centres.size:
+        raise PreprocessingError(
+            f"The data have {data.shape[-1]} channels along the last axis but the "
+            f"energy axis has {axis.centres.size}."
+        )
+    if axis.reversed:
+        data = data[..., ::-1]
+    matrix, window = resampling_matrix(axis)
+    # the energy axis must be one chunk; navigation chunks are kept
+    if data.chunks[-1] != (data.shape[-1],):
+        data = data.rechunk({data.ndim - 1: -1})
+
+    def block(b):
+        grid = _resample_block(b, matrix)
+        return finalise_on_grid(grid, window)
+
+    out = da.map_blocks(
+        block,
+        data,
+        dtype=np.float32,
+        chunks=data.chunks[:-1] + ((N_CHANNELS,),),
+        meta=np.empty((0,) * data.ndim, dtype=np.float32),
+    )
+    return out, window
+
+
+def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_BLOCK):
+    """Turn measured or simulated spectra into network input.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, dask.array.Array or hyperspy.signals.Signal1D
+        Spectra with energy along the last axis and any leading navigation
+        shape, or a HyperSpy signal (uniform or non-uniform signal axis, in eV
+        or keV; lazy signals give a lazy result). Never modified.
+    energy : array_like, optional
+        Channel centres of the last axis of an array ``data`` (required for
+        arrays, ignored for signals).
+    units : str
+        Units of ``energy``: ``"eV"`` (default) or ``"keV"``.
+    block_size : int
+        Spectra processed at a time, which bounds the memory used.
+
+    Returns
+    -------
+    x : numpy.ndarray or dask.array.Array
+        float32, shape ``navigation shape + (3072,)``, the network input.
+    window : numpy.ndarray
+        Boolean ``(3072,)``: the measured channels at or above 75 eV.
+
+    Raises
+    ------
+    PreprocessingError
+        For NaN/inf values, complex data, a signal dimension other than 1,
+        unknown energy units, channel widths outside 0.01-10 eV or less than
+        20 eV measured inside 75-3071 eV.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> energy = np.arange(300.0, 900.0, 0.5)
+    >>> x, window = preprocess(np.ones((2, energy.size)), energy)
+    >>> x.shape, bool(window[400]), bool(window[100])
+    ((2, 3072), True, False)
+    """
+    if hasattr(data, "axes_manager"):
+        signal = data
+        axis = energy_axis_from_signal(signal)
+        sig_index = signal.axes_manager.signal_axes[0].index_in_array
+        raw = signal.data
+        if sig_index != raw.ndim - 1:
+            raw = raw.swapaxes(sig_index, -1) if signal._lazy else np.moveaxis(raw, sig_index, -1)
+        data = raw
+    else:
+        if energy is None:
+            raise PreprocessingError(
+                "An array needs its energy axis: pass `energy=` with one value per "
+                "channel (or pass a HyperSpy signal)."
+            )
+        axis = EnergyAxis.from_values(energy, units)
+    if type(data).__module__.startswith("dask"):
+        return _preprocess_dask(data, axis, block_size)
+    return _numpy_blocks(data, axis, block_size, finalise=True)

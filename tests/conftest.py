@@ -1,0 +1,29 @@
+"""Shared fixtures: the optional ../shared benchmark material."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EELSID_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(*parts) -> Path:
+    """Path inside ``../shared``; skip the test cleanly when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the ../shared benchmark material is optional)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def benchmark_manifest():
+    """The real-spectrum benchmark manifest, or skip."""
+    path = shared_path("eels-benchmark", "manifest.json")
+    manifest = json.loads(path.read_text())
+    manifest["root"] = path.parent
+    return manifest

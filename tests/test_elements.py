@@ -1,0 +1,90 @@
+"""The element/edge table: order, coverage, agreement with exSpy, no HyperSpy needed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hyperspy_eelsid import elements as el
+
+
+def test_eighty_elements_be_to_bi_in_z_order():
+    assert el.N_ELEMENTS == 80
+    assert el.ELEMENTS[0] == "Be" and el.ELEMENTS[-1] == "Bi"
+    assert [el.atomic_number(s) for s in el.ELEMENTS] == list(range(4, 84))
+    assert el.element_index("Fe") == 22  # Fe is Z=26, Be is Z=4
+
+
+def test_matches_benchmark_output_order(benchmark_manifest):
+    assert list(el.ELEMENTS) == benchmark_manifest["elements"]
+
+
+def test_unknown_element_is_a_clear_error():
+    with pytest.raises(ValueError, match="Be..Bi"):
+        el.element_index("Xx")
+    with pytest.raises(ValueError, match="case-sensitive"):
+        el.subshells("fe")
+
+
+def test_known_onsets_and_names():
+    fe = {s.name: s for s in el.subshells("Fe")}
+    assert fe["L3"].onset_energy == 708.0 and fe["L3"].is_major
+    assert fe["L2"].onset_energy == 721.0
+    assert fe["L3"].label == "Fe_L3" and fe["L3"].shell == "L"
+    assert [s.name for s in el.subshells("O")] == ["K"]
+    ba = {s.name for s in el.subshells("Ba", 75, 3071)}
+    assert {"M4", "M5", "N4", "N5"} <= ba
+
+
+def test_every_element_has_an_edge_the_networks_can_see():
+    for symbol in el.ELEMENTS:
+        assert el.subshells(symbol, 75.0, 3071.0), symbol
+
+
+def test_covers_50_to_4000_ev_sorted_without_aliases():
+    onsets = [s.onset_energy for sym in el.ELEMENTS for s in el.subshells(sym)]
+    assert min(onsets) >= 50.0 and max(onsets) <= 4000.0
+    assert min(onsets) < 60 and max(onsets) > 3000  # both ends are populated
+    for sym in el.ELEMENTS:
+        subs = el.subshells(sym)
+        assert list(subs) == sorted(subs, key=lambda s: (s.onset_energy, s.name))
+        assert not {"K1a", "L1a"} & {s.name for s in subs}
+
+
+def test_edges_in_window_filters_by_energy_and_relevance():
+    window = el.edges_in_window(400.0, 600.0)
+    assert all(400 <= s.onset_energy <= 600 and s.is_major for s in window)
+    labels = {s.label for s in window}
+    assert {"N_K", "O_K", "Ti_L3", "V_L3"} <= labels
+    assert len(el.edges_in_window(400.0, 600.0, major_only=False)) > len(window)
+
+
+def test_table_agrees_with_installed_exspy():
+    exspy_elements = pytest.importorskip("exspy._misc.elements").elements
+    sys.path.insert(0, str(el.__file__).rsplit("/hyperspy_eelsid/", 1)[0] + "/scripts")
+    try:
+        from make_element_table import build_table
+    finally:
+        sys.path.pop(0)
+    fresh = build_table(exspy_elements)
+    shipped = el._table()
+    assert fresh["elements"] == shipped["elements"], (
+        "hyperspy_eelsid/data/elements.json is out of date with the installed exSpy: "
+        "run `python scripts/make_element_table.py`"
+    )
+
+
+def test_loads_without_hyperspy():
+    code = (
+        "import sys, hyperspy_eelsid.elements as e, hyperspy_eelsid.preprocessing as p;"
+        "assert len(e.ELEMENTS) == 80;"
+        "print(json.dumps(sorted(m for m in ('hyperspy', 'exspy') if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json;" + code],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
