@@ -1,0 +1,59 @@
+"""Time the preprocessing of a spectrum image onto the network grid.
+
+Prints wall time, spectra per second and peak resident memory for a
+synthetic Poisson spectrum image (default 256 x 256 x 2048, the size named in
+issue 2) at several dispersions, for numpy input and block by block through
+dask. Run::
+
+    python benchmarks/bench_preprocess.py [--shape 256 256 2048] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+
+def peak_rss_gib() -> float:
+    """Peak resident memory of this process so far, in GiB (Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", type=int, nargs=3, default=[256, 256, 2048])
+    parser.add_argument("--dispersions", type=float, nargs="+", default=[0.25, 1.0, 2.0])
+    parser.add_argument("--chunk", type=int, default=32, help="dask rows per chunk")
+    args = parser.parse_args(argv)
+
+    import dask.array as da
+
+    from hyperspy_eelsid.preprocessing import preprocess
+
+    ny, nx, n = args.shape
+    rng = np.random.default_rng(0)
+    data = rng.poisson(200.0, (ny, nx, n)).astype(np.float32)
+    print(f"spectrum image {ny} x {nx} x {n} float32 ({data.nbytes / 2**30:.2f} GiB)")
+    print(f"{'input':>6} {'eV/ch':>6} {'time s':>7} {'spectra/s':>10} {'peak RSS GiB':>12}")
+    for dispersion in args.dispersions:
+        energy = 150.0 + dispersion * np.arange(n)
+        preprocess(data[:1, :1], energy)  # build the resampling matrix once
+        t0 = time.perf_counter()
+        x, _ = preprocess(data, energy)
+        dt = time.perf_counter() - t0
+        print(f"{'numpy':>6} {dispersion:6.2f} {dt:7.2f} {ny * nx / dt:10.0f} {peak_rss_gib():12.2f}")
+        del x
+        lazy = da.from_array(data, chunks=(args.chunk, nx, n))
+        t0 = time.perf_counter()
+        x, _ = preprocess(lazy, energy)
+        total = x.sum(axis=-1).compute()  # stream the blocks, keep nothing large
+        dt = time.perf_counter() - t0
+        assert np.isfinite(total).all()
+        print(f"{'dask':>6} {dispersion:6.2f} {dt:7.2f} {ny * nx / dt:10.0f} {peak_rss_gib():12.2f}")
+
+
+if __name__ == "__main__":
+    main()
