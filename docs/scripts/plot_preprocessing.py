@@ -1,0 +1,57 @@
+"""Figure for docs/preprocessing.md: real spectra before and after preprocessing.
+
+Two spectra of the real-spectrum benchmark in ../shared/eels-benchmark (not
+part of this repository): a 4 eV/channel Gatan Atlas spectrum of Au that starts
+below 0 eV and reaches beyond 3071 eV, and a 0.2 eV/channel TiO spectrum. Run::
+
+    python docs/scripts/plot_preprocessing.py [--shared ../shared]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = [("0363b2544d", "Au, 4 eV/channel, -216..3876 eV"), ("e83622b63c", "TiO, 0.2 eV/channel")]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=HERE.parents[2] / "shared")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "figures" / "preprocessing.png")
+    args = parser.parse_args(argv)
+    import json
+
+    import hyperspy.api as hs
+
+    from hyperspy_eelsid.preprocessing import GRID, preprocess
+
+    bench = args.shared / "eels-benchmark"
+    manifest = {e["id"]: e for e in json.loads((bench / "manifest.json").read_text())["spectra"]}
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), constrained_layout=True)
+    for row, (sid, title) in zip(axes, EXAMPLES):
+        s = hs.load(bench / manifest[sid]["file"])
+        x, window = preprocess(s)
+        energy = s.axes_manager.signal_axes[0].axis
+        row[0].plot(energy, s.data, lw=0.8, color="0.2")
+        row[0].set(title=f"measured: {title}", xlabel="energy loss (eV)", ylabel="counts")
+        row[0].set_yscale("log" if s.data.min() > 0 else "linear")
+        row[1].plot(GRID, x, lw=0.8, color="C0")
+        row[1].axvspan(GRID[window][0], GRID[window][-1], color="C0", alpha=0.08, label="measured window")
+        row[1].axvline(75, color="C3", lw=0.8, ls="--", label="75 eV: low-loss cut")
+        row[1].set(title="network input (1 eV, 0..3071 eV, normalised)", xlabel="energy loss (eV)", xlim=(0, 3071))
+        row[1].legend(loc="upper right", fontsize=8)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
