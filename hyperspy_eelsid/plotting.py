@@ -1,0 +1,134 @@
+"""Figures a microscopist reads: element probabilities on the periodic table.
+
+Pure matplotlib, no HyperSpy: usable from the front end, the CLI and the
+benchmark scripts alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from hyperspy_eelsid.elements import ELEMENTS, atomic_number
+
+__all__ = ["periodic_table_position", "plot_periodic_table"]
+
+# Z at the start of each period and the group of every Z in periods 2-6.
+_PERIOD_STARTS = {2: 3, 3: 11, 4: 19, 5: 37, 6: 55}
+_LANTHANIDE_ROW = 7  # drawn apart, below the main table (Ce..Lu)
+
+
+def periodic_table_position(symbol: str) -> tuple[int, int]:
+    """(row, column) of an element in the drawn table, 1-based like period/group.
+
+    Ce..Lu are drawn in a separate row below the main table, starting under
+    group 4; La stays in group 3.
+    """
+    z = atomic_number(symbol)
+    period = max(p for p, start in _PERIOD_STARTS.items() if z >= start)
+    offset = z - _PERIOD_STARTS[period]
+    if period in (2, 3):
+        group = offset + 1 if offset < 2 else offset + 11
+    elif period in (4, 5):
+        group = offset + 1
+    else:  # period 6 with the lanthanides
+        if 58 <= z <= 71:
+            return _LANTHANIDE_ROW, z - 58 + 4
+        group = offset + 1 if z <= 57 else z - 72 + 4
+    return period, group
+
+
+def _as_array(probabilities) -> np.ndarray:
+    if isinstance(probabilities, Mapping):
+        return np.array([float(probabilities.get(el, np.nan)) for el in ELEMENTS])
+    values = np.asarray(probabilities, dtype=float).ravel()
+    if values.size != len(ELEMENTS):
+        raise ValueError(
+            f"Expected {len(ELEMENTS)} probabilities (one per element Be..Bi), got {values.size}."
+        )
+    return values
+
+
+def plot_periodic_table(
+    probabilities,
+    threshold: float | None = None,
+    title: str | None = None,
+    present=None,
+    ax=None,
+    cmap: str = "Blues",
+):
+    """Draw per-element probabilities on the periodic table (the paper's Fig. 6).
+
+    Parameters
+    ----------
+    probabilities : array_like or mapping
+        80 values in :data:`~hyperspy_eelsid.elements.ELEMENTS` order, or a
+        mapping ``{symbol: probability}``.
+    threshold : float, optional
+        Elements with a probability at or above it get a bold red frame
+        (detected).
+    title : str, optional
+        Axes title.
+    present : iterable of str, optional
+        Known composition: these elements get a green dot in the corner, so
+        predictions and truth can be compared at a glance.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is made when omitted.
+    cmap : str
+        Matplotlib colour map for the probabilities.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    values = _as_array(probabilities)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(11, 5.6))
+    else:
+        fig = ax.figure
+    colormap = plt.get_cmap(cmap)
+    present = set(present or ())
+    for symbol, p in zip(ELEMENTS, values):
+        row, col = periodic_table_position(symbol)
+        y = -row - (0.35 if row == _LANTHANIDE_ROW else 0.0)
+        face = "0.92" if np.isnan(p) else colormap(0.05 + 0.95 * float(np.clip(p, 0, 1)))
+        detected = threshold is not None and not np.isnan(p) and p >= threshold
+        ax.add_patch(
+            Rectangle(
+                (col, y),
+                0.94,
+                0.94,
+                facecolor=face,
+                edgecolor="C3" if detected else "0.6",
+                linewidth=2.2 if detected else 0.6,
+            )
+        )
+        dark = not np.isnan(p) and p > 0.55
+        ax.text(col + 0.47, y + 0.6, symbol, ha="center", va="center", fontsize=10,
+                fontweight="bold", color="white" if dark else "black")
+        if not np.isnan(p):
+            ax.text(col + 0.47, y + 0.22, f"{100 * p:.0f}", ha="center", va="center",
+                    fontsize=7, color="white" if dark else "0.25")
+        if symbol in present:
+            ax.plot(col + 0.82, y + 0.82, "o", color="C2", ms=4)
+    ax.set_xlim(0.8, 19.2)
+    ax.set_ylim(-_LANTHANIDE_ROW - 0.9, -0.95)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    sm = plt.cm.ScalarMappable(cmap=colormap, norm=plt.Normalize(0, 100))
+    bar = fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("probability (%)")
+    note = []
+    if threshold is not None:
+        note.append(f"red frame: p >= {threshold:.2f}")
+    if present:
+        note.append("green dot: documented composition")
+    if note:
+        ax.text(4.0, -1.25, "; ".join(note), fontsize=8, va="center", color="0.3")
+    if title:
+        ax.set_title(title)
+    return fig

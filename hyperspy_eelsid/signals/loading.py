@@ -1,0 +1,153 @@
+"""Load spectra from files: through HyperSpy, with a fallback for two-column text.
+
+Many spectra downloaded from the EELS database are plain two-column text
+(energy, counts) under an ``.msa`` name without the EMSA header; HyperSpy reads
+those as an empty signal. :func:`load_spectrum` detects that and reads the two
+columns itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["SpectrumFileError", "load_spectrum", "read_two_column_text"]
+
+
+class SpectrumFileError(ValueError):
+    """A file cannot be read as a spectrum; the message names the file and the reason."""
+
+
+def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a headerless text spectrum of two columns, energy (eV) and counts.
+
+    Lines starting with ``#`` are skipped; columns may be separated by commas,
+    tabs, semicolons or spaces.
+
+    Returns
+    -------
+    energy, counts : numpy.ndarray
+        Both 1-D float64, sorted by increasing energy.
+
+    Raises
+    ------
+    SpectrumFileError
+        If the file has no two numeric columns, fewer than two rows, repeated
+        energies, or non-finite values.
+    """
+    path = Path(path)
+    rows = []
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        fields = text.replace(",", " ").replace(";", " ").split()
+        try:
+            values = [float(v) for v in fields[:2]]
+        except ValueError:
+            raise SpectrumFileError(
+                f"{path}: line {number} is not two numbers (energy, counts): {text[:60]!r}"
+            ) from None
+        if len(values) < 2:
+            raise SpectrumFileError(
+                f"{path}: line {number} has one column; expected energy and counts."
+            )
+        rows.append(values)
+    if len(rows) < 2:
+        raise SpectrumFileError(f"{path}: fewer than two (energy, counts) rows.")
+    table = np.asarray(rows)
+    if not np.all(np.isfinite(table)):
+        raise SpectrumFileError(f"{path}: contains NaN or inf values.")
+    order = np.argsort(table[:, 0], kind="stable")
+    energy, counts = table[order, 0], table[order, 1]
+    if np.any(np.diff(energy) <= 0):
+        raise SpectrumFileError(f"{path}: repeated energy values in the first column.")
+    return energy, counts
+
+
+def _signal_from_columns(energy, counts, title):
+    import hyperspy.api as hs
+
+    steps = np.diff(energy)
+    if np.allclose(steps, steps.mean(), rtol=1e-4, atol=0):
+        axis = {
+            "offset": float(energy[0]),
+            "scale": float(steps.mean()),
+            "size": energy.size,
+            "units": "eV",
+            "name": "Energy loss",
+            "navigate": False,
+        }
+    else:
+        axis = {"axis": energy, "units": "eV", "name": "Energy loss", "navigate": False}
+    s = hs.signals.Signal1D(counts, axes=[axis])
+    s.metadata.General.title = title
+    return s
+
+
+def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
+    """Load one spectrum or spectrum image file as an ``EELS_ID`` signal.
+
+    Files HyperSpy can read load through ``hyperspy.api.load``. Two-column
+    text files (energy in eV, counts), which HyperSpy reads as an empty signal,
+    are read by :func:`read_two_column_text`. When a file holds several
+    signals, the first one-dimensional spectrum with an energy axis is used.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    signal_type : str
+        Signal type to give the result (default ``"EELS_ID"``).
+    lazy : bool
+        Load lazily where the file format allows it.
+
+    Returns
+    -------
+    EELSIDSpectrum or LazyEELSIDSpectrum
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    SpectrumFileError
+        If the file is empty, unreadable or holds no 1-D spectrum; the
+        message says which file and why.
+    """
+    import hyperspy.api as hs
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file.")
+    if path.stat().st_size == 0:
+        raise SpectrumFileError(f"{path}: the file is empty.")
+    reason = None
+    signal = None
+    try:
+        loaded = hs.load(path, lazy=lazy)
+    except Exception as err:  # HyperSpy/RosettaSciIO raise many types
+        loaded, reason = None, f"{type(err).__name__}: {err}"
+    candidates = loaded if isinstance(loaded, list) else [loaded] if loaded is not None else []
+    for candidate in candidates:
+        if candidate.axes_manager.signal_dimension == 1 and candidate.data.size > 0:
+            signal = candidate
+            break
+    if signal is None:
+        try:
+            energy, counts = read_two_column_text(path)
+        except (SpectrumFileError, UnicodeError) as err:
+            detail = reason or (
+                "HyperSpy read no 1-D spectrum from it"
+                if candidates
+                else "HyperSpy could not read it"
+            )
+            raise SpectrumFileError(
+                f"{path}: not a readable spectrum ({detail}); it is not two-column "
+                f"text either ({err})."
+            ) from None
+        signal = _signal_from_columns(energy, counts, path.stem)
+        if lazy:
+            signal = signal.as_lazy()
+    signal.set_signal_type(signal_type)
+    return signal

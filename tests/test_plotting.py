@@ -1,0 +1,41 @@
+"""The periodic-table figure of element probabilities."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from hyperspy_eelsid.elements import ELEMENTS  # noqa: E402
+from hyperspy_eelsid.plotting import periodic_table_position, plot_periodic_table  # noqa: E402
+
+
+def test_positions_are_the_periodic_table():
+    assert periodic_table_position("Be") == (2, 2)
+    assert periodic_table_position("O") == (2, 16)
+    assert periodic_table_position("Fe") == (4, 8)
+    assert periodic_table_position("La") == (6, 3)
+    assert periodic_table_position("Hf") == (6, 4)
+    assert periodic_table_position("Bi") == (6, 15)
+    cells = [periodic_table_position(el) for el in ELEMENTS]
+    assert len(set(cells)) == 80  # no two elements share a cell
+
+
+def test_figure_marks_detected_elements():
+    p = np.zeros(80)
+    p[ELEMENTS.index("Ti")] = 0.97
+    p[ELEMENTS.index("O")] = 0.6
+    fig = plot_periodic_table(p, threshold=0.5, present=["Ti", "O"], title="TiO2")
+    ax = fig.axes[0]
+    red = [r for r in ax.patches if r.get_linewidth() > 2]
+    assert len(red) == 2
+    labels = {t.get_text() for t in ax.texts}
+    assert {"Ti", "97", "O", "60", "Bi"} <= labels
+
+
+def test_mapping_input_and_wrong_length():
+    fig = plot_periodic_table({"Fe": 0.9})
+    assert "90" in {t.get_text() for t in fig.axes[0].texts}
+    with pytest.raises(ValueError, match="80 probabilities"):
+        plot_periodic_table(np.zeros(79))
