@@ -1,0 +1,228 @@
+"""Which elements, edges and subshells a simulated spectrum contains.
+
+Vocabulary
+----------
+subshell
+    One GOS table (``Fe_L3``); the unit of the cross-section calculation.
+edge (family)
+    The subshells of one element sharing a shell letter (``Fe L``: L3, L2,
+    and L1 when minor subshells are simulated). Fine structure, chemical
+    shifts and the jump ratio act on edges. An edge's onset is the lowest
+    onset of its "Major" subshells.
+counted edge
+    An edge with a Major subshell whose onset leaves room for the spectrum
+    margins and shifts: ``start_min + start_margin + max|chemical shift|``
+    <= onset <= ``min(end_max, 3071) - end_margin - max|chemical shift|``
+    (90..3041 eV with the defaults; 104 edges of the 80 elements). Labels and
+    spectrum ranges are defined by counted edges.
+
+Composition distribution (defaults)
+-----------------------------------
+* number of elements ``n`` in 1..4 with probabilities 0.35, 0.35, 0.2, 0.1;
+* ``n`` distinct elements drawn without replacement with the weights of
+  :data:`~hyperspy_eelsid.simulation.config.DEFAULT_ELEMENT_WEIGHTS`;
+* for each element one of its counted edges, uniformly: the *anchor* edge,
+  which the spectrum range must contain. The element's other edges are
+  simulated too and appear when they fall in the range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hyperspy_eelsid import elements as el
+from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, GOSTable
+
+from .config import SimulationConfig
+
+__all__ = ["EdgeCatalogue", "build_catalogue", "draw_composition", "SHELLS"]
+
+SHELLS = ("K", "L", "M", "N", "O")
+N_GRID = 3072
+
+
+@dataclass
+class EdgeCatalogue:
+    """The drawable elements and their edges, as padded arrays.
+
+    Attributes
+    ----------
+    elements : tuple of str
+        Drawable elements (network order).
+    label_index : numpy.ndarray
+        Position of each drawable element in :data:`hyperspy_eelsid.elements.ELEMENTS`.
+    tables : tuple of GOSTable
+        Every simulated subshell table.
+    sub_table : numpy.ndarray
+        ``(n_el, S)``: table index of each subshell, -1 padding.
+    sub_family : numpy.ndarray
+        ``(n_el, S)``: edge slot (0..F-1) of each subshell.
+    sub_rank : numpy.ndarray
+        ``(n_el, S)``: position of the subshell within its edge.
+    fam_onset : numpy.ndarray
+        ``(n_el, F)``: nominal edge onsets (eV), ``inf`` for empty slots.
+    fam_shell : numpy.ndarray
+        ``(n_el, F)``: index into :data:`SHELLS`, -1 for empty slots.
+    counted : numpy.ndarray
+        ``(n_el, C)``: edge slots of the counted edges, -1 padding.
+    n_counted : numpy.ndarray
+        ``(n_el,)``.
+    weights : numpy.ndarray
+        ``(n_el,)`` draw weights.
+    """
+
+    elements: tuple
+    label_index: np.ndarray
+    tables: tuple
+    sub_table: np.ndarray
+    sub_family: np.ndarray
+    sub_rank: np.ndarray
+    fam_onset: np.ndarray
+    fam_shell: np.ndarray
+    counted: np.ndarray
+    n_counted: np.ndarray
+    weights: np.ndarray
+    counted_window: tuple
+
+    @property
+    def n_counted_edges(self) -> int:
+        """Total number of counted edges over the drawable elements."""
+        return int(self.n_counted.sum())
+
+    def counted_edges(self) -> list[tuple[str, str, float]]:
+        """``(element, shell, onset)`` of every counted edge."""
+        out = []
+        for i, symbol in enumerate(self.elements):
+            for f in self.counted[i, : self.n_counted[i]]:
+                out.append((symbol, SHELLS[self.fam_shell[i, f]], float(self.fam_onset[i, f])))
+        return out
+
+
+def build_catalogue(db: GOSHDatabase, config: SimulationConfig) -> EdgeCatalogue:
+    """Match the element table with the GOS tables available in ``db``.
+
+    Raises
+    ------
+    ValueError
+        If an element requested in ``config.elements`` has no GOS table for
+        a countable edge, or if no element is drawable at all.
+    """
+    shift = max(abs(v) for v in config.chemical_shift_ev)
+    lo = config.start_min_ev + config.start_margin_ev + shift
+    hi = min(config.end_max_ev, N_GRID - 1) - config.end_margin_ev - shift
+    requested = config.elements
+    if requested is not None:
+        unknown = [s for s in requested if s not in el.ELEMENTS]
+        if unknown:
+            raise ValueError(f"unknown elements in configuration: {unknown}")
+    tables: list[GOSTable] = []
+    rows = []
+    for symbol in el.ELEMENTS:
+        if requested is not None and symbol not in requested:
+            continue
+        subs = el.subshells(symbol, emin=config.subshell_emin_ev, emax=config.end_max_ev)
+        fams: dict[str, dict] = {}
+        for s in subs:
+            if s.label not in db or (config.major_subshells_only and not s.is_major):
+                continue
+            fam = fams.setdefault(s.shell, {"subs": [], "major": []})
+            fam["subs"].append(s)
+            if s.is_major:
+                fam["major"].append(s.onset_energy)
+        fam_list = []
+        for shell, fam in sorted(fams.items(), key=lambda kv: min(x.onset_energy for x in kv[1]["subs"])):
+            onset = min(fam["major"]) if fam["major"] else min(x.onset_energy for x in fam["subs"])
+            fam_list.append((shell, onset, bool(fam["major"]) and lo <= onset <= hi, fam["subs"]))
+        if not any(f[2] for f in fam_list):
+            if requested is not None:
+                raise ValueError(
+                    f"{symbol} has no GOS table for an edge between {lo} and {hi} eV "
+                    f"in {db.path}; it cannot be simulated"
+                )
+            continue
+        rows.append((symbol, fam_list))
+    if not rows:
+        raise ValueError(f"no element of the configuration has a usable GOS table in {db.path}")
+
+    n_el = len(rows)
+    S = max(sum(len(f[3]) for f in fl) for _, fl in rows)
+    F = max(len(fl) for _, fl in rows)
+    sub_table = -np.ones((n_el, S), np.int64)
+    sub_family = np.zeros((n_el, S), np.int64)
+    sub_rank = np.zeros((n_el, S), np.int64)
+    fam_onset = np.full((n_el, F), np.inf)
+    fam_shell = -np.ones((n_el, F), np.int64)
+    counted = -np.ones((n_el, F), np.int64)
+    n_counted = np.zeros(n_el, np.int64)
+    weights = np.empty(n_el)
+    for i, (symbol, fam_list) in enumerate(rows):
+        j = 0
+        for f, (shell, onset, is_counted, subs) in enumerate(fam_list):
+            fam_onset[i, f] = onset
+            fam_shell[i, f] = SHELLS.index(shell)
+            if is_counted:
+                counted[i, n_counted[i]] = f
+                n_counted[i] += 1
+            for r, s in enumerate(subs):
+                sub_table[i, j] = len(tables)
+                sub_family[i, j] = f
+                sub_rank[i, j] = r
+                tables.append(db[s.label])
+                j += 1
+        weights[i] = float(config.element_weights.get(symbol, 1.0))
+    if weights.sum() <= 0:
+        raise ValueError("element_weights give every drawable element zero weight")
+    return EdgeCatalogue(
+        elements=tuple(r[0] for r in rows),
+        label_index=np.array([el.element_index(r[0]) for r in rows]),
+        tables=tuple(tables),
+        sub_table=sub_table,
+        sub_family=sub_family,
+        sub_rank=sub_rank,
+        fam_onset=fam_onset,
+        fam_shell=fam_shell,
+        counted=counted[:, : max(1, int(n_counted.max()))],
+        n_counted=n_counted,
+        weights=weights,
+        counted_window=(float(lo), float(hi)),
+    )
+
+
+def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen):
+    """Draw the elements and anchor edges of ``batch`` spectra (torch).
+
+    Parameters
+    ----------
+    cat : dict of torch.Tensor
+        The catalogue's arrays on the target device (see ``Simulator``).
+    probs : torch.Tensor
+        Probabilities of 1, 2, ... elements.
+    max_elements : int
+        ``len(probs)`` capped at the number of drawable elements.
+    batch : int
+    gen : torch.Generator
+
+    Returns
+    -------
+    element : torch.Tensor
+        ``(B, M)`` catalogue index of each element slot.
+    active : torch.Tensor
+        ``(B, M)`` bool, the slots in use.
+    anchor : torch.Tensor
+        ``(B, M)`` edge slot of each element's anchor edge.
+    """
+    import torch
+
+    dev = probs.device
+    n = torch.multinomial(probs, batch, replacement=True, generator=gen) + 1
+    n = torch.clamp(n, max=max_elements)
+    w = cat["weights"].expand(batch, -1)
+    element = torch.multinomial(w, max_elements, replacement=False, generator=gen)
+    active = torch.arange(max_elements, device=dev)[None, :] < n[:, None]
+    count = cat["n_counted"][element]
+    u = torch.rand(element.shape, generator=gen, device=dev)
+    j = torch.clamp((u * count).long(), max=cat["counted"].shape[1] - 1)
+    anchor = cat["counted"][element, j]
+    return element, active, anchor

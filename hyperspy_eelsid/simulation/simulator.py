@@ -1,0 +1,322 @@
+"""Batched core-loss EELS spectrum simulator (torch; the same code on CPU and CUDA).
+
+One call of :meth:`Simulator.simulate` draws ``B`` spectra:
+
+1. microscope: ``E0``, convergence ``alpha`` and collection ``beta`` angles;
+2. composition: elements, one anchor edge per element
+   (:mod:`~hyperspy_eelsid.simulation.composition`), a chemical shift per edge;
+3. spectrum range: integer start in ``[75, E_first - 10]`` and end in
+   ``[E_last + 25, 3272]`` eV, ``E_first/last`` the lowest / highest anchor
+   onset including its chemical shift;
+4. edges: cross sections of every simulated subshell for the drawn
+   ``E0, alpha, beta`` (:class:`~hyperspy_eelsid.physics.cross_sections.TorchCrossSections`),
+   summed per edge;
+5. scale: one anchor edge is picked, its jump ratio ``J`` drawn in
+   ``[0.2, 1.5]``; every edge is multiplied by ``J * bg(E_onset) / peak``, with
+   ``peak`` the maximum of the picked edge (before fine structure and
+   convolution) inside the spectrum range and ``bg`` the background at its
+   onset: all elements have the same areal density, so the other jump ratios
+   follow from the cross sections;
+6. fine structure per edge, clipped so that the edge stays non-negative;
+7. plural scattering: the summed edges are convolved with a generic low-loss
+   spectrum;
+8. background ``A (E / E_start)^-r`` is added;
+9. an integer instrumental shift moves the whole signal, channels outside
+   ``[start, end]`` are set to zero, Poisson noise is drawn;
+10. :func:`hyperspy_eelsid.preprocessing.finalise_on_grid` zeroes what the
+    networks must not see (below 75 eV) and normalises, exactly as for
+    measured spectra.
+
+Randomness comes from one ``torch.Generator`` per batch, so a batch is
+reproducible from its seed on a given device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from hyperspy_eelsid import elements as el
+from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, TorchCrossSections, load_gosh
+from hyperspy_eelsid.preprocessing import N_CHANNELS, finalise_on_grid
+
+from .background import power_law
+from .composition import build_catalogue, draw_composition
+from .config import SimulationConfig
+from .fine_structure import fine_structure
+from .low_loss import convolve, low_loss_kernel
+
+__all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
+
+#: Fine-structure window (eV) after an edge onset.
+FS_WINDOW = 256
+
+#: Per-spectrum scalar parameters returned in :attr:`SimulatedBatch.params`.
+PARAMETER_NAMES = (
+    "beam_energy_kv", "convergence_mrad", "collection_mrad", "start_ev", "end_ev",
+    "instrumental_shift_ev", "zlp_fwhm_ev", "plasmon_energy_ev", "plasmon_width_ev",
+    "n_plasmons", "t_over_lambda", "background_exponent", "background_amplitude",
+    "jump_ratio", "jump_element", "jump_edge_onset_ev", "edge_scale", "n_elements",
+)
+
+
+def batch_seed(seed: int, index: int) -> int:
+    """Seed of batch ``index`` of a run seeded ``seed`` (independent streams)."""
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0] >> 1)
+
+
+@dataclass
+class SimulatedBatch:
+    """Output of :meth:`Simulator.simulate`.
+
+    Attributes
+    ----------
+    spectra : torch.Tensor
+        ``(B, 3072)`` float32, normalised, on the 0..3071 eV grid.
+    labels : torch.Tensor
+        ``(B, 80)`` uint8 multi-hot in :data:`hyperspy_eelsid.elements.ELEMENTS` order.
+    params : dict of torch.Tensor
+        :data:`PARAMETER_NAMES` (``(B,)`` each) plus ``elements`` (``(B, M)``
+        element indices, -1 for unused slots), ``anchor_onset_ev`` (``(B, M)``)
+        and ``chemical_shift_ev`` (``(B, M)``, of each anchor edge).
+    components : dict of torch.Tensor or None
+        With ``components=True``: intermediate signals (``edges``,
+        ``edges_fs``, ``jump_edge``, ``low_loss``, ``convolved``,
+        ``background``, ``counts``, ``noisy``, ``mask``, ``edge_profiles``
+        with ``edge_spectrum``/``edge_element``/``edge_shell``).
+    """
+
+    spectra: torch.Tensor
+    labels: torch.Tensor
+    params: dict
+    components: dict | None = field(default=None)
+
+
+class Simulator:
+    """Draws simulated spectra in batches.
+
+    Parameters
+    ----------
+    config : SimulationConfig, optional
+        Defaults to Table 1.
+    device : str or torch.device, optional
+        ``"cpu"`` (default) or ``"cuda"``.
+    database : GOSHDatabase, optional
+        GOS tables; defaults to ``load_gosh(config.gos_file)``.
+    """
+
+    def __init__(self, config: SimulationConfig | None = None, device=None, database: GOSHDatabase | None = None):
+        self.config = config or SimulationConfig()
+        self.device = torch.device(device if device is not None else "cpu")
+        self.dtype = torch.float32
+        db = database if database is not None else load_gosh(self.config.gos_file)
+        self.database = db
+        self.catalogue = cat = build_catalogue(db, self.config)
+        self.xs = TorchCrossSections(cat.tables, device=self.device, dtype=self.dtype)
+        d = self.device
+        self._cat = {
+            "weights": torch.as_tensor(cat.weights, dtype=torch.float32, device=d),
+            "n_counted": torch.as_tensor(cat.n_counted, device=d),
+            "counted": torch.as_tensor(cat.counted, device=d),
+            "sub_table": torch.as_tensor(cat.sub_table, device=d),
+            "sub_family": torch.as_tensor(cat.sub_family, device=d),
+            "sub_rank": torch.as_tensor(cat.sub_rank, device=d),
+            "fam_onset": torch.as_tensor(cat.fam_onset, dtype=self.dtype, device=d),
+            "fam_shell": torch.as_tensor(cat.fam_shell, device=d),
+            "label_index": torch.as_tensor(cat.label_index, device=d),
+        }
+        n_positive = int((cat.weights > 0).sum())
+        self.max_elements = min(self.config.max_elements, n_positive)
+        probs = np.asarray(self.config.n_elements_probs[: self.max_elements], dtype=float)
+        self._probs = torch.as_tensor(probs / probs.sum(), dtype=torch.float32, device=d)
+        self.grid = torch.arange(N_CHANNELS, device=d, dtype=self.dtype)
+
+    # ------------------------------------------------------------------
+    def _uniform(self, lo_hi, shape, g):
+        lo, hi = lo_hi
+        return lo + (hi - lo) * torch.rand(shape, generator=g, device=self.device, dtype=self.dtype)
+
+    def _integers(self, lo_hi, shape, g):
+        lo, hi = (int(v) for v in lo_hi)
+        return torch.randint(lo, hi + 1, shape, generator=g, device=self.device)
+
+    def _choice(self, values, shape, g):
+        v = torch.as_tensor(values, dtype=self.dtype, device=self.device)
+        return v[torch.randint(0, len(values), shape, generator=g, device=self.device)]
+
+    # ------------------------------------------------------------------
+    def simulate(self, batch_size: int, seed: int | None = None, generator=None, components: bool = False) -> SimulatedBatch:
+        """Simulate one batch.
+
+        Parameters
+        ----------
+        batch_size : int
+        seed : int, optional
+            Seeds a fresh generator (ignored when ``generator`` is given).
+        generator : torch.Generator, optional
+            Must live on the simulator's device.
+        components : bool
+            Also return the intermediate signals (costs memory).
+
+        Returns
+        -------
+        SimulatedBatch
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        cfg, dev, dt, cat = self.config, self.device, self.dtype, self._cat
+        g = generator
+        if g is None:
+            g = torch.Generator(device=dev)
+            g.manual_seed(0 if seed is None else int(seed))
+        B, C, W = batch_size, N_CHANNELS, FS_WINDOW
+        grid = self.grid
+
+        # 1. microscope
+        E0 = self._choice(cfg.beam_energies_kv, (B,), g)
+        alpha = self._uniform(cfg.convergence_mrad, (B,), g)
+        beta = self._uniform(cfg.collection_mrad, (B,), g)
+
+        # 2. composition and chemical shifts (one per edge slot)
+        element, active, anchor = draw_composition(cat, self._probs, self.max_elements, B, g)
+        M, F = element.shape[1], cat["fam_onset"].shape[1]
+        chem = self._integers(cfg.chemical_shift_ev, (B, M, F), g).to(dt)
+        onset = cat["fam_onset"][element] + chem  # (B, M, F), inf where no edge
+        anchor_onset = torch.gather(onset, 2, anchor[..., None])[..., 0]
+
+        # 3. spectrum range
+        inf = torch.full_like(anchor_onset, float("inf"))
+        first = torch.where(active, anchor_onset, inf).amin(1)
+        last = torch.where(active, anchor_onset, -inf).amax(1)
+        s_hi = torch.floor(first) - cfg.start_margin_ev
+        start = cfg.start_min_ev + torch.floor(torch.rand(B, generator=g, device=dev, dtype=dt) * (s_hi - cfg.start_min_ev + 1))
+        e_lo = torch.ceil(last) + cfg.end_margin_ev
+        end = e_lo + torch.floor(torch.rand(B, generator=g, device=dev, dtype=dt) * (cfg.end_max_ev - e_lo + 1))
+        inst = self._integers(cfg.instrumental_shift_ev, (B,), g)
+        mask = (grid[None, :] >= start[:, None]) & (grid[None, :] <= end[:, None])
+
+        # 4. cross sections of every subshell, summed per edge
+        st = cat["sub_table"][element]  # (B, M, S)
+        valid = (st >= 0) & active[..., None]
+        b, m, s = valid.nonzero(as_tuple=True)
+        e_of_pair = element[b, m]
+        f = cat["sub_family"][e_of_pair, s]
+        rank = cat["sub_rank"][e_of_pair, s]
+        sig = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid, chunk=1024)
+        fam_key = (b * M + m) * F + f
+        present = torch.zeros(B * M * F, dtype=torch.bool, device=dev)
+        present[fam_key] = True
+        fam_flat = present.nonzero(as_tuple=True)[0]  # (Q,) sorted by spectrum
+        pos = torch.cumsum(present.long(), 0) - 1
+        qp = pos[fam_key]
+        Q = fam_flat.numel()
+        prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
+        for r in range(int(rank.max()) + 1 if rank.numel() else 0):
+            sel = rank == r  # one subshell per edge per rank: no index collisions
+            prof[qp[sel], :C] += sig[sel]
+        del sig
+        qb = torch.div(fam_flat, M * F, rounding_mode="floor")
+        qm = torch.div(fam_flat, F, rounding_mode="floor") % M
+        qf = fam_flat % F
+        q_onset = onset[qb, qm, qf]
+
+        # 5. the jump ratio of one anchor edge sets the scale of all edges
+        jump_slot = torch.multinomial(active.float(), 1, generator=g)[:, 0]
+        bidx = torch.arange(B, device=dev)
+        jump_key = (bidx * M + jump_slot) * F + anchor[bidx, jump_slot]
+        jump_edge = prof[pos[jump_key], :C]
+        jump_onset = anchor_onset[bidx, jump_slot]
+        peak_in_range = torch.where(mask, jump_edge, torch.zeros_like(jump_edge)).amax(1)
+        r_bg = self._uniform(cfg.background_exponent, (B,), g)
+        A = self._choice(cfg.background_amplitudes, (B,), g)
+        J = self._uniform(cfg.jump_ratio, (B,), g)
+        bg_at_onset = A * torch.exp(-r_bg * torch.log(jump_onset / start))
+        scale = J * bg_at_onset / peak_in_range
+
+        # 6. fine structure per edge
+        peak = prof.amax(1)
+        o = torch.clamp(torch.ceil(q_onset), max=C).long()
+        fs = fine_structure(
+            self._integers(cfg.fs_peaks, (Q,), g),
+            self._integers(cfg.fs_width_ev, (Q,), g).to(dt),
+            self._uniform(cfg.atomic_diameter_pm, (Q,), g),
+            peak, cfg, W, g, offset=o.to(dt) - q_onset,
+        )
+        idx = o[:, None] + torch.arange(W, device=dev)[None, :]
+        raw = prof[:, :C].clone() if components else None
+        win = torch.gather(prof, 1, idx)
+        prof.scatter_(1, idx, torch.clamp(win + fs, min=0.0))
+
+        # sum the edges of each spectrum (deterministically: one edge per spectrum per step)
+        counts_q = torch.bincount(qb, minlength=B)
+        first_q = torch.cumsum(counts_q, 0) - counts_q
+        q_rank = torch.arange(Q, device=dev) - first_q[qb]
+        edges_fs = torch.zeros((B, C), device=dev, dtype=dt)
+        edges = torch.zeros((B, C), device=dev, dtype=dt) if components else None
+        for r in range(int(q_rank.max()) + 1 if Q else 0):
+            sel = q_rank == r
+            edges_fs[qb[sel]] += prof[sel, :C]
+            if components:
+                edges[qb[sel]] += raw[sel]
+        edges_fs *= scale[:, None]
+
+        # 7. plural scattering
+        zlp = self._uniform(cfg.zlp_fwhm_ev, (B,), g)
+        ep = self._integers(cfg.plasmon_energy_ev, (B,), g).to(dt)
+        gp = self._integers(cfg.plasmon_width_ev, (B,), g).to(dt)
+        n_pl = self._integers(cfg.n_plasmons, (B,), g)
+        tl = self._uniform(cfg.t_over_lambda, (B,), g)
+        kernel = low_loss_kernel(zlp, ep, gp, n_pl, tl, cfg.lowloss_channels)
+        convolved = torch.clamp(convolve(edges_fs, kernel), min=0.0)
+
+        # 8.-9. background, instrumental shift, range, noise
+        background = power_law(grid, A, r_bg, start)
+        signal = convolved + background
+        shifted = torch.gather(signal, 1, torch.clamp(grid.long()[None, :] - inst[:, None], 0, C - 1))
+        counts = torch.where(mask, shifted, torch.zeros_like(shifted))
+        noisy = torch.poisson(counts, generator=g) if cfg.noise else counts
+
+        # 10. the preprocessing of real spectra
+        spectra = finalise_on_grid(noisy, mask)
+
+        labels = torch.zeros((B, el.N_ELEMENTS), dtype=torch.uint8, device=dev)
+        lab = cat["label_index"][element]
+        labels[bidx[:, None].expand_as(lab)[active], lab[active]] = 1
+
+        params = {
+            "beam_energy_kv": E0, "convergence_mrad": alpha, "collection_mrad": beta,
+            "start_ev": start, "end_ev": end, "instrumental_shift_ev": inst.to(dt),
+            "zlp_fwhm_ev": zlp, "plasmon_energy_ev": ep, "plasmon_width_ev": gp,
+            "n_plasmons": n_pl.to(dt), "t_over_lambda": tl, "background_exponent": r_bg,
+            "background_amplitude": A, "jump_ratio": J,
+            "jump_element": lab[bidx, jump_slot].to(dt), "jump_edge_onset_ev": jump_onset,
+            "edge_scale": scale, "n_elements": active.sum(1).to(dt),
+            "elements": torch.where(active, lab, torch.full_like(lab, -1)),
+            "anchor_onset_ev": torch.where(active, anchor_onset, torch.zeros_like(anchor_onset)),
+            "chemical_shift_ev": torch.where(active, torch.gather(chem, 2, anchor[..., None])[..., 0], torch.zeros_like(anchor_onset)),
+        }
+        comp = None
+        if components:
+            comp = {
+                "edges": edges * scale[:, None], "edges_fs": edges_fs, "jump_edge": jump_edge * scale[:, None],
+                "low_loss": kernel, "convolved": convolved, "background": background,
+                "counts": counts, "noisy": noisy, "mask": mask,
+                "edge_profiles": prof[:, :C] * scale[qb, None],
+                "edge_profiles_raw": raw * scale[qb, None],
+                "edge_spectrum": qb, "edge_element": cat["label_index"][element[qb, qm]],
+                "edge_shell": cat["fam_shell"][element[qb, qm], qf], "edge_onset_ev": q_onset,
+            }
+        return SimulatedBatch(spectra=spectra, labels=labels, params=params, components=comp)
+
+    def batches(self, n: int, seed: int = 0, batch_size: int = 1024):
+        """Yield :class:`SimulatedBatch` objects totalling ``n`` spectra.
+
+        Batch ``i`` uses the seed :func:`batch_seed(seed, i) <batch_seed>`, so
+        the output depends only on ``seed``, ``batch_size`` and the device.
+        """
+        if n < 0 or batch_size < 1:
+            raise ValueError("need n >= 0 and batch_size >= 1")
+        for i, a in enumerate(range(0, n, batch_size)):
+            yield self.simulate(min(batch_size, n - a), seed=batch_seed(seed, i))
