@@ -2,6 +2,8 @@
 
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
+from hyperspy_eelsid.signals import identification as _identification
+
 
 class EELSIDSpectrum(EELSSpectrum):
     """Core-loss EELS spectrum (or spectrum image) with automatic element identification.
@@ -14,11 +16,46 @@ class EELSIDSpectrum(EELSSpectrum):
     --------
     >>> import hyperspy.api as hs
     >>> s = hs.load("spectrum.msa", signal_type="EELS_ID")  # doctest: +SKIP
-    >>> s.set_signal_type("EELS_ID")  # doctest: +SKIP
+    >>> probabilities = s.identify_elements()  # doctest: +SKIP
+    >>> s.metadata.Sample.elements  # doctest: +SKIP
+    ['Ba', 'O', 'Ti']
     """
 
     _signal_type = "EELS_ID"
     _alias_signal_types = ["EELSID"]
+
+    def identify_elements(
+        self,
+        threshold=None,
+        min_fraction=0.01,
+        device="auto",
+        batch_size=None,
+        show_progressbar=None,
+        weights=None,
+        print_summary=True,
+    ):
+        return _identification.identify_elements(
+            self,
+            threshold=threshold,
+            min_fraction=min_fraction,
+            device=device,
+            batch_size=batch_size,
+            show_progressbar=show_progressbar,
+            weights=weights,
+            print_summary=print_summary,
+        )
+
+    identify_elements.__doc__ = _identification.identify_elements.__doc__
+
+    def elemental_map(self, elements=None, thresholded=False):
+        return _identification.elemental_map(self, elements=elements, thresholded=thresholded)
+
+    elemental_map.__doc__ = _identification.elemental_map.__doc__
+
+    @property
+    def identification(self):
+        """Summary of the last :meth:`identify_elements` run (table on ``print``)."""
+        return _identification.identification_summary(self)
 
 
 class LazyEELSIDSpectrum(EELSIDSpectrum, LazyEELSSpectrum):

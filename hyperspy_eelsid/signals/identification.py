@@ -1,0 +1,439 @@
+"""Element identification on HyperSpy EELS signals.
+
+These functions accept any exSpy ``EELSSpectrum`` (eager or lazy), and
+:class:`~hyperspy_eelsid.signals.EELSIDSpectrum` exposes them as methods.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, element_index, subshells
+from hyperspy_eelsid.inference import Predictor
+from hyperspy_eelsid.preprocessing import (
+    PreprocessingError,
+    energy_axis_from_signal,
+    preprocess,
+    resampling_matrix,
+)
+
+__all__ = [
+    "IdentificationSummary",
+    "identify_elements",
+    "elemental_map",
+    "identification_summary",
+]
+
+_METADATA = "EELSID"
+
+
+# --------------------------------------------------------------------------
+# checks
+# --------------------------------------------------------------------------
+def _check_signal(signal):
+    from exspy.signals import EELSSpectrum
+
+    if not isinstance(signal, EELSSpectrum):
+        kind = type(signal).__name__
+        raise TypeError(
+            f"Element identification needs an EELS spectrum, got a {kind}. If the data "
+            "are core-loss EELS, call `s.set_signal_type('EELS_ID')` first."
+        )
+    if signal.axes_manager.signal_dimension != 1:
+        raise PreprocessingError(
+            "Element identification needs one spectrum per pixel (signal dimension 1), "
+            f"this signal has signal dimension {signal.axes_manager.signal_dimension}."
+        )
+    if np.issubdtype(signal.data.dtype, np.complexfloating):
+        raise PreprocessingError(
+            "The signal is complex-valued; element identification needs real counts."
+        )
+    axis = energy_axis_from_signal(signal)  # units, dispersion
+    resampling_matrix(axis)  # range inside 75-3071 eV
+    return axis
+
+
+def _check_threshold(threshold):
+    if threshold is None:
+        return None
+    t = float(threshold)
+    if not 0.0 < t < 1.0:
+        raise ValueError(
+            f"threshold must lie strictly between 0 and 1 (a probability), got {threshold!r}."
+        )
+    return t
+
+
+def _check_min_fraction(min_fraction):
+    f = float(min_fraction)
+    if not 0.0 <= f <= 1.0:
+        raise ValueError(f"min_fraction must lie in [0, 1], got {min_fraction!r}.")
+    return f
+
+
+def _progressbar(show_progressbar):
+    if show_progressbar is None:
+        from hyperspy.defaults_parser import preferences
+
+        show_progressbar = preferences.General.show_progressbar
+    return bool(show_progressbar)
+
+
+# --------------------------------------------------------------------------
+# probabilities
+# --------------------------------------------------------------------------
+def _spectra_last(signal):
+    data = signal.data
+    idx = signal.axes_manager.signal_axes[0].index_in_array
+    if idx != data.ndim - 1:
+        data = data.swapaxes(idx, -1) if signal._lazy else np.moveaxis(data, idx, -1)
+    return data
+
+
+def _energy(signal):
+    ax = signal.axes_manager.signal_axes[0]
+    return np.asarray(ax.axis, dtype=float), ax.units
+
+
+def _eager_probabilities(signal, predictor, show_progressbar):
+    data = _spectra_last(signal)
+    energy, units = _energy(signal)
+    flat = data.reshape(-1, data.shape[-1])
+    out = np.empty((flat.shape[0], N_ELEMENTS), dtype=np.float32)
+    step = max(predictor.batch_size, 1)
+    starts = range(0, flat.shape[0], step)
+    if show_progressbar and flat.shape[0] > step:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, total=math.ceil(flat.shape[0] / step), desc="Identifying", unit="batch")
+    n_empty = 0
+    for start in starts:
+        x, _ = preprocess(flat[start : start + step], energy, units=units)
+        out[start : start + step] = _predict_nonempty(predictor, x)
+        n_empty += int(np.count_nonzero(x.max(axis=-1) <= 0))
+    _warn_unidentifiable(n_empty, flat.shape[0])
+    return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
+
+
+def _predict_nonempty(predictor, x):
+    """Probabilities, with zeros for spectra that have no positive counts."""
+    probs = predictor(x)
+    probs[x.max(axis=-1) <= 0] = 0.0
+    return probs
+
+
+class _BlockIdentifier:
+    """Picklable dask block function: raw spectra block -> probabilities block."""
+
+    def __init__(self, predictor, energy, units):
+        self.predictor, self.energy, self.units = predictor, energy, units
+
+    def __call__(self, block):
+        x, _ = preprocess(block, self.energy, units=self.units)
+        return _predict_nonempty(self.predictor, x)
+
+
+def _lazy_probabilities(signal, predictor):
+    import dask.array as da
+
+    data = _spectra_last(signal)
+    if data.chunks[-1] != (data.shape[-1],):
+        data = data.rechunk({data.ndim - 1: -1})
+    energy, units = _energy(signal)
+    return da.map_blocks(
+        _BlockIdentifier(predictor, energy, units),
+        data,
+        dtype=np.float32,
+        chunks=data.chunks[:-1] + ((N_ELEMENTS,),),
+        meta=np.empty((0,) * data.ndim, dtype=np.float32),
+    )
+
+
+def _probability_signal(signal, probs, predictor, threshold):
+    import hyperspy.api as hs
+
+    nav = [ax.get_axis_dictionary() for ax in signal.axes_manager.navigation_axes[::-1]]
+    element_axis = {"size": N_ELEMENTS, "name": "Element", "units": "", "navigate": False}
+    lazy = not isinstance(probs, np.ndarray)
+    cls = hs.signals.Signal1D
+    out = cls(probs, axes=nav + [element_axis])
+    if lazy:
+        out = out.as_lazy() if not out._lazy else out
+    title = signal.metadata.General.get_item("title", "")
+    out.metadata.General.title = f"Element probabilities{': ' + title if title else ''}"
+    out.metadata.set_item(f"{_METADATA}.elements", list(ELEMENTS))
+    out.metadata.set_item(f"{_METADATA}.threshold", threshold)
+    out.metadata.set_item(f"{_METADATA}.model", predictor.name)
+    return out
+
+
+# --------------------------------------------------------------------------
+# summary
+# --------------------------------------------------------------------------
+@dataclass
+class IdentificationSummary:
+    """What :func:`identify_elements` found, one row per element worth listing.
+
+    Attributes
+    ----------
+    detected : list of str
+        Elements detected (in at least ``min_fraction`` of the pixels).
+    threshold, min_fraction : float
+        The detection settings used.
+    n_spectra : int
+        Number of spectra identified.
+    max_probability, fraction : dict
+        Per element: highest probability over the pixels, and the fraction of
+        pixels where it reaches the threshold.
+    edges : dict
+        Per element: the names of its edges inside the measured energy range.
+    model : str
+        The model or ensemble used.
+    """
+
+    detected: list
+    threshold: float
+    min_fraction: float
+    n_spectra: int
+    max_probability: dict = field(repr=False)
+    fraction: dict = field(repr=False)
+    edges: dict = field(repr=False)
+    model: str = ""
+
+    def rows(self, min_probability: float = 0.05):
+        """(element, max probability, fraction, edges) of detected elements and
+        of every other element that reached ``min_probability`` somewhere."""
+        names = [el for el in ELEMENTS if el in self.detected or self.max_probability[el] >= min_probability]
+        names.sort(key=lambda el: (el not in self.detected, -self.max_probability[el]))
+        return [(el, self.max_probability[el], self.fraction[el], self.edges.get(el, [])) for el in names]
+
+    def __str__(self):
+        head = (
+            f"Element identification: {len(self.detected)} element(s) detected in "
+            f"{self.n_spectra} spectr{'um' if self.n_spectra == 1 else 'a'} "
+            f"(threshold {self.threshold:.2f}"
+            + (f", in >= {100 * self.min_fraction:g} % of pixels" if self.n_spectra > 1 else "")
+            + f"; model {self.model})"
+        )
+        lines = [head, f"  {'':1}{'El':<3} {'max p':>6} {'pixels >= t':>12}  edges in range"]
+        for el, p, frac, edges in self.rows():
+            mark = "*" if el in self.detected else " "
+            lines.append(f"  {mark}{el:<3} {p:6.3f} {100 * frac:11.1f}%  {' '.join(edges) or '-'}")
+        lines.append("  (* detected)")
+        return "\n".join(lines)
+
+    def as_dict(self):
+        """A JSON-friendly dictionary (used for metadata and the CLI)."""
+        return {
+            "detected": list(self.detected),
+            "threshold": self.threshold,
+            "min_fraction": self.min_fraction,
+            "n_spectra": self.n_spectra,
+            "model": self.model,
+            "max_probability": {k: float(v) for k, v in self.max_probability.items()},
+            "fraction": {k: float(v) for k, v in self.fraction.items()},
+            "edges": {k: list(v) for k, v in self.edges.items()},
+        }
+
+
+def _edges_in_range(signal):
+    energy, units = _energy(signal)
+    scale = 1e3 if str(units).lower() == "kev" else 1.0
+    lo, hi = energy.min() * scale, energy.max() * scale
+    return {
+        el: [s.name for s in subshells(el, lo, hi, major_only=True)] for el in ELEMENTS
+    }
+
+
+def _summarise(max_p, frac, threshold, min_fraction, n, edges, model):
+    detected = [
+        el
+        for i, el in enumerate(ELEMENTS)
+        if frac[i] > 0 and frac[i] >= min_fraction and max_p[i] >= threshold
+    ]
+    return IdentificationSummary(
+        detected=detected,
+        threshold=threshold,
+        min_fraction=min_fraction,
+        n_spectra=n,
+        max_probability=dict(zip(ELEMENTS, map(float, max_p))),
+        fraction=dict(zip(ELEMENTS, map(float, frac))),
+        edges=edges,
+        model=model,
+    )
+
+
+# --------------------------------------------------------------------------
+# public functions
+# --------------------------------------------------------------------------
+def identify_elements(
+    signal,
+    threshold: float | None = None,
+    min_fraction: float = 0.01,
+    device: str = "auto",
+    batch_size: int | None = None,
+    show_progressbar: bool | None = None,
+    weights=None,
+    print_summary: bool = True,
+):
+    """Identify the elements in every spectrum of an EELS signal.
+
+    Parameters
+    ----------
+    signal : exspy.signals.EELSSpectrum
+        Core-loss spectrum, line scan or spectrum image (eager or lazy), with
+        an energy axis in eV or keV covering at least 20 eV of 75-3071 eV.
+    threshold : float, optional
+        Probability at or above which an element counts as detected in a
+        spectrum, strictly between 0 and 1. Defaults to the threshold in the
+        ensemble's card.
+    min_fraction : float
+        In a line scan or spectrum image, an element is detected when it
+        reaches the threshold in at least this fraction of the spectra (the
+        paper's 1 % filter; default 0.01).
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda"``.
+    batch_size : int, optional
+        Spectra per forward pass; a device-dependent default when omitted.
+    show_progressbar : bool, optional
+        Show a progress bar; HyperSpy's preference when omitted.
+    weights : str or pathlib.Path, optional
+        Another model or ensemble directory instead of the shipped ensemble.
+    print_summary : bool
+        Print the table of detected elements (default True).
+
+    Returns
+    -------
+    hyperspy.signals.Signal1D
+        The probabilities, with the navigation axes of ``signal`` and one value
+        per element along the signal axis (symbols in
+        ``metadata.EELSID.elements``). Lazy for lazy input.
+
+    Notes
+    -----
+    The signal's elements are set to the detected ones (as ``add_elements``
+    would, replacing earlier ones), and ``signal.metadata.EELSID`` keeps the
+    probabilities and the summary. Its data are never changed.
+    """
+    _check_signal(signal)
+    threshold = _check_threshold(threshold)
+    min_fraction = _check_min_fraction(min_fraction)
+    predictor = Predictor(weights, device=device, batch_size=batch_size)
+    if threshold is None:
+        threshold = predictor.threshold
+    progress = _progressbar(show_progressbar)
+
+    if signal._lazy:
+        import dask
+
+        probs = _lazy_probabilities(signal, predictor)
+        nav_axes = tuple(range(probs.ndim - 1))
+        reductions = (probs.max(axis=nav_axes), (probs >= threshold).mean(axis=nav_axes))
+        if progress:
+            from dask.diagnostics import ProgressBar
+
+            with ProgressBar():
+                probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
+        else:
+            probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
+    else:
+        probs = _eager_probabilities(signal, predictor, progress)
+        flat = probs.reshape(-1, N_ELEMENTS)
+        max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
+
+    n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
+    summary = _summarise(max_p, frac, threshold, min_fraction, n, _edges_in_range(signal), predictor.name)
+    result = _probability_signal(signal, probs, predictor, threshold)
+
+    signal.elements = set()
+    signal.subshells = set()
+    if summary.detected:
+        signal.add_elements(summary.detected)
+    else:
+        signal.metadata.set_item("Sample.elements", [])
+    signal.metadata.set_item(f"{_METADATA}.probabilities", result)
+    signal.metadata.set_item(f"{_METADATA}.summary", summary.as_dict())
+    if print_summary:
+        print(summary)
+    return result
+
+
+def _persist_and_reduce(dask, probs, reductions):
+    probs, max_p, frac = dask.persist(probs, *reductions)
+    max_p, frac = dask.compute(max_p, frac)
+    return probs, np.asarray(max_p), np.asarray(frac)
+
+
+def identification_summary(signal) -> IdentificationSummary:
+    """The summary of the last :func:`identify_elements` run on ``signal``.
+
+    Raises
+    ------
+    ValueError
+        If ``identify_elements`` has not been run on this signal.
+    """
+    stored = signal.metadata.get_item(f"{_METADATA}.summary")
+    if stored is None:
+        raise ValueError("No identification yet: run `s.identify_elements()` first.")
+    d = stored.as_dictionary() if hasattr(stored, "as_dictionary") else dict(stored)
+    return IdentificationSummary(**d)
+
+
+def elemental_map(signal, elements=None, thresholded: bool = False):
+    """The network's probability map of each element.
+
+    Parameters
+    ----------
+    signal : exspy.signals.EELSSpectrum
+        A signal on which :func:`identify_elements` has run.
+    elements : str or list of str, optional
+        Elements to map; the detected elements by default.
+    thresholded : bool
+        Return 0/1 maps (probability >= the identification threshold) instead
+        of probabilities.
+
+    Returns
+    -------
+    list of hyperspy.signals.BaseSignal
+        One map per element with the navigation axes (and calibration) of
+        ``signal`` as signal axes (a line profile for line scans, an image for
+        2-D scans), titled with the element.
+
+    Raises
+    ------
+    ValueError
+        If no identification has been run, or for unknown elements.
+    """
+    probs = signal.metadata.get_item(f"{_METADATA}.probabilities")
+    if probs is None:
+        raise ValueError("No identification yet: run `s.identify_elements()` first.")
+    if elements is None:
+        elements = list(identification_summary(signal).detected)
+    elif isinstance(elements, str):
+        elements = [elements]
+    threshold = float(probs.metadata.get_item(f"{_METADATA}.threshold"))
+    maps = []
+    for el in elements:
+        index = element_index(el)
+        m = probs.isig[index].T if probs.axes_manager.navigation_dimension else probs.isig[index]
+        if thresholded:
+            m = m >= threshold
+            m.change_dtype("uint8")
+        m.metadata.General.title = el
+        m.metadata.set_item(f"{_METADATA}.element", el)
+        m.metadata.set_item(f"{_METADATA}.quantity", "detected (0/1)" if thresholded else "probability")
+        maps.append(m)
+    return maps
+
+
+def _warn_unidentifiable(n_bad, n):
+    if n_bad:
+        warnings.warn(
+            f"{n_bad} of {n} spectra have no positive counts inside 75-3071 eV; their "
+            "probabilities are set to 0 (check for dead pixels or a wrong energy axis).",
+            stacklevel=4,
+        )

@@ -1,0 +1,193 @@
+"""identify_elements / elemental_map on HyperSpy signals, with a transparent fake model.
+
+The fake model's probability for element k is the normalised intensity at
+channel 100 + 10 k, so tests can put any element above the threshold in any
+pixel and check the front end's bookkeeping exactly (shape, axes, metadata, the
+1 % filter, lazy == eager, distributed == eager).
+"""
+
+import numpy as np
+import pytest
+
+hs = pytest.importorskip("hyperspy.api")
+torch = pytest.importorskip("torch")
+
+from hyperspy_eelsid import inference  # noqa: E402
+from hyperspy_eelsid.elements import ELEMENTS  # noqa: E402
+from hyperspy_eelsid.signals import EELSIDSpectrum  # noqa: E402
+from hyperspy_eelsid.signals.identification import identify_elements  # noqa: E402
+
+CHANNEL = {el: 100 + 10 * i for i, el in enumerate(ELEMENTS)}
+
+
+class FakeEnsemble:
+    name = "fake-test-model"
+    threshold = 0.6
+
+    def predict_proba(self, x):
+        idx = torch.tensor([CHANNEL[el] for el in ELEMENTS])
+        return x[:, idx].clamp(0, 1)
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    model = FakeEnsemble()
+    monkeypatch.setitem(inference._CACHE, (None, "cpu"), model)
+    return model
+
+
+def make_si(nav=(4, 5), hot=None, offset=80.0, n=1000):
+    """Spectrum image at 1 eV/channel from `offset`, flat 0.5 with element spikes.
+
+    hot: dict element -> boolean mask over the navigation shape (row-major).
+    """
+    data = np.full(nav + (n,), 50.0)
+    if offset <= 95:
+        data[..., 95 - int(offset)] = 100.0  # reference peak: sets the normalisation
+    for el, where in (hot or {}).items():
+        ch = CHANNEL[el] - int(offset)
+        data[where, ch] = 100.0
+    s = hs.signals.Signal1D(data)
+    ax = s.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units, ax.name = offset, 1.0, "eV", "Energy loss"
+    for i, nax in enumerate(s.axes_manager.navigation_axes):
+        nax.scale, nax.units, nax.offset = 0.5 + i, "nm", 1.0
+    s.set_signal_type("EELS_ID")
+    s.metadata.General.title = "test SI"
+    return s
+
+
+def test_probabilities_signal_axes_and_metadata(fake_model):
+    nav = (4, 5)
+    ti = np.zeros(nav, bool)
+    ti[1, 2] = True
+    s = make_si(nav, hot={"Ti": ti, "O": np.ones(nav, bool)})
+    before = s.data.copy()
+    p = s.identify_elements(device="cpu", print_summary=False, min_fraction=0.01)
+    assert p.axes_manager.navigation_shape == s.axes_manager.navigation_shape
+    assert p.axes_manager.signal_shape == (80,)
+    for a, b in zip(p.axes_manager.navigation_axes, s.axes_manager.navigation_axes):
+        assert (a.scale, a.offset, a.units) == (b.scale, b.offset, b.units)
+    assert p.metadata.EELSID.elements == list(ELEMENTS)
+    assert p.metadata.EELSID.threshold == 0.6
+    assert p.data[1, 2, ELEMENTS.index("Ti")] == pytest.approx(1.0)
+    assert p.data[0, 0, ELEMENTS.index("Ti")] == pytest.approx(0.5)
+    assert sorted(s.metadata.Sample.elements) == ["O", "Ti"]
+    assert s.metadata.EELSID.summary["detected"] == ["O", "Ti"]
+    np.testing.assert_array_equal(s.data, before)
+
+
+def test_one_percent_filter(fake_model):
+    nav = (20, 20)  # 400 pixels: 1 % is 4 pixels
+    few, enough = np.zeros(nav, bool), np.zeros(nav, bool)
+    few.flat[:3] = True
+    enough.flat[:4] = True
+    s = make_si(nav, hot={"Mn": few, "Ba": enough})
+    s.identify_elements(device="cpu", print_summary=False)
+    assert s.metadata.Sample.elements == ["Ba"]
+    summary = s.identification
+    assert summary.fraction["Mn"] == pytest.approx(0.0075)
+    assert summary.max_probability["Mn"] == pytest.approx(1.0)
+    s.identify_elements(device="cpu", print_summary=False, min_fraction=0.005)
+    assert sorted(s.metadata.Sample.elements) == ["Ba", "Mn"]
+    s.identify_elements(device="cpu", print_summary=False, threshold=0.4)
+    assert len(s.metadata.Sample.elements) == 80  # every channel is 0.5 >= 0.4
+
+
+def test_summary_table_lists_detected_with_edges(fake_model, capsys):
+    s = make_si((3,), hot={"Ti": np.ones(3, bool)})
+    s.identify_elements(device="cpu")
+    out = capsys.readouterr().out
+    assert "1 element(s) detected in 3 spectra" in out
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("*Ti"))
+    assert "1.000" in line and "100.0%" in line and "L3 L2" in line
+
+
+def test_single_spectrum(fake_model):
+    s = make_si((), hot={"Fe": np.True_})
+    p = s.identify_elements(device="cpu", print_summary=False)
+    assert p.data.shape == (80,)
+    assert s.metadata.Sample.elements == ["Fe"]
+    (m,) = s.elemental_map()
+    assert m.metadata.General.title == "Fe" and m.data.ravel()[0] == pytest.approx(1.0)
+
+
+def test_elemental_map_line_scan_and_image(fake_model):
+    line = make_si((6,), hot={"Ti": np.arange(6) < 3})
+    line.identify_elements(device="cpu", print_summary=False)
+    (m,) = line.elemental_map()
+    assert m.axes_manager.signal_dimension == 1 and m.data.shape == (6,)
+    assert m.axes_manager.signal_axes[0].scale == line.axes_manager.navigation_axes[0].scale
+    np.testing.assert_allclose(m.data, [1, 1, 1, 0.5, 0.5, 0.5])
+    image = make_si((4, 5), hot={"Ti": np.eye(4, 5, dtype=bool), "O": np.ones((4, 5), bool)})
+    image.identify_elements(device="cpu", print_summary=False)
+    maps = image.elemental_map(["Ti", "O"], thresholded=True)
+    assert [m.metadata.General.title for m in maps] == ["Ti", "O"]
+    assert maps[0].axes_manager.signal_shape == image.axes_manager.navigation_shape
+    np.testing.assert_array_equal(maps[0].data, np.eye(4, 5))
+    assert maps[1].data.sum() == 20
+
+
+def test_lazy_equals_eager_and_stays_lazy(fake_model):
+    nav = (6, 7)
+    hot = np.random.default_rng(0).random(nav) > 0.7
+    s = make_si(nav, hot={"La": hot})
+    p_eager = s.identify_elements(device="cpu", print_summary=False)
+    lazy = make_si(nav, hot={"La": hot}).as_lazy()
+    lazy.data = lazy.data.rechunk((2, 3, -1))
+    p_lazy = lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+    assert p_lazy._lazy
+    np.testing.assert_allclose(np.asarray(p_lazy.data), p_eager.data)
+    assert lazy.metadata.Sample.elements == s.metadata.Sample.elements == ["La"]
+
+
+def test_distributed_cluster_equals_eager(fake_model):
+    distributed = pytest.importorskip("distributed")
+    nav = (4, 4)
+    hot = np.zeros(nav, bool)
+    hot[:2] = True
+    eager = make_si(nav, hot={"Sr": hot}).identify_elements(device="cpu", print_summary=False)
+    lazy = make_si(nav, hot={"Sr": hot}).as_lazy()
+    lazy.data = lazy.data.rechunk((2, 2, -1))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
+        with distributed.Client(cluster):
+            p = lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+            np.testing.assert_allclose(np.asarray(p.data), eager.data)
+
+
+def test_plain_exspy_spectrum_accepted(fake_model):
+    s = make_si((2,), hot={"Ca": np.ones(2, bool)})
+    s.set_signal_type("EELS")
+    assert type(s) is not EELSIDSpectrum
+    identify_elements(s, device="cpu", print_summary=False)
+    assert s.metadata.Sample.elements == ["Ca"]
+
+
+def test_bad_input_is_a_clear_error(fake_model):
+    s = make_si((2,))
+    for bad in (0.0, 1.0, -0.2, 1.5):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            s.identify_elements(threshold=bad)
+    plain = hs.signals.Signal1D(np.ones(100))
+    with pytest.raises(TypeError, match="set_signal_type"):
+        identify_elements(plain)
+    img = hs.signals.Signal2D(np.ones((2, 10, 10)))
+    with pytest.raises(TypeError, match="needs an EELS spectrum"):
+        identify_elements(img)
+    far = make_si((2,), offset=3100.0, n=100)
+    with pytest.raises(ValueError, match="at least 20 eV"):
+        far.identify_elements(device="cpu")
+    nan = make_si((2,))
+    nan.data[0, 10] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        nan.identify_elements(device="cpu")
+    with pytest.raises(ValueError, match="No identification yet"):
+        make_si((2,)).elemental_map()
+
+
+def test_dead_pixels_warn_and_get_zero(fake_model):
+    s = make_si((3,), hot={"Ti": np.ones(3, bool)})
+    s.data[1] = 0
+    with pytest.warns(UserWarning, match="1 of 3 spectra have no positive counts"):
+        p = s.identify_elements(device="cpu", print_summary=False)
+    assert np.all(p.data[1] == 0)
