@@ -616,7 +616,7 @@ class TorchCrossSections:
             m[sel] = y[sel] @ self._d2[k].T
         return m
 
-    def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 4096):
+    def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 1024):
         """Cross sections of ``P`` (edge, spectrum) pairs on energy grids.
 
         Parameters

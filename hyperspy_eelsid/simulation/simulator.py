@@ -45,6 +45,7 @@ from hyperspy_eelsid.preprocessing import N_CHANNELS, finalise_on_grid
 from .background import power_law
 from .composition import build_catalogue, draw_composition
 from .config import SimulationConfig
+from .edges import CrossSectionLattice
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 
@@ -115,6 +116,11 @@ class Simulator:
         self.database = db
         self.catalogue = cat = build_catalogue(db, self.config)
         self.xs = TorchCrossSections(cat.tables, device=self.device, dtype=self.dtype)
+        self.lattice = None
+        if self.config.lattice_n_theta:
+            self.lattice = CrossSectionLattice(
+                self.xs, self.config.beam_energies_kv, N_CHANNELS, n_theta=self.config.lattice_n_theta
+            )
         d = self.device
         self._cat = {
             "weights": torch.as_tensor(cat.weights, dtype=torch.float32, device=d),
@@ -204,7 +210,8 @@ class Simulator:
         e_of_pair = element[b, m]
         f = cat["sub_family"][e_of_pair, s]
         rank = cat["sub_rank"][e_of_pair, s]
-        sig = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid, chunk=1024)
+        evaluate = self.lattice if self.lattice is not None else self.xs.evaluate_pairs
+        sig = evaluate(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid)
         fam_key = (b * M + m) * F + f
         present = torch.zeros(B * M * F, dtype=torch.bool, device=dev)
         present[fam_key] = True
