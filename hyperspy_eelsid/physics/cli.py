@@ -1,0 +1,83 @@
+"""``eelsid gos`` command-line interface (registered by the top-level CLI)."""
+
+import argparse
+import time
+
+__all__ = ["register", "run_build"]
+
+
+def register(subparsers):
+    """Add the ``gos`` command with its ``build`` sub-command.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``add_subparsers()`` object of the top-level ``eelsid`` parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``gos`` parser. ``args.func(args)`` runs the chosen action.
+    """
+    gos = subparsers.add_parser(
+        "gos", help="Hartree-Fock-Slater GOS tables (GOSH format)"
+    )
+    sub = gos.add_subparsers(dest="gos_command", required=True)
+    build = sub.add_parser(
+        "build",
+        help="compute the GOS table (all elements Be..Bi or chosen ones)",
+        description="Solve the HFS atom of each element and write the GOS of "
+        "every shell with an onset in 50-4000 eV to a GOSH file. Output is "
+        "deterministic.",
+    )
+    build.add_argument("--elements", nargs="+", metavar="EL",
+                       help="element symbols (default: all of Be..Bi)")
+    build.add_argument("--out", metavar="PATH",
+                       help="output file (default: the package's "
+                            "data/eelsid_hfs.gosh)")
+    build.add_argument("--workers", type=int, default=1,
+                       help="worker processes (default 1)")
+    build.set_defaults(func=run_build)
+    return gos
+
+
+def run_build(args):
+    """Run ``eelsid gos build``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``elements``, ``out``, ``workers``.
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    from pathlib import Path
+
+    from .build import build_gosh
+    from .gos_table import GOS_FILE_NAME
+
+    out = args.out
+    if out is None:
+        out = Path(__file__).resolve().parent.parent / "data" / GOS_FILE_NAME
+    t0 = time.perf_counter()
+    summary = build_gosh(out, elements=args.elements, workers=args.workers)
+    size = Path(out).stat().st_size / 1e6
+    print(f"wrote {out}: {summary['tables']} tables for "
+          f"{len(summary['elements'])} elements, {size:.1f} MB, "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _main(argv=None):
+    """Stand-alone entry point (``python -m hyperspy_eelsid.physics.cli``)."""
+    parser = argparse.ArgumentParser(prog="eelsid")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,164 @@
+"""Compare a GOSH file with the Hartree-Slater (Rez) reference edges.
+
+The reference (``hartree_slater_rez_edges.npz``, not shipped) holds edges
+computed with exSpy's ``EELSCLEdge`` at 100 kV, 5 mrad convergence and
+10 mrad collection semi-angle, every subshell intensity 1. The same path is
+run here with our GOSH file: an ``EELSSpectrum`` with the reference axis and
+microscope parameters, ``add_elements``, ``create_model(auto_background=
+False, GOS="dft", gos_file_path=...)`` and ``m.as_signal().data``. Both are
+absolute cross sections (barn/eV x intensity 1), so they are compared
+absolutely, without any rescaling, from 30 eV above the lowest onset of
+the shell to the end of the window.
+
+This module needs HyperSpy and exSpy (imported lazily).
+"""
+
+import numpy as np
+
+__all__ = ["model_spectrum", "compare_edge", "compare_all", "covered"]
+
+
+def covered(name, emin=50.0, emax=4000.0):
+    """Whether every subshell of a reference edge has an onset in our range.
+
+    Parameters
+    ----------
+    name : str
+        ``"<El>_<shell>"``, e.g. ``"Fe_L"``.
+    emin, emax : float
+        Onset range of the tables (eV).
+
+    Returns
+    -------
+    bool
+    """
+    from ..elements import ELEMENTS, subshells
+
+    element, shell = name.split("_")
+    if element not in ELEMENTS:
+        return False
+    inside = [s for s in subshells(element, emin=emin, emax=emax)
+              if s.name.startswith(shell)]
+    every = [s for s in subshells(element, emin=0.0, emax=1e6)
+             if s.name.startswith(shell)]
+    return bool(inside) and len(inside) == len(every)
+
+
+def model_spectrum(element, emin, emax, n, gos_file, beam_energy=100.0,
+                   convergence_angle=5.0, collection_angle=10.0):
+    """exSpy model of one element on the axis ``emin + (emax-emin)/n * i``.
+
+    Parameters
+    ----------
+    element : str
+    emin, emax : float
+        Window in eV.
+    n : int
+        Number of channels.
+    gos_file : str
+        GOSH file.
+    beam_energy, convergence_angle, collection_angle : float
+        kV, mrad, mrad.
+
+    Returns
+    -------
+    data : ndarray
+        Model spectrum (barn/eV).
+    edges : list of (name, onset)
+        Edge components in the model.
+    """
+    import logging
+
+    import exspy  # noqa: F401
+    import hyperspy.api as hs
+
+    logging.getLogger("hyperspy").setLevel(logging.ERROR)
+    logging.getLogger("exspy").setLevel(logging.ERROR)
+    scale = (emax - emin) / n
+    s = hs.signals.Signal1D(np.zeros(n))
+    s.set_signal_type("EELS")
+    ax = s.axes_manager[-1]
+    ax.offset, ax.scale, ax.units = emin, scale, "eV"
+    s.set_microscope_parameters(beam_energy=beam_energy,
+                                convergence_angle=convergence_angle,
+                                collection_angle=collection_angle)
+    s.add_elements([element])
+    m = s.create_model(auto_background=False, GOS="dft", gos_file_path=str(gos_file))
+    edges = [(c.name, float(c.onset_energy.value)) for c in m]
+    return np.asarray(m.as_signal().data, dtype=float), edges
+
+
+def compare_edge(name, emin, emax, ref_spectrum, gos_file, offset=30.0, **kw):
+    """Ratio ours / reference for one reference edge.
+
+    Parameters
+    ----------
+    name : str
+        ``"<El>_<shell>"``.
+    emin, emax : float
+    ref_spectrum : ndarray
+    gos_file : str
+    offset : float
+        Start of the compared range above the lowest onset (eV).
+
+    Returns
+    -------
+    dict
+        ``name, energy, ours, ref, ratio, mask, median_abs_dev, max_abs_dev``.
+    """
+    element, shell = name.split("_")
+    n = ref_spectrum.size
+    ours, edges = model_spectrum(element, emin, emax, n, gos_file, **kw)
+    energy = emin + (emax - emin) / n * np.arange(n)
+    onsets = [o for c, o in edges if c.split("_")[1].startswith(shell)]
+    onset = min(onsets) if onsets else emin / 0.95
+    mask = (energy >= onset + offset) & (ref_spectrum > 0)
+    ratio = np.full(n, np.nan)
+    ratio[mask] = ours[mask] / ref_spectrum[mask]
+    dev = np.abs(ratio[mask] - 1)
+    return {
+        "name": name, "energy": energy, "ours": ours, "ref": ref_spectrum,
+        "ratio": ratio, "mask": mask, "onset": onset,
+        "median_abs_dev": float(np.median(dev)) if dev.size else np.nan,
+        "max_abs_dev": float(dev.max()) if dev.size else np.nan,
+        "median_ratio": float(np.median(ratio[mask])) if dev.size else np.nan,
+    }
+
+
+def compare_all(reference_npz, gos_file, elements=None, names=None):
+    """Compare every reference edge of the elements present in our file.
+
+    Parameters
+    ----------
+    reference_npz : str
+    gos_file : str
+    elements : iterable of str, optional
+        Only these elements (default: all of Be..Bi).
+    names : iterable of str, optional
+        Only these edges.
+
+    Returns
+    -------
+    list of dict
+        :func:`compare_edge` results.
+    """
+    from ..elements import ELEMENTS
+
+    ref = np.load(reference_npz)
+    allowed = set(ELEMENTS if elements is None else elements)
+    out = []
+    for i, name in enumerate(ref["name_list"]):
+        name = str(name)
+        if name.split("_")[0] not in allowed:
+            continue
+        if names is not None and name not in names:
+            continue
+        if not covered(name):
+            continue
+        out.append(compare_edge(name, float(ref["emin_list"][i]),
+                                float(ref["emax_list"][i]),
+                                np.asarray(ref["spectrum_list"][i], float), gos_file,
+                                beam_energy=float(ref["beam_energy"]),
+                                convergence_angle=float(ref["convergence_angle"]),
+                                collection_angle=float(ref["collection_angle"])))
+    return out
