@@ -3,6 +3,7 @@
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
 from hyperspy_eelsid.signals import identification as _identification
+from hyperspy_eelsid.signals import quantification as _quantification
 
 
 class EELSIDSpectrum(EELSSpectrum):
@@ -51,6 +52,41 @@ class EELSIDSpectrum(EELSSpectrum):
         return _identification.elemental_map(self, elements=elements, thresholded=thresholded)
 
     elemental_map.__doc__ = _identification.elemental_map.__doc__
+
+    def create_model(
+        self,
+        low_loss=None,
+        auto_background=True,
+        auto_add_edges=True,
+        GOS=None,
+        gos_file_path=None,
+        dictionary=None,
+    ):
+        return _quantification.create_model(
+            self,
+            low_loss=low_loss,
+            auto_background=auto_background,
+            auto_add_edges=auto_add_edges,
+            GOS=GOS,
+            gos_file_path=gos_file_path,
+            dictionary=dictionary,
+        )
+
+    create_model.__doc__ = _quantification.create_model.__doc__
+
+    def quantify_elements(
+        self, low_loss=None, show_progressbar=None, return_model=False, GOS=None, gos_file_path=None
+    ):
+        return _quantification.quantify_elements(
+            self,
+            low_loss=low_loss,
+            show_progressbar=show_progressbar,
+            return_model=return_model,
+            GOS=GOS,
+            gos_file_path=gos_file_path,
+        )
+
+    quantify_elements.__doc__ = _quantification.quantify_elements.__doc__
 
     @property
     def identification(self):

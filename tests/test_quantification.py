@@ -1,0 +1,78 @@
+"""Model-based quantification with the identified elements."""
+
+import numpy as np
+import pytest
+
+hs = pytest.importorskip("hyperspy.api")
+
+from hyperspy_eelsid.signals.quantification import (  # noqa: E402
+    MicroscopeParametersError,
+    create_model,
+    quantify_elements,
+)
+
+
+def _si(shape=(6, 8)):
+    s = hs.signals.Signal1D(np.ones(shape + (400,)))
+    ax = s.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = 350.0, 1.0, "eV"
+    s.set_signal_type("EELS_ID")
+    return s
+
+
+def _synthetic_ti_o(gos):
+    """Ti L + O K spectrum image made from the same model, with Poisson noise."""
+    s = _si()
+    s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
+    s.add_elements(["Ti", "O"])
+    m = s.create_model(**gos)
+    truth = {"Ti": np.where(np.arange(8) < 4, 2e4, 1e3) * np.ones((6, 1)), "O": np.full((6, 8), 3e4)}
+    for c in m:
+        if hasattr(c, "intensity") and c.intensity.twin is None:
+            c.intensity.map["values"][:] = truth[c.element]
+            c.intensity.map["is_set"][:] = True
+    bg = m[0]
+    bg.A.map["values"][:], bg.r.map["values"][:] = 1e9, 3.0
+    bg.A.map["is_set"][:] = bg.r.map["is_set"][:] = True
+    clean = m.as_signal(show_progressbar=False)
+    s.data = np.random.default_rng(0).poisson(clean.data).astype(float)
+    return s, truth
+
+
+def test_quantify_recovers_intensity_maps():
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos)
+    before = s.data.copy()
+    maps = s.quantify_elements(show_progressbar=False, **gos)
+    assert [m.metadata.General.title for m in maps] == ["O", "Ti"]
+    for m in maps:
+        assert m.axes_manager.signal_shape == s.axes_manager.navigation_shape
+        np.testing.assert_allclose(m.data, truth[m.metadata.General.title], rtol=0.02)
+    np.testing.assert_array_equal(s.data, before)
+
+
+def test_create_model_uses_identified_elements_and_power_law():
+    s = _si((2,))
+    s.set_microscope_parameters(beam_energy=300, convergence_angle=5, collection_angle=20)
+    s.add_elements(["O"])
+    m = create_model(s, GOS="hydrogenic")
+    names = [c.name for c in m]
+    assert names[0] == "PowerLaw" and "O_K" in names
+
+
+def test_missing_microscope_parameters_say_how_to_set_them():
+    s = _si((2,))
+    s.add_elements(["O"])
+    s.metadata.set_item("Acquisition_instrument.TEM.Detector.EELS.collection_angle", 30.0)
+    assert not s.metadata.has_item("Acquisition_instrument.TEM.beam_energy")
+    with pytest.raises(MicroscopeParametersError, match=r"set_microscope_parameters\(beam_energy="):
+        s.create_model()
+    with pytest.raises(MicroscopeParametersError, match="beam_energy"):
+        quantify_elements(s)
+
+
+def test_no_elements_is_a_clear_error():
+    s = _si((2,))
+    s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
+    with pytest.raises(ValueError, match="identify_elements"):
+        s.create_model()
