@@ -1,0 +1,264 @@
+"""The spectrum simulator: physics checks, Table 1 ranges, determinism, datasets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hyperspy_eelsid import elements as el  # noqa: E402
+from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, TorchCrossSections  # noqa: E402
+from hyperspy_eelsid.preprocessing import finalise_on_grid  # noqa: E402
+from hyperspy_eelsid.simulation import cli  # noqa: E402
+from hyperspy_eelsid.simulation.config import SimulationConfig  # noqa: E402
+from hyperspy_eelsid.simulation.dataset import SimulatedDataset, read_config, write_dataset  # noqa: E402
+from hyperspy_eelsid.simulation.edges import CrossSectionLattice, lattice_error  # noqa: E402
+from hyperspy_eelsid.simulation.simulator import Simulator  # noqa: E402
+
+from .test_cross_sections_fixture import write_gosh  # noqa: E402
+
+EDGES = ("B_K", "C_K", "N_K", "O_K", "Al_K", "Si_K", "Ti_L3", "Fe_L3", "Cu_L3")
+GRID = np.arange(3072)
+
+
+@pytest.fixture(scope="module")
+def gosh(tmp_path_factory):
+    path = write_gosh(tmp_path_factory.mktemp("sim") / "fixture.gosh", edges=EDGES, n_energy=40, n_q=64)
+    return GOSHDatabase(path)
+
+
+@pytest.fixture(scope="module")
+def sim(gosh):
+    return Simulator(SimulationConfig(), database=gosh)
+
+
+@pytest.fixture(scope="module")
+def batch(sim):
+    return sim.simulate(48, seed=3, components=True)
+
+
+def _np(x):
+    return x.cpu().numpy()
+
+
+def test_shapes_types_and_normalisation(batch):
+    assert batch.spectra.shape == (48, 3072) and batch.spectra.dtype == torch.float32
+    assert batch.labels.shape == (48, el.N_ELEMENTS) and batch.labels.dtype == torch.uint8
+    s = _np(batch.spectra)
+    assert np.all(s >= 0) and np.allclose(s.max(1), 1.0)
+
+
+def test_everything_outside_the_range_is_zero(batch):
+    s = _np(batch.spectra)
+    start, end = _np(batch.params["start_ev"]), _np(batch.params["end_ev"])
+    outside = (GRID[None] < start[:, None]) | (GRID[None] > end[:, None]) | (GRID[None] < 75)
+    assert np.all(s[outside] == 0)
+    # and the measured range carries signal
+    inside = ~outside
+    assert np.all((s * inside).sum(1) > 0)
+
+
+def test_last_step_is_the_preprocessing_normalisation(batch):
+    c = batch.components
+    again = finalise_on_grid(c["noisy"], c["mask"])
+    assert torch.equal(again, batch.spectra)
+
+
+def test_edges_appear_at_their_onsets(batch, gosh):
+    c = batch.components
+    onsets = {(t.element, t.subshell[0]): t.onset_energy for t in gosh.values()}
+    for q in range(c["edge_profiles_raw"].shape[0]):
+        prof = _np(c["edge_profiles_raw"][q])
+        element = el.ELEMENTS[int(c["edge_element"][q])]
+        shell = "KLMNO"[int(c["edge_shell"][q])]
+        nominal = onsets[(element, shell)]
+        first = int(np.argmax(prof > 0))
+        assert nominal - 5 <= first <= nominal + 6, (element, shell, first, nominal)
+        # the rise is sharp: the edge reaches 30 % of its peak within 30 eV of the onset
+        assert prof[first : first + 30].max() > 0.3 * prof.max()
+
+
+def test_anchor_edges_lie_inside_the_range_with_margins(batch):
+    p = batch.params
+    start, end = _np(p["start_ev"]), _np(p["end_ev"])
+    onset, elements = _np(p["anchor_onset_ev"]), _np(p["elements"])
+    for b in range(len(start)):
+        used = elements[b] >= 0
+        assert np.all(onset[b, used] >= start[b] + 10) and np.all(onset[b, used] <= end[b] - 25)
+        assert start[b] >= 75 and end[b] <= 3272
+
+
+def test_labels_match_the_simulated_elements(batch):
+    labels = _np(batch.labels)
+    elements = _np(batch.params["elements"])
+    edge_spectrum = _np(batch.components["edge_spectrum"])
+    edge_element = _np(batch.components["edge_element"])
+    for b in range(labels.shape[0]):
+        expected = set(elements[b][elements[b] >= 0].tolist())
+        assert set(np.flatnonzero(labels[b]).tolist()) == expected
+        assert set(edge_element[edge_spectrum == b].tolist()) == expected
+        assert labels[b].sum() == batch.params["n_elements"][b]
+
+
+def test_chosen_edge_jump_ratio(batch):
+    c, p = batch.components, batch.params
+    jump_edge, mask = _np(c["jump_edge"]), _np(c["mask"])
+    A, r = _np(p["background_amplitude"]), _np(p["background_exponent"])
+    start, onset = _np(p["start_ev"]), _np(p["jump_edge_onset_ev"])
+    peak = np.where(mask, jump_edge, 0).max(1)
+    ratio = peak / (A * (onset / start) ** -r)
+    np.testing.assert_allclose(ratio, _np(p["jump_ratio"]), rtol=1e-3)
+    assert np.all((ratio >= 0.2 - 1e-4) & (ratio <= 1.5 + 1e-4))
+
+
+def test_noise_is_poisson(sim):
+    b = sim.simulate(24, seed=11, components=True)
+    counts, noisy = _np(b.components["counts"]).astype(float), _np(b.components["noisy"]).astype(float)
+    assert np.all(noisy == np.round(noisy))
+    sel = counts > 50
+    z = (noisy[sel] - counts[sel]) / np.sqrt(counts[sel])
+    assert sel.sum() > 1000
+    assert abs(z.mean()) < 0.05 and abs(z.var() - 1.0) < 0.1
+    low = (counts > 0.5) & (counts < 3)  # small means: genuinely discrete counts
+    assert low.sum() == 0 or set(np.unique(noisy[low])) <= set(range(0, 40))
+
+
+def test_same_seed_same_spectra(sim):
+    a = sim.simulate(6, seed=5)
+    b = sim.simulate(6, seed=5)
+    c = sim.simulate(6, seed=6)
+    assert torch.equal(a.spectra, b.spectra) and torch.equal(a.labels, b.labels)
+    assert not torch.equal(a.spectra, c.spectra)
+    first = next(sim.batches(4, seed=1, batch_size=4))
+    again = next(sim.batches(4, seed=1, batch_size=4))
+    assert torch.equal(first.spectra, again.spectra)
+
+
+def test_table1_ranges_over_a_large_batch(gosh):
+    cfg = SimulationConfig(noise=False)
+    b = Simulator(cfg, database=gosh).simulate(400, seed=21)
+    p = {k: _np(v) for k, v in b.params.items()}
+
+    def within(name, lo, hi, integer=False):
+        v = p[name]
+        assert v.min() >= lo and v.max() <= hi, name
+        # the draws cover the range
+        assert v.min() <= lo + 0.15 * (hi - lo) and v.max() >= hi - 0.15 * (hi - lo), name
+        if integer:
+            assert np.all(v == np.round(v)), name
+
+    assert set(np.unique(p["beam_energy_kv"])) == {60.0, 100.0, 200.0, 300.0}
+    within("convergence_mrad", 1, 20)
+    within("collection_mrad", 1, 100)
+    within("zlp_fwhm_ev", 1, 3)
+    within("plasmon_energy_ev", 3, 20, True)
+    within("plasmon_width_ev", 3, 20, True)
+    within("n_plasmons", 2, 5, True)
+    within("t_over_lambda", 0.1, 1)
+    within("background_exponent", 2, 4)
+    within("jump_ratio", 0.2, 1.5)
+    within("instrumental_shift_ev", -5, 5, True)
+    assert set(np.unique(p["background_amplitude"])) <= {1e3, 1e4, 1e5, 1e6, 1e7}
+    assert len(np.unique(p["background_amplitude"])) == 5
+    used = p["elements"] >= 0
+    cs = p["chemical_shift_ev"][used]
+    assert cs.min() == -5 and cs.max() == 5 and np.all(cs == np.round(cs))
+    assert np.all(p["start_ev"] == np.round(p["start_ev"])) and np.all(p["end_ev"] == np.round(p["end_ev"]))
+    assert p["start_ev"].min() >= 75 and p["end_ev"].max() <= 3272
+    first = np.where(used, p["anchor_onset_ev"], np.inf).min(1)
+    last = np.where(used, p["anchor_onset_ev"], -np.inf).max(1)
+    assert np.all(p["start_ev"] <= first - 10) and np.all(p["end_ev"] >= last + 25)
+    assert set(np.unique(p["n_elements"])) == {1.0, 2.0, 3.0, 4.0}
+
+
+def test_fine_structure_changes_the_edge_and_keeps_it_non_negative(batch):
+    c = batch.components
+    raw, fs = _np(c["edge_profiles_raw"]), _np(c["edge_profiles"])
+    assert np.all(fs >= 0)
+    assert np.mean(np.abs(fs - raw).max(1) > 0.05 * raw.max(1)) > 0.9
+    # at most fs_max_scale times the edge peak on top of the edge
+    assert np.all((fs - raw).max(1) <= 10.0 * raw.max(1) * 1.0001)
+
+
+def test_bad_configuration_values_are_clear_errors(gosh):
+    with pytest.raises(ValueError, match="convergence_mrad"):
+        SimulationConfig(convergence_mrad=(20, 1))
+    with pytest.raises(ValueError, match="plasmon_energy_ev"):
+        SimulationConfig(plasmon_energy_ev=(3.5, 20))
+    with pytest.raises(ValueError, match="n_elements_probs"):
+        SimulationConfig(n_elements_probs=(-1, 2))
+    with pytest.raises(ValueError, match="unknown configuration"):
+        SimulationConfig.from_dict({"beam_energy": 200})
+    with pytest.raises(ValueError, match="Zr"):
+        Simulator(SimulationConfig(elements=("Zr",)), database=gosh)
+    cfg = SimulationConfig(beam_energies_kv=(200,), elements=("C", "O"))
+    assert SimulationConfig.from_dict(json.loads(cfg.to_json())) == cfg
+
+
+def test_configured_elements_only(gosh):
+    b = Simulator(SimulationConfig(elements=("C", "O"), n_elements_probs=(0, 1)), database=gosh).simulate(8, seed=0)
+    lab = _np(b.labels)
+    assert np.all(lab[:, el.element_index("C")] == 1) and np.all(lab[:, el.element_index("O")] == 1)
+    assert np.all(lab.sum(1) == 2)
+
+
+def test_dataset_round_trip(tmp_path, gosh, sim):
+    path = tmp_path / "sim.h5"
+    cfg = SimulationConfig()
+    write_dataset(path, 20, seed=4, config=cfg, batch_size=8, progress=False, database=gosh)
+    ds = SimulatedDataset(path, with_params=True)
+    assert len(ds) == 20 and ds.element_names == el.ELEMENTS
+    expected = list(sim.batches(20, seed=4, batch_size=8))
+    spectra = torch.cat([b.spectra for b in expected])
+    labels = torch.cat([b.labels for b in expected])
+    for i in (0, 7, 8, 19):
+        x, y, p = ds[i]
+        assert torch.equal(x, spectra[i]) and torch.equal(y, labels[i].float())
+        assert set(p) >= {"beam_energy_kv", "start_ev", "jump_ratio", "elements"}
+    assert read_config(path) == cfg
+    import h5py
+
+    with h5py.File(path) as h:
+        assert h["spectra"].dtype == np.float32 and h["labels"].dtype == np.uint8
+        assert h["spectra"].chunks is not None and h["spectra"].compression == "gzip"
+        assert h.attrs["version"]
+    loader = torch.utils.data.DataLoader(ds, batch_size=5)
+    assert next(iter(loader))[0].shape == (5, 3072)
+
+
+def test_cli_simulate(tmp_path, gosh):
+    parser = argparse.ArgumentParser(prog="eelsid")
+    cli.register(parser.add_subparsers(dest="command"))
+    out = tmp_path / "cli.h5"
+    args = parser.parse_args(["simulate", "--n", "6", "--out", str(out), "--seed", "1",
+                              "--batch-size", "4", "--gos-file", gosh.path, "--no-progress"])
+    assert args.func(args) == 0
+    assert len(SimulatedDataset(out)) == 6
+    bad = parser.parse_args(["simulate", "--n", "0", "--out", str(out), "--gos-file", gosh.path])
+    assert args.func(bad) == 2
+
+
+def test_cross_section_lattice_is_close_and_usable(gosh):
+    xs = TorchCrossSections([gosh[k] for k in ("C_K", "Fe_L3")])
+    lattice = CrossSectionLattice(xs, (60, 100, 200, 300), n_theta=32)
+    assert lattice_error(lattice, n=16) < 0.08
+    b = Simulator(SimulationConfig(lattice_n_theta=24), database=gosh).simulate(8, seed=1)
+    assert torch.isfinite(b.spectra).all() and np.allclose(_np(b.spectra).max(1), 1)
+
+
+def test_simulation_core_does_not_import_hyperspy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import hyperspy_eelsid.simulation.simulator, hyperspy_eelsid.simulation.dataset\n"
+        "import hyperspy_eelsid.simulation.cli, hyperspy_eelsid.physics.cross_sections\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('hyperspy', 'exspy')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
