@@ -12,7 +12,7 @@ import numpy as np
 
 from hyperspy_eelsid.elements import ELEMENTS, atomic_number
 
-__all__ = ["periodic_table_position", "plot_periodic_table"]
+__all__ = ["periodic_table_position", "plot_periodic_table", "plot_maps"]
 
 # Z at the start of each period and the group of every Z in periods 2-6.
 _PERIOD_STARTS = {2: 3, 3: 11, 4: 19, 5: 37, 6: 55}
@@ -131,4 +131,74 @@ def plot_periodic_table(
         ax.text(4.0, -1.25, "; ".join(note), fontsize=8, va="center", color="0.3")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def _axis_label(axis, fallback: str) -> str:
+    name = axis.name if axis.name not in (None, "", "<undefined>") else fallback
+    units = axis.units if axis.units not in (None, "", "<undefined>") else ""
+    return f"{name} ({units})" if units else name
+
+
+def _extent(signal):
+    axes = signal.axes_manager.signal_axes
+    x, y = axes[0], axes[1]
+    half_x, half_y = 0.5 * x.scale, 0.5 * y.scale
+    return (x.axis[0] - half_x, x.axis[-1] + half_x, y.axis[-1] + half_y, y.axis[0] - half_y)
+
+
+def plot_maps(maps, title: str | None = None, ncols: int | None = None, vmax=None):
+    """Draw element maps (probabilities or fitted intensities) side by side.
+
+    Parameters
+    ----------
+    maps : list of hyperspy signals
+        One map per element, as returned by ``elemental_map`` or
+        ``quantify_elements``: 2-D maps are drawn as calibrated images, line
+        scans as profiles. Each map's title names its element.
+    title : str, optional
+        Figure title.
+    ncols : int, optional
+        Panels per row (default: up to 4).
+    vmax : float, optional
+        Common upper colour limit (e.g. 1 for probabilities); each map's own
+        maximum when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if not maps:
+        raise ValueError("No maps to draw.")
+    n = len(maps)
+    ncols = ncols or min(n, 4)
+    nrows = -(-n // ncols)
+    two_d = maps[0].axes_manager.signal_dimension == 2
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.2 * ncols, (3.0 if two_d else 2.4) * nrows),
+        squeeze=False, constrained_layout=True,
+    )
+    for ax, m in zip(axes.flat, maps):
+        name = m.metadata.General.title
+        quantity = m.metadata.get_item("EELSID.quantity", "")
+        if two_d:
+            im = ax.imshow(np.asarray(m.data, dtype=float), extent=_extent(m), vmin=0, vmax=vmax,
+                           cmap="magma", interpolation="nearest")
+            fig.colorbar(im, ax=ax, shrink=0.8, label=quantity)
+            xa, ya = m.axes_manager.signal_axes[:2]
+            ax.set_xlabel(_axis_label(xa, "x"))
+            ax.set_ylabel(_axis_label(ya, "y"))
+        else:
+            xa = m.axes_manager.signal_axes[0]
+            ax.plot(xa.axis, np.asarray(m.data, dtype=float).ravel(), color="C0")
+            ax.set_ylim(0, vmax if vmax is not None else None)
+            ax.set_xlabel(_axis_label(xa, "position"))
+            ax.set_ylabel(quantity)
+        ax.set_title(name)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
     return fig

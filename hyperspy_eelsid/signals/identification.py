@@ -204,11 +204,12 @@ class IdentificationSummary:
     edges: dict = field(repr=False)
     model: str = ""
 
-    def rows(self, min_probability: float = 0.05):
-        """(element, max probability, fraction, edges) of detected elements and
-        of every other element that reached ``min_probability`` somewhere."""
-        names = [el for el in ELEMENTS if el in self.detected or self.max_probability[el] >= min_probability]
-        names.sort(key=lambda el: (el not in self.detected, -self.max_probability[el]))
+    def rows(self, min_probability: float = 0.1, candidates: int = 5):
+        """(element, max probability, fraction, edges) of the detected elements,
+        then of up to ``candidates`` others that reached ``min_probability``."""
+        others = [el for el in ELEMENTS if el not in self.detected and self.max_probability[el] >= min_probability]
+        others = sorted(others, key=lambda el: -self.max_probability[el])[:candidates]
+        names = sorted(self.detected, key=lambda el: -self.max_probability[el]) + others
         return [(el, self.max_probability[el], self.fraction[el], self.edges.get(el, [])) for el in names]
 
     def __str__(self):
@@ -223,7 +224,7 @@ class IdentificationSummary:
         for el, p, frac, edges in self.rows():
             mark = "*" if el in self.detected else " "
             lines.append(f"  {mark}{el:<3} {p:6.3f} {100 * frac:11.1f}%  {' '.join(edges) or '-'}")
-        lines.append("  (* detected)")
+        lines.append("  (* detected; other lines: the most likely undetected elements)")
         return "\n".join(lines)
 
     def as_dict(self):

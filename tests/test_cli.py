@@ -1,0 +1,66 @@
+"""The eelsid command line: identify and map, with the transparent fake model."""
+
+import json
+
+import numpy as np
+import pytest
+
+hs = pytest.importorskip("hyperspy.api")
+
+from hyperspy_eelsid.cli import build_parser, main  # noqa: E402
+from hyperspy_eelsid.elements import ELEMENTS  # noqa: E402
+
+from .test_identification import CHANNEL, fake_model, make_si  # noqa: E402,F401
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("identify", "map", "gos", "simulate"):
+        assert command in out
+    assert build_parser().parse_args(["identify", "a.msa"]).min_fraction == 0.01
+
+
+def test_identify_json_and_bad_files(fake_model, tmp_path, capsys):
+    si = make_si((10, 10), hot={"Ti": np.arange(100).reshape(10, 10) < 5})
+    si.save(tmp_path / "si.hspy")
+    energy = np.arange(80.0, 1080.0)
+    counts = np.full(energy.size, 50.0)
+    counts[95 - 80] = 100.0
+    counts[CHANNEL["O"] - 80] = 100.0
+    np.savetxt(tmp_path / "eelsdb.msa", np.c_[energy, counts], delimiter=", ")
+    (tmp_path / "empty.msa").write_text("")
+    files = [str(tmp_path / "si.hspy"), str(tmp_path / "empty.msa"), str(tmp_path / "eelsdb.msa")]
+    code = main(["identify", *files, "--json", str(tmp_path / "out.json"), "--device", "cpu"])
+    assert code == 1  # one file failed, the others were processed
+    err = capsys.readouterr().err
+    assert "empty.msa" in err and "empty" in err
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert list(result) == files
+    si_entry, txt_entry = result[files[0]], result[files[2]]
+    assert set(si_entry["probabilities"]) == set(ELEMENTS)
+    assert si_entry["probabilities"]["Ti"] == pytest.approx(1.0)  # highest over pixels
+    assert si_entry["detected"] == ["Ti"] and si_entry["threshold"] == 0.6
+    assert txt_entry["detected"] == ["O"]
+    assert "error" in result[files[1]]
+
+
+def test_identify_threshold_and_min_fraction(fake_model, tmp_path):
+    si = make_si((10, 10), hot={"Ti": np.arange(100).reshape(10, 10) < 5})
+    si.save(tmp_path / "si.hspy")
+    out = tmp_path / "o.json"
+    assert main(["identify", str(tmp_path / "si.hspy"), "--min-fraction", "0.1", "--json", str(out), "-q"]) == 0
+    assert json.loads(out.read_text())[str(tmp_path / "si.hspy")]["detected"] == []
+    assert main(["identify", str(tmp_path / "si.hspy"), "--threshold", "1.5", "-q"]) == 1
+
+
+def test_map_writes_a_figure(fake_model, tmp_path):
+    si = make_si((6, 7), hot={"Ti": np.eye(6, 7, dtype=bool), "O": np.ones((6, 7), bool)})
+    si.save(tmp_path / "si.hspy")
+    assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "maps.png"), "-q"]) == 0
+    assert (tmp_path / "maps.png").stat().st_size > 5000
+    single = make_si((), hot={"Fe": np.True_})
+    single.save(tmp_path / "one.hspy")
+    assert main(["map", str(tmp_path / "one.hspy"), "--out", str(tmp_path / "pt.png"), "-q"]) == 0
+    assert (tmp_path / "pt.png").stat().st_size > 5000
