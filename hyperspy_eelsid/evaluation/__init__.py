@@ -1,0 +1,37 @@
+"""Evaluation of element identification: the paper's metrics, threshold choice, confusions.
+
+numpy only (no torch, no HyperSpy), so it serves the training loop, the
+benchmark report and the front end alike.
+"""
+
+from hyperspy_eelsid.evaluation.confusion import confused_pairs
+from hyperspy_eelsid.evaluation.metrics import (
+    ElementCounts,
+    element_counts,
+    evaluate_predictions,
+    exact_match_rate,
+    micro_scores,
+    per_element_scores,
+    rmse,
+    weighted_scores,
+)
+from hyperspy_eelsid.evaluation.threshold import (
+    counts_at_thresholds,
+    precision_recall_curve,
+    threshold_at_equal_precision_recall,
+)
+
+__all__ = [
+    "ElementCounts",
+    "confused_pairs",
+    "counts_at_thresholds",
+    "element_counts",
+    "evaluate_predictions",
+    "exact_match_rate",
+    "micro_scores",
+    "per_element_scores",
+    "precision_recall_curve",
+    "rmse",
+    "threshold_at_equal_precision_recall",
+    "weighted_scores",
+]

@@ -1,0 +1,174 @@
+"""Training data plumbing: batch sources, HDF5 datasets, and a toy task.
+
+The trainer (:mod:`hyperspy_eelsid.networks.training`) accepts either
+
+* a **batch source**: any callable ``batch_source(step) -> (x, y)`` returning
+  float32 tensors ``(B, 3072)`` (preprocessed spectra) and ``(B, 80)``
+  (labels in {0, 1}); it must be deterministic in ``step`` for resumed runs to
+  reproduce uninterrupted ones (the simulator provides one that draws fresh
+  spectra every step); or
+* a torch **Dataset** returning ``(x, y)`` pairs, e.g. :class:`HDF5Spectra`.
+
+:class:`ToyEdgeSource` is a cheap stand-in with the same interface: crude
+step-like edges at the tabulated onsets of the drawn elements on a power-law
+background. It is for tests, smoke runs and the CLI before the simulator
+lands, not for training shipped models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, subshells
+from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, N_CHANNELS, finalise_on_grid
+
+__all__ = ["HDF5Spectra", "ToyEdgeSource", "fixed_batches"]
+
+
+class HDF5Spectra(Dataset):
+    """Spectra and labels from an HDF5 file, read lazily.
+
+    Parameters
+    ----------
+    path : str or Path
+        HDF5 file.
+    x_key, y_key : str
+        Datasets of shape ``(N, 3072)`` (preprocessed spectra) and ``(N, 80)``
+        (labels in {0, 1}, element order of
+        :data:`hyperspy_eelsid.elements.ELEMENTS`).
+    ignore_key : str, optional
+        Optional boolean ``(N, 80)`` dataset of entries to leave out of the
+        metrics (read by :meth:`ignore_mask`).
+
+    Notes
+    -----
+    The file is opened on first access in each worker process, so the
+    dataset can be used with a multi-worker ``DataLoader``.
+    """
+
+    def __init__(self, path, x_key: str = "spectra", y_key: str = "labels",
+                 ignore_key: str = "ignore"):
+        import h5py
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"HDF5 dataset {self.path} does not exist")
+        self.x_key, self.y_key, self.ignore_key = x_key, y_key, ignore_key
+        with h5py.File(self.path, "r") as f:
+            for key in (x_key, y_key):
+                if key not in f:
+                    raise KeyError(f"{self.path} has no dataset {key!r}; it has {sorted(f)}")
+            n, c = f[x_key].shape
+            if c != N_CHANNELS or f[y_key].shape != (n, N_ELEMENTS):
+                raise ValueError(
+                    f"{self.path}: expected {x_key} (N, {N_CHANNELS}) and {y_key} (N, {N_ELEMENTS}), "
+                    f"got {f[x_key].shape} and {f[y_key].shape}")
+            self._len = n
+        self._file = None
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _h5(self):
+        if self._file is None:
+            import h5py
+
+            self._file = h5py.File(self.path, "r")
+        return self._file
+
+    def __getitem__(self, i):
+        f = self._h5()
+        x = torch.as_tensor(np.asarray(f[self.x_key][i], dtype=np.float32))
+        y = torch.as_tensor(np.asarray(f[self.y_key][i], dtype=np.float32))
+        return x, y
+
+    def arrays(self):
+        """All spectra and labels as numpy arrays (for validation sets)."""
+        f = self._h5()
+        return (np.asarray(f[self.x_key], dtype=np.float32), np.asarray(f[self.y_key], dtype=np.float32))
+
+    def ignore_mask(self):
+        """Boolean ``(N, 80)`` ignore mask from the file, or ``None``."""
+        f = self._h5()
+        return np.asarray(f[self.ignore_key], dtype=bool) if self.ignore_key in f else None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_file"] = None
+        return state
+
+
+def _first_onsets() -> torch.Tensor:
+    """Onset (eV) of up to two major edges per element inside the network window."""
+    onsets = torch.full((N_ELEMENTS, 2), float("nan"))
+    for k, symbol in enumerate(ELEMENTS):
+        subs = [s for s in subshells(symbol, emin=E_MIN_NETWORK + 15, emax=N_CHANNELS - 30)]
+        major = [s for s in subs if s.is_major] or subs
+        for j, s in enumerate(sorted(major, key=lambda s: s.onset_energy)[:2]):
+            onsets[k, j] = s.onset_energy
+    return onsets
+
+
+class ToyEdgeSource:
+    """Deterministic toy batch source: ``source(step) -> (x, y)``.
+
+    Every spectrum holds 1 to ``max_elements`` elements drawn from
+    ``elements``; each contributes a smoothed step with a power-law tail at
+    its (up to two) tabulated major onsets; a power-law background and
+    Gaussian noise are added, then the spectrum goes through
+    :func:`~hyperspy_eelsid.preprocessing.finalise_on_grid`.
+
+    Parameters
+    ----------
+    batch_size : int
+        Spectra per batch.
+    seed : int
+        Batches depend only on ``(seed, step)``.
+    elements : sequence of str, optional
+        Elements to draw from (default all 80).
+    max_elements : int
+        Most elements per spectrum.
+    noise : float
+        Noise standard deviation relative to the background at 75 eV.
+    """
+
+    def __init__(self, batch_size: int = 32, seed: int = 0, elements=None,
+                 max_elements: int = 3, noise: float = 0.01):
+        self.batch_size, self.seed = int(batch_size), int(seed)
+        self.max_elements, self.noise = int(max_elements), float(noise)
+        symbols = list(elements) if elements is not None else list(ELEMENTS)
+        self.columns = torch.tensor([ELEMENTS.index(s) for s in symbols])
+        self.onsets = _first_onsets()
+        self.energy = torch.arange(N_CHANNELS, dtype=torch.float32)
+
+    def __call__(self, step: int):
+        """Batch number ``step``: ``x`` (B, 3072) float32, ``y`` (B, 80) float32."""
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + int(step))
+        b, e = self.batch_size, self.energy
+        y = torch.zeros(b, N_ELEMENTS)
+        n_el = torch.randint(1, self.max_elements + 1, (b,), generator=g)
+        for i in range(b):
+            pick = self.columns[torch.randperm(len(self.columns), generator=g)[: int(n_el[i])]]
+            y[i, pick] = 1
+        rows, cols = torch.nonzero(y, as_tuple=True)  # one entry per present element
+        onset = self.onsets[cols]  # (P, 2), NaN where an element has one edge only
+        jump = 0.2 + torch.rand(len(rows), 1, 1, generator=g)
+        safe = torch.nan_to_num(onset, nan=1e9)[..., None]
+        shape = torch.sigmoid((e - safe) / 2.0) * (e.clamp(min=1) / safe).clamp(min=1) ** -2.0
+        per_pair = (jump * shape * torch.isfinite(onset)[..., None]).sum(dim=1)  # (P, 3072)
+        edges = torch.zeros(b, N_CHANNELS).index_add_(0, rows, per_pair)
+        r = 2.5 + torch.rand(b, 1, generator=g)
+        background = (e.clamp(min=E_MIN_NETWORK) / E_MIN_NETWORK) ** -r
+        x = (background + edges * background.clamp(min=1e-3) ** 0.3
+             + self.noise * torch.randn(b, N_CHANNELS, generator=g))
+        return finalise_on_grid(x.clamp(min=0), torch.ones(N_CHANNELS, dtype=torch.bool)), y
+
+
+def fixed_batches(source, steps, start: int = 0):
+    """Concatenate ``source(start) .. source(start + steps - 1)`` into one ``(x, y)``."""
+    xs, ys = zip(*(source(start + s) for s in range(steps)))
+    return torch.cat(xs), torch.cat(ys)

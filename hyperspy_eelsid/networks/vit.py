@@ -1,0 +1,74 @@
+"""Vision transformer: the spectrum cut into patches, encoded, then attended over."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from hyperspy_eelsid.networks.layers import EELSNet, MLPHead, TokenReduction
+from hyperspy_eelsid.networks.registry import register
+from hyperspy_eelsid.networks.transformer import TransformerEncoder
+
+__all__ = ["ViT1d"]
+
+
+@register(
+    "vit",
+    presets={
+        "default": {},  # patch 16, dim 128, 10 layers, ~2 M parameters
+        "compact": {"patch_size": 64, "dim": 64, "layers": 3, "heads": 4, "head_hidden": [128]},
+    },
+)
+class ViT1d(EELSNet):
+    """One-dimensional vision transformer.
+
+    The 3072 channels are cut into non-overlapping patches, each linearly
+    embedded and given a learnable position embedding (the position is the
+    energy, the main information for element identification).
+
+    Parameters
+    ----------
+    patch_size : int
+        Channels per patch (must divide 3072).
+    dim : int
+        Token width.
+    layers : int
+        Transformer encoder layers.
+    heads : int
+        Attention heads.
+    mlp_ratio : float
+        Encoder MLP width relative to ``dim``.
+    reduction : {"class_token", "seq_pool", "gap", "flatten"}
+        How tokens become a vector (see :class:`TokenReduction`).
+    head_hidden : sequence of int
+        Hidden widths of the MLP head.
+    dropout : float
+        Dropout in the encoder and the head.
+    """
+
+    def __init__(self, patch_size: int = 16, dim: int = 128, layers: int = 10, heads: int = 4,
+                 mlp_ratio: float = 4.0, reduction: str = "class_token", head_hidden=(256,),
+                 dropout: float = 0.1):
+        super().__init__()
+        if self.n_channels % patch_size:
+            raise ValueError(f"patch_size {patch_size} must divide {self.n_channels}")
+        n_tokens = self.n_channels // patch_size
+        self.patch_size = patch_size
+        self.embed = nn.Linear(patch_size, dim)
+        self.use_class_token = reduction == "class_token"
+        if self.use_class_token:
+            self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+            n_tokens += 1
+        self.position = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
+        self.encoder = TransformerEncoder(dim, layers, heads, mlp_ratio, dropout)
+        self.reduce = TokenReduction(reduction, dim, n_tokens)
+        self.head = MLPHead(self.reduce.out_features, head_hidden, dropout=dropout, activation=nn.GELU)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
+        x = self._check_input(x)
+        tokens = self.embed(x.reshape(x.shape[0], -1, self.patch_size))
+        if self.use_class_token:
+            tokens = torch.cat([self.class_token.expand(x.shape[0], -1, -1), tokens], dim=1)
+        tokens = self.encoder(tokens + self.position)
+        return self.head(self.reduce(tokens))
