@@ -178,7 +178,7 @@ def test_table1_ranges_over_a_large_batch(gosh):
 def test_fine_structure_changes_the_edge_and_keeps_it_non_negative(batch):
     c = batch.components
     raw, fs = _np(c["edge_profiles_raw"]), _np(c["edge_profiles"])
-    assert np.all(fs >= 0)
+    assert np.all(fs >= 0) and np.all(fs >= 0.25 * raw * (1 - 1e-5) - 1e-30)
     assert np.mean(np.abs(fs - raw).max(1) > 0.05 * raw.max(1)) > 0.9
     # at most fs_max_scale times the edge peak on top of the edge
     assert np.all((fs - raw).max(1) <= 10.0 * raw.max(1) * 1.0001)

@@ -154,6 +154,7 @@ class GOSHDatabase(Mapping):
         onsets = dict(_default_onsets() if onsets is None else onsets)
         wanted = None if elements is None else set(elements)
         tables: dict[str, GOSTable] = {}
+        arrays: dict[tuple, tuple] = {}
         with h5py.File(self.path, "r") as h:
             if "metadata/edges_info" not in h:
                 raise ValueError(
@@ -179,9 +180,14 @@ class GOSHDatabase(Mapping):
                         onset = float(tg.attrs["onset_energy"])
                     if onset is None:
                         continue
-                    gos = np.squeeze(np.asarray(tg["data"][()], dtype=float).T)
-                    q = np.asarray(tg["q"][()], dtype=float).ravel()
-                    free = np.asarray(tg["free_energies"][()], dtype=float).ravel()
+                    key = (element, table_name)
+                    if key not in arrays:  # subshells sharing a table share arrays
+                        arrays[key] = (
+                            np.squeeze(np.asarray(tg["data"][()], dtype=float).T),
+                            np.asarray(tg["q"][()], dtype=float).ravel(),
+                            np.asarray(tg["free_energies"][()], dtype=float).ravel(),
+                        )
+                    gos, q, free = arrays[key]
                     if gos.shape != (free.size, q.size):
                         raise ValueError(
                             f"{label}: GOS shape {gos.shape} does not match "
@@ -193,7 +199,7 @@ class GOSHDatabase(Mapping):
                         onset_energy=float(onset),
                         occupancy=occupancy,
                         q=q,
-                        rel_energy=free - free.min(),
+                        rel_energy=free - free.min(),  # new array per subshell is tiny
                         gos=gos,
                     )
         self._tables = tables

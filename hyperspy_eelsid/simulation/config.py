@@ -48,6 +48,9 @@ class SimulationConfig:
         Integer range of the fine-structure window above the onset.
     fs_max_scale : float
         Largest fine-structure amplitude relative to the edge peak.
+    fs_floor : float
+        Negative fine-structure lobes may lower an edge to at most this
+        fraction of its value (0 lets them cut the edge to zero).
     fs_fwhm_clip_ev : (float, float)
         Lifetime widths are clipped to this range (the grid is 1 eV; very
         small atomic diameters would give widths of hundreds of eV).
@@ -104,6 +107,7 @@ class SimulationConfig:
     fs_peaks: tuple = (10, 25)
     fs_width_ev: tuple = (50, 100)
     fs_max_scale: float = 10.0
+    fs_floor: float = 0.25
     fs_fwhm_clip_ev: tuple = (1.0, 50.0)
     atomic_diameter_pm: tuple = (25.0, 250.0)
     zlp_fwhm_ev: tuple = (1.0, 3.0)
@@ -176,6 +180,8 @@ class SimulationConfig:
                 f"elements, got {self.n_elements_probs!r}"
             )
         object.__setattr__(self, "n_elements_probs", probs)
+        if not 0 <= self.fs_floor <= 1:
+            raise ValueError("fs_floor must lie in [0, 1]")
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

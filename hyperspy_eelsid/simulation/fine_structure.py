@@ -11,8 +11,8 @@ Gaussian FWHM, clipped to ``config.fs_fwhm_clip_ev``.
 The sum ``f`` is scaled so that its maximum is ``min(rho, fs_max_scale)``
 times the edge peak, ``rho = max(f) / |min(f)|``: fine structures that are
 mostly positive (white lines) become strong, oscillating ones stay near the
-edge height. The caller adds it to the edge above the onset and clips the sum
-at zero.
+edge height. The caller adds it to the edge above the onset and keeps the sum
+above ``fs_floor`` times the edge.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    convolution) inside the spectrum range and ``bg`` the background at its
    onset: all elements have the same areal density, so the other jump ratios
    follow from the cross sections;
-6. fine structure per edge, clipped so that the edge stays non-negative;
+6. fine structure per edge; negative lobes lower the edge to at most
+   ``fs_floor`` (0.25) of its value;
 7. plural scattering: the summed edges are convolved with a generic low-loss
    spectrum;
 8. background ``A (E / E_start)^-r`` is added;
@@ -254,7 +255,7 @@ class Simulator:
         idx = o[:, None] + torch.arange(W, device=dev)[None, :]
         raw = prof[:, :C].clone() if components else None
         win = torch.gather(prof, 1, idx)
-        prof.scatter_(1, idx, torch.clamp(win + fs, min=0.0))
+        prof.scatter_(1, idx, torch.maximum(win + fs, cfg.fs_floor * win))
 
         # sum the edges of each spectrum (deterministically: one edge per spectrum per step)
         counts_q = torch.bincount(qb, minlength=B)

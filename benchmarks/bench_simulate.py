@@ -1,0 +1,69 @@
+"""Simulator throughput: prints spectra per second.
+
+Usage::
+
+    python benchmarks/bench_simulate.py [--device cuda] [--batch-size 1024]
+        [--batches 5] [--threads N] [--lattice 24] [--gos-file FILE]
+
+Without the package's GOSH table (``hyperspy_eelsid/data/eelsid_hfs.gosh``)
+pass ``--gos-file``; ``--fixture`` writes a small hydrogenic K/L table with
+exSpy (test-only physics, but the same amount of work per edge).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def main(argv=None):
+    import torch
+
+    from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, load_gosh
+    from hyperspy_eelsid.simulation.config import SimulationConfig
+    from hyperspy_eelsid.simulation.simulator import Simulator
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--batches", type=int, default=5, help="timed batches (after one warm-up)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--lattice", type=int, default=0, help="lattice_n_theta (0: exact)")
+    p.add_argument("--gos-file", default=None)
+    p.add_argument("--fixture", action="store_true", help="use a hydrogenic K/L test table")
+    a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    if a.fixture:
+        import tempfile
+
+        from tests.test_cross_sections_fixture import DEFAULT_EDGES, write_gosh
+
+        path = write_gosh(tempfile.mktemp(suffix=".gosh"), edges=DEFAULT_EDGES, n_energy=128, n_q=128)
+        db = GOSHDatabase(path)
+    else:
+        db = load_gosh(a.gos_file)
+    t0 = time.perf_counter()
+    sim = Simulator(SimulationConfig(lattice_n_theta=a.lattice), device=a.device, database=db)
+    setup = time.perf_counter() - t0
+
+    def sync():
+        if sim.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    sim.simulate(a.batch_size, seed=0)
+    sync()
+    t0 = time.perf_counter()
+    for i in range(a.batches):
+        sim.simulate(a.batch_size, seed=i + 1)
+    sync()
+    dt = time.perf_counter() - t0
+    n = a.batches * a.batch_size
+    print(f"device={sim.device} threads={torch.get_num_threads()} batch={a.batch_size} "
+          f"lattice={a.lattice} tables={len(sim.xs.tables)} elements={len(sim.catalogue.elements)} "
+          f"setup={setup:.1f}s")
+    print(f"{n / dt:,.0f} spectra/s ({n} spectra in {dt:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
