@@ -106,9 +106,10 @@ def test_missing_file_and_table_are_clear_errors(gosh_file, tmp_path):
 def _shipped_file():
     try:
         from hyperspy_eelsid.physics.gos_table import gos_file
-    except ImportError:
+
+        path = gos_file()
+    except (ImportError, FileNotFoundError):
         return None
-    path = gos_file()
     return str(path) if path is not None and os.path.exists(path) else None
 
 
