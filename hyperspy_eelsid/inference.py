@@ -13,10 +13,62 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["resolve_device", "default_batch_size", "Predictor"]
+__all__ = ["resolve_device", "default_batch_size", "default_weights", "load_predictor_model", "Predictor"]
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
+
+
+def default_weights() -> Path:
+    """Directory of the ensemble shipped with the package.
+
+    The repository's top-level ``weights/`` folder is installed as the package
+    ``hyperspy_eelsid.weights``; in a source checkout the folder itself is used.
+    """
+    from importlib import resources
+
+    try:
+        installed = Path(str(resources.files("hyperspy_eelsid.weights")))
+        if (installed / "ensemble.json").is_file():
+            return installed
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[1] / "weights"
+
+
+def load_predictor_model(weights=None, device: str = "cpu"):
+    """Load a model or an ensemble for prediction.
+
+    Parameters
+    ----------
+    weights : str or pathlib.Path, optional
+        An ensemble directory (with ``ensemble.json``), or one model's card
+        (``.json``) / weights (``.safetensors``). Default: :func:`default_weights`.
+    device : str
+        Where to put the networks.
+
+    Raises
+    ------
+    hyperspy_eelsid.networks.io.ModelFileError
+        Missing or corrupt files; the message names the file and what to do.
+    """
+    from hyperspy_eelsid.networks.io import ENSEMBLE_CARD, ModelFileError, load_ensemble, load_model
+
+    path = default_weights() if weights is None else Path(weights)
+    if path.is_dir() or path.name == ENSEMBLE_CARD:
+        directory = path if path.is_dir() else path.parent
+        if weights is None and not (directory / ENSEMBLE_CARD).is_file():
+            raise ModelFileError(
+                f"No trained ensemble found in {directory} (expected {ENSEMBLE_CARD}). "
+                "Reinstall hyperspy-eelsid, or pass weights=<model or ensemble directory> "
+                "(`eelsid train` makes one)."
+            )
+        model = load_ensemble(directory, device=device)
+        model.name = str(model.card.get("name", directory.name))
+    else:
+        model = load_model(path, device=device)
+        model.name = str(model.card.get("name", Path(path).stem))
+    return model
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -91,15 +143,23 @@ class Predictor:
             key = (self.weights, self.device)
             with _LOCK:
                 if key not in _CACHE:
-                    from hyperspy_eelsid.networks.io import load_ensemble
-
-                    _CACHE[key] = load_ensemble(self.weights, device=self.device)
+                    _CACHE[key] = load_predictor_model(self.weights, device=self.device)
                 self._model = _CACHE[key]
         return self._model
 
     @property
     def threshold(self) -> float:
-        """Detection threshold recorded in the model card."""
+        """Detection threshold recorded in the model card.
+
+        Raises
+        ------
+        ValueError
+            If the card records none (pass a threshold explicitly then).
+        """
+        if self.model.threshold is None:
+            raise ValueError(
+                f"The card of {self.name!r} records no detection threshold; pass threshold= explicitly."
+            )
         return float(self.model.threshold)
 
     @property
