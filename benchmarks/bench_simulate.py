@@ -35,8 +35,11 @@ def main(argv=None):
     if a.threads:
         torch.set_num_threads(a.threads)
     if a.fixture:
+        import sys
         import tempfile
+        from pathlib import Path
 
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.test_cross_sections_fixture import DEFAULT_EDGES, write_gosh
 
         path = write_gosh(tempfile.mktemp(suffix=".gosh"), edges=DEFAULT_EDGES, n_energy=128, n_q=128)

@@ -610,7 +610,9 @@ class TorchCrossSections:
         integral = self._primitive(t, q_hi) - self._primitive(t, q_lo)
         _, T = _beam(E0c)
         dsigma = integral * (_PREFACTOR_BARN / T) / energy * self._occ[t][:, None]
-        dsigma = torch.where(self._emask[t], dsigma, torch.zeros_like(dsigma))
+        # energy losses the beam cannot provide (pp2 < 0) give NaN: no signal there
+        ok = self._emask[t] & torch.isfinite(dsigma)
+        dsigma = torch.where(ok, torch.clamp(dsigma, min=0.0), torch.zeros_like(dsigma))
         return energy, dsigma
 
     def _second_derivatives(self, t, y):
@@ -659,6 +661,8 @@ class TorchCrossSections:
         e1, e2 = torch.gather(e_tab, 1, last - 1), torch.gather(e_tab, 1, last)
         y1, y2 = torch.gather(y, 1, last - 1), torch.gather(y, 1, last)
         r = torch.log(y2 / y1) / torch.log(e1 / e2)
+        r = torch.where(torch.isfinite(r), r, torch.zeros_like(r))
+        y1 = torch.where(torch.isfinite(r) & (y2 > 0), y1, torch.zeros_like(y1))
         tail = torch.cat([e1, y1, r], 1).to(self.dtype)
         e_tab, y, m = e_tab.to(self.dtype), y.to(self.dtype), m.to(self.dtype)
         out = []
