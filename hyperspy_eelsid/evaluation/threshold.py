@@ -101,8 +101,10 @@ def threshold_at_equal_precision_recall(y_true, y_prob, thresholds=None, ignore=
                                         average: str = "weighted") -> dict:
     """The threshold where precision and recall are closest (the paper's choice).
 
-    Among thresholds with the same smallest ``|precision - recall|`` the one
-    with the highest F1 is taken (then the lowest threshold).
+    Thresholds at which no true element is found (recall 0, where precision
+    and recall are trivially equal) are excluded. Among thresholds with the
+    same smallest ``|precision - recall|`` the one with the highest F1 is
+    taken (then the lowest threshold).
 
     Parameters
     ----------
@@ -131,6 +133,8 @@ def threshold_at_equal_precision_recall(y_true, y_prob, thresholds=None, ignore=
     """
     curve = precision_recall_curve(y_true, y_prob, thresholds, ignore, average)
     gap = np.abs(curve["precision"] - curve["recall"])
+    # thresholds so high that nothing true is found have P = R = 0: not a solution
+    gap = np.where(curve["recall"] > 0, gap, np.inf) if np.any(curve["recall"] > 0) else gap
     best = np.flatnonzero(np.isclose(gap, gap.min(), rtol=0, atol=1e-12))
     j = best[np.argmax(curve["f1"][best])]
     return {k: float(curve[k][j]) for k in ("threshold", "precision", "recall", "f1")}

@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, subshells
 from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, N_CHANNELS, finalise_on_grid
 
-__all__ = ["HDF5Spectra", "ToyEdgeSource", "fixed_batches"]
+__all__ = ["HDF5Spectra", "ToyEdgeSource", "SimulatorSource", "fixed_batches"]
 
 
 class HDF5Spectra(Dataset):
@@ -142,8 +142,11 @@ class ToyEdgeSource:
         self.max_elements, self.noise = int(max_elements), float(noise)
         symbols = list(elements) if elements is not None else list(ELEMENTS)
         self.columns = torch.tensor([ELEMENTS.index(s) for s in symbols])
-        self.onsets = _first_onsets()
-        self.energy = torch.arange(N_CHANNELS, dtype=torch.float32)
+        self.energy = e = torch.arange(N_CHANNELS, dtype=torch.float32)
+        onsets = _first_onsets()
+        safe = torch.nan_to_num(onsets, nan=1e9)[..., None]  # (80, 2, 1)
+        shape = torch.sigmoid((e - safe) / 2.0) * (e.clamp(min=1) / safe).clamp(min=1) ** -2.0
+        self.templates = (shape * torch.isfinite(onsets)[..., None]).sum(dim=1)  # (80, 3072)
 
     def __call__(self, step: int):
         """Batch number ``step``: ``x`` (B, 3072) float32, ``y`` (B, 80) float32."""
@@ -154,13 +157,7 @@ class ToyEdgeSource:
         for i in range(b):
             pick = self.columns[torch.randperm(len(self.columns), generator=g)[: int(n_el[i])]]
             y[i, pick] = 1
-        rows, cols = torch.nonzero(y, as_tuple=True)  # one entry per present element
-        onset = self.onsets[cols]  # (P, 2), NaN where an element has one edge only
-        jump = 0.2 + torch.rand(len(rows), 1, 1, generator=g)
-        safe = torch.nan_to_num(onset, nan=1e9)[..., None]
-        shape = torch.sigmoid((e - safe) / 2.0) * (e.clamp(min=1) / safe).clamp(min=1) ** -2.0
-        per_pair = (jump * shape * torch.isfinite(onset)[..., None]).sum(dim=1)  # (P, 3072)
-        edges = torch.zeros(b, N_CHANNELS).index_add_(0, rows, per_pair)
+        edges = (y * (0.2 + torch.rand(b, N_ELEMENTS, generator=g))) @ self.templates
         r = 2.5 + torch.rand(b, 1, generator=g)
         background = (e.clamp(min=E_MIN_NETWORK) / E_MIN_NETWORK) ** -r
         x = (background + edges * background.clamp(min=1e-3) ** 0.3
@@ -172,3 +169,38 @@ def fixed_batches(source, steps, start: int = 0):
     """Concatenate ``source(start) .. source(start + steps - 1)`` into one ``(x, y)``."""
     xs, ys = zip(*(source(start + s) for s in range(steps)))
     return torch.cat(xs), torch.cat(ys)
+
+
+class SimulatorSource:
+    """Batch source drawing fresh simulated spectra every step.
+
+    Adapter from :class:`hyperspy_eelsid.simulation.simulator.Simulator` to
+    the trainer's ``source(step) -> (x, y)`` interface. Batch ``step`` is
+    simulated with seed ``batch_seed(seed, step)``, so a resumed run sees the
+    same spectra as an uninterrupted one (on the same device).
+
+    Parameters
+    ----------
+    batch_size : int
+        Spectra per step.
+    seed : int
+        Seed of the whole stream.
+    device : str or torch.device
+        Where to simulate (the GPU during training).
+    simulation : dict, optional
+        Overrides of :class:`~hyperspy_eelsid.simulation.config.SimulationConfig`.
+    """
+
+    def __init__(self, batch_size: int = 256, seed: int = 0, device="cpu", simulation: dict | None = None):
+        from hyperspy_eelsid.simulation.config import SimulationConfig
+        from hyperspy_eelsid.simulation.simulator import Simulator, batch_seed
+
+        config = SimulationConfig.from_dict(simulation) if simulation else SimulationConfig()
+        self.simulator = Simulator(config, device=device)
+        self._batch_seed = batch_seed
+        self.batch_size, self.seed = int(batch_size), int(seed)
+
+    def __call__(self, step: int):
+        """Batch number ``step``: ``x`` (B, 3072) float32, ``y`` (B, 80) float32."""
+        batch = self.simulator.simulate(self.batch_size, seed=self._batch_seed(self.seed, int(step)))
+        return batch.spectra.float(), batch.labels.float()

@@ -367,4 +367,5 @@ def load_ensemble(directory, device="cpu", verify: bool = True):
     members = [load_model(directory / name, device=device, verify=verify) for name in names]
     ensemble = Ensemble(members, threshold=card.get("threshold"))
     ensemble.card = card
+    ensemble.name = str(card.get("name", directory.name))
     return ensemble

@@ -1,0 +1,116 @@
+"""``eelsid train`` and ``eelsid evaluate`` sub-commands (no HyperSpy import).
+
+The top-level :mod:`hyperspy_eelsid.cli` calls :func:`register`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["register", "main"]
+
+
+def register(subparsers) -> None:
+    """Add ``train`` and ``evaluate`` to an ``argparse`` sub-parser collection."""
+    p = subparsers.add_parser(
+        "train", help="train a network from a TOML configuration",
+        description="Train one network as described by a TOML configuration "
+                    "(see configs/*.toml); resumes from the checkpoint in the output directory.")
+    p.add_argument("--config", required=True, help="TOML file, e.g. configs/vit.toml")
+    p.add_argument("--out", default=None, help="output directory (default: [output] dir or runs/<name>)")
+    p.add_argument("--device", default=None, help="override [training] device (auto, cpu, cuda, cuda:1)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                   help="override a setting, e.g. --set training.epochs=10 (repeatable)")
+    p.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
+    p.add_argument("--smoke", action="store_true",
+                   help="seconds-long CPU check of the configuration (compact model, toy data)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_cmd_train)
+
+    e = subparsers.add_parser(
+        "evaluate", help="evaluate a model or ensemble on an HDF5 dataset",
+        description="Precision, recall, F1 (occurrence-weighted and micro), EMR, RMSE and the most "
+                    "confused element pairs of a saved model or ensemble on an HDF5 file with "
+                    "'spectra' (N, 3072), 'labels' (N, 80) and optionally 'ignore' (N, 80).")
+    e.add_argument("--weights", required=True, help="model card/stem or ensemble directory")
+    e.add_argument("--data", required=True, help="HDF5 file")
+    e.add_argument("--threshold", type=float, default=None,
+                   help="decision threshold (default: the card's)")
+    e.add_argument("--ignore-carbon", action="store_true", help="leave carbon out of the metrics")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--batch-size", type=int, default=1024)
+    e.add_argument("--output", default=None, help="write the metrics as JSON here")
+    e.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_train(args) -> int:
+    from hyperspy_eelsid.networks.run import apply_overrides, load_config, run_config, smoke_config
+
+    config = apply_overrides(load_config(args.config), args.overrides)
+    if args.device:
+        config.setdefault("training", {})["device"] = args.device
+    if args.smoke:
+        config = smoke_config(config)
+    log = (lambda *_: None) if args.quiet else (lambda line: print(line, flush=True))
+    result = run_config(config, out_dir=args.out, resume=not args.no_resume, log=log)
+    if not args.quiet:
+        v = result.metrics.get("validation", {})
+        print(f"saved {result.card['name'] if result.card else '?'}: threshold {result.threshold:.3f}, "
+              f"validation F1 {v.get('f1', float('nan')):.4f}, EMR {v.get('emr', float('nan')):.3f}")
+    return 0
+
+
+def _load_weights(path, device):
+    from pathlib import Path
+
+    from hyperspy_eelsid.networks.io import ENSEMBLE_CARD, load_ensemble, load_model
+
+    path = Path(path)
+    if path.is_dir() or path.name == ENSEMBLE_CARD:
+        return load_ensemble(path, device=device)
+    return load_model(path, device=device)
+
+
+def _cmd_evaluate(args) -> int:
+    import numpy as np
+
+    from hyperspy_eelsid.elements import element_index
+    from hyperspy_eelsid.evaluation import confused_pairs, evaluate_predictions
+    from hyperspy_eelsid.networks.data import HDF5Spectra
+
+    model = _load_weights(args.weights, args.device)
+    data = HDF5Spectra(args.data)
+    x, y = data.arrays()
+    ignore = data.ignore_mask()
+    if args.ignore_carbon:
+        carbon = np.zeros(y.shape, dtype=bool)
+        carbon[:, element_index("C")] = True
+        ignore = carbon if ignore is None else (ignore | carbon)
+    threshold = args.threshold if args.threshold is not None else model.threshold
+    if threshold is None:
+        print("no threshold in the card: pass --threshold", file=sys.stderr)
+        return 2
+    prob = model.predict_proba(x, batch_size=args.batch_size)
+    metrics = evaluate_predictions(y, prob, threshold, ignore)
+    metrics["confused_pairs"] = confused_pairs(y, prob >= threshold, ignore)
+    short = {k: metrics[k] for k in ("threshold", "n_spectra", "precision", "recall", "f1",
+                                     "micro_precision", "micro_recall", "micro_f1", "emr", "rmse")}
+    print(json.dumps(short, indent=2))
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(metrics, f, indent=2)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry point (``python -m hyperspy_eelsid.networks.cli``)."""
+    parser = argparse.ArgumentParser(prog="eelsid")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

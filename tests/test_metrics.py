@@ -1,0 +1,133 @@
+"""The paper's metrics, the precision = recall threshold and confused pairs, on hand-computed cases."""
+
+import numpy as np
+import pytest
+
+from hyperspy_eelsid.elements import ELEMENTS
+from hyperspy_eelsid.evaluation import (
+    confused_pairs,
+    counts_at_thresholds,
+    element_counts,
+    evaluate_predictions,
+    exact_match_rate,
+    micro_scores,
+    rmse,
+    threshold_at_equal_precision_recall,
+    weighted_scores,
+)
+
+# 4 spectra x 3 elements; per element (TP, FP, FN): (2, 0, 1), (1, 0, 1), (1, 1, 0)
+Y_TRUE = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1], [1, 0, 0]])
+Y_PRED = np.array([[1, 0, 0], [1, 0, 1], [0, 1, 1], [0, 0, 0]])
+
+
+def test_counts_per_element():
+    c = element_counts(Y_TRUE, Y_PRED)
+    np.testing.assert_array_equal(c.tp, [2, 1, 1])
+    np.testing.assert_array_equal(c.fp, [0, 0, 1])
+    np.testing.assert_array_equal(c.fn, [1, 1, 0])
+    np.testing.assert_array_equal(c.support, [3, 2, 1])
+
+
+def test_scores_are_weighted_by_element_occurrence():
+    w = weighted_scores(element_counts(Y_TRUE, Y_PRED))
+    # P_k = (1, 1, 1/2), R_k = (2/3, 1/2, 1), F1_k = (4/5, 2/3, 2/3), weights (3, 2, 1) / 6
+    assert w["precision"] == pytest.approx(5.5 / 6)
+    assert w["recall"] == pytest.approx(4 / 6)
+    assert w["f1"] == pytest.approx(4.4 / 6)
+    # weighted F1 is not the harmonic mean of weighted P and R (the paper's remark)
+    assert w["f1"] != pytest.approx(2 * w["precision"] * w["recall"] / (w["precision"] + w["recall"]))
+
+
+def test_micro_scores():
+    m = micro_scores(element_counts(Y_TRUE, Y_PRED))
+    assert m["precision"] == pytest.approx(4 / 5)
+    assert m["recall"] == pytest.approx(4 / 6)
+    assert m["f1"] == pytest.approx(2 * 0.8 * (4 / 6) / (0.8 + 4 / 6))
+
+
+def test_exact_match_rate_and_ignore_mask():
+    assert exact_match_rate(Y_TRUE, Y_PRED) == pytest.approx(0.25)
+    ignore = np.zeros_like(Y_TRUE, dtype=bool)
+    ignore[1, 2] = True  # the only false positive is left out
+    assert exact_match_rate(Y_TRUE, Y_PRED, ignore) == pytest.approx(0.5)
+    w = weighted_scores(element_counts(Y_TRUE, Y_PRED, ignore))
+    assert w["precision"] == pytest.approx(1.0)
+    # a per-element mask (e.g. carbon) applies to every spectrum
+    per_element = np.array([True, False, False])
+    c = element_counts(Y_TRUE, Y_PRED, per_element)
+    np.testing.assert_array_equal(c.support, [0, 2, 1])
+
+
+def test_rmse_of_probabilities_with_ignore():
+    y = np.array([[1, 0]])
+    p = np.array([[0.8, 0.4]])
+    assert rmse(y, p) == pytest.approx(np.sqrt(0.1))
+    assert rmse(y, p, ignore=np.array([[False, True]])) == pytest.approx(0.2)
+
+
+def test_threshold_where_precision_equals_recall():
+    # one element: P=R=1/2 for thresholds in (0.4, 0.6], elsewhere P != R
+    y = np.array([[1], [1], [0], [0]])
+    p = np.array([[0.9], [0.4], [0.6], [0.1]])
+    best = threshold_at_equal_precision_recall(y, p)
+    assert best["threshold"] == pytest.approx(0.401)
+    assert best["precision"] == pytest.approx(0.5) and best["recall"] == pytest.approx(0.5)
+
+
+def test_threshold_ignores_thresholds_that_find_nothing():
+    rng = np.random.default_rng(0)
+    y = rng.random((200, 6)) < 0.3
+    p = np.clip(0.6 * y + 0.5 * rng.random(y.shape), 0, 1)  # good but imperfect model
+    best = threshold_at_equal_precision_recall(y, p)
+    assert best["recall"] > 0.5
+    assert abs(best["precision"] - best["recall"]) < 0.05
+
+
+def test_counts_at_thresholds_match_brute_force():
+    rng = np.random.default_rng(1)
+    y = rng.random((50, 4)) < 0.4
+    p = rng.random((50, 4))
+    ignore = rng.random((50, 4)) < 0.1
+    thr = np.array([0.05, 0.3, 0.5, 0.77, 0.99])
+    many = counts_at_thresholds(y, p, thr, ignore)
+    for j, t in enumerate(thr):
+        one = element_counts(y, p >= t, ignore)
+        for name in ("tp", "fp", "fn", "tn"):
+            np.testing.assert_array_equal(getattr(many, name)[j], getattr(one, name))
+
+
+def test_evaluate_predictions_reports_everything():
+    prob = np.where(Y_PRED == 1, 0.9, 0.1)
+    m = evaluate_predictions(Y_TRUE, prob, threshold=0.5, elements=["Ce", "Pr", "Nd"])
+    assert m["f1"] == pytest.approx(4.4 / 6)
+    assert m["emr"] == pytest.approx(0.25)
+    assert m["rmse"] == pytest.approx(np.sqrt(np.mean((prob - Y_TRUE) ** 2)))
+    assert m["n_occurrences"] == 6
+    assert m["per_element"]["Nd"] == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3),
+                                     "support": 1, "predicted": 2}
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="differ in shape"):
+        element_counts(Y_TRUE, Y_PRED[:, :2])
+    with pytest.raises(ValueError, match="ignore"):
+        element_counts(Y_TRUE, Y_PRED, np.zeros((2, 2), bool))
+
+
+def test_confused_pairs_count_false_positive_false_negative_pairs():
+    y = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0]])
+    pred = np.array([[0, 1, 0], [0, 1, 0], [1, 1, 0]])
+    pairs = confused_pairs(y, pred, elements=["Ce", "Pr", "Nd"])
+    assert pairs == [{"predicted": "Pr", "missed": "Ce", "count": 2}]
+    ignore = np.array([[False, True, False]] * 3)
+    assert confused_pairs(y, pred, ignore=ignore, elements=["Ce", "Pr", "Nd"]) == []
+
+
+def test_default_element_names_are_the_network_order():
+    y = np.zeros((1, 80))
+    y[0, ELEMENTS.index("Fe")] = 1
+    pred = np.zeros((1, 80))
+    pred[0, ELEMENTS.index("Co")] = 1
+    assert confused_pairs(y, pred) == [{"predicted": "Co", "missed": "Fe", "count": 1}]
+    assert set(evaluate_predictions(y, pred, 0.5)["per_element"]) == {"Fe", "Co"}

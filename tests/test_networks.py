@@ -1,0 +1,107 @@
+"""Every architecture builds from the registry and maps (B, 3072) spectra to (B, 80) logits."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hyperspy_eelsid.networks import architectures, build_model, preset_config, presets  # noqa: E402
+from hyperspy_eelsid.networks.layers import FEATURE_REDUCTIONS, TOKEN_REDUCTIONS  # noqa: E402
+
+ARCHS = ["mlp", "cnn", "unet", "resnet", "vit", "cct"]
+# the paper's Table 2, millions of parameters
+PAPER_PARAMS_M = {"mlp": 56, "cnn": 45, "resnet": 41, "unet": 20, "vit": 2, "cct": 5}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_registry_lists_the_six_architectures():
+    assert sorted(architectures()) == sorted(ARCHS)
+    for arch in ARCHS:
+        assert {"default", "compact"} <= set(presets(arch))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_default_parameter_count_is_the_papers_order(arch):
+    with torch.device("meta"):  # no memory, no initialisation cost
+        model = build_model(arch)
+    n = model.n_parameters / 1e6
+    print(f"{arch} default: {n:.2f} M parameters")
+    assert 0.85 * PAPER_PARAMS_M[arch] <= n <= 1.15 * PAPER_PARAMS_M[arch]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_compact_model_maps_spectra_to_80_logits(arch):
+    torch.manual_seed(0)
+    model = build_model(arch, preset="compact")
+    # the shipped ensemble must stay <= 25 MB in float16: a few MB per member at most
+    assert model.n_parameters * 2 < 4e6
+    x = torch.rand(3, 3072)
+    model.train()
+    out = model(x)
+    assert out.shape == (3, 80) and out.dtype == torch.float32
+    out.sum().backward()  # trainable end to end
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+    p = model.predict_proba(x.numpy())
+    assert isinstance(p, np.ndarray) and p.shape == (3, 80)
+    np.testing.assert_allclose(p, torch.sigmoid(logits).numpy(), rtol=1e-5, atol=1e-6)
+    assert model.predict_proba(x[0]).shape == (80,)
+    assert model.training is False
+
+
+@pytest.mark.parametrize("arch,reduction", [(a, r) for a in ("cnn", "unet", "resnet") for r in FEATURE_REDUCTIONS]
+                         + [(a, r) for a in ("vit", "cct") for r in TOKEN_REDUCTIONS])
+def test_dimension_reduction_options(arch, reduction):
+    model = build_model(arch, preset="compact", reduction=reduction).eval()
+    with torch.no_grad():
+        assert model(torch.rand(2, 3072)).shape == (2, 80)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn", "unet", "resnet", "cct"])
+def test_layer_normalisation_option(arch):
+    model = build_model(arch, preset="compact", norm="layer")
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
+    assert any(isinstance(m, torch.nn.LayerNorm) for m in model.modules())
+    assert model(torch.rand(2, 3072)).shape == (2, 80)
+
+
+def test_config_rebuilds_the_same_model():
+    model = build_model("vit", preset="compact", layers=2)
+    assert model.architecture == "vit"
+    assert model.config == preset_config("vit", "compact", layers=2)
+    again = build_model("vit", **model.config)
+    assert again.n_parameters == model.n_parameters
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="unknown architecture 'lstm'"):
+        build_model("lstm")
+    with pytest.raises(ValueError, match="no preset 'huge'"):
+        build_model("mlp", preset="huge")
+    with pytest.raises(TypeError, match="no option 'depth'"):
+        build_model("mlp", depth=3)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        build_model("cnn", preset="compact", reduction="max")
+    model = build_model("mlp", preset="compact")
+    with pytest.raises(ValueError, match=r"shape \(batch, 3072\)"):
+        model(torch.rand(2, 2048))
+
+
+def test_networks_do_not_import_hyperspy():
+    import subprocess
+    import sys
+
+    code = ("import sys; import hyperspy_eelsid.networks.training, hyperspy_eelsid.networks.io, "
+            "hyperspy_eelsid.networks.cli, hyperspy_eelsid.evaluation; "
+            "from hyperspy_eelsid.networks import architectures; architectures(); "
+            "assert 'hyperspy.api' not in sys.modules and 'hyperspy' not in sys.modules, "
+            "[m for m in sys.modules if m.startswith('hyperspy.')]")
+    subprocess.run([sys.executable, "-c", code], check=True)
