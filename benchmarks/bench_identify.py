@@ -1,0 +1,136 @@
+"""Speed of element identification, preprocessing included.
+
+Three figures, each printed as a table row:
+
+1. ``throughput``: spectra per second of the model/ensemble on preprocessed
+   random spectra, preprocessing included (numpy arrays, no HyperSpy);
+2. ``SI 100x100x2048``: ``identify_elements`` end to end on an eager
+   HyperSpy spectrum image (issue 6's target: <= 10 s on 2 CPU cores);
+3. ``lazy 512x512x2048`` (with ``--lazy``): a lazy spectrum image that is
+   never in memory, processed block by block through dask; wall time and
+   peak resident memory.
+
+By default it measures the shipped ensemble. ``--untrained unet:compact vit:compact``
+builds untrained networks of those architectures instead: weights do not
+change speed, so this measures any architecture before training. Run::
+
+    python benchmarks/bench_identify.py [--weights DIR | --untrained ARCH:PRESET ...]
+                                        [--device auto] [--lazy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+
+def peak_rss_gib() -> float:
+    """Peak resident memory of this process so far, in GiB (Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def build_untrained(specs, device):
+    """An in-memory ensemble of untrained networks, e.g. ``["unet:compact"]``."""
+    from hyperspy_eelsid.networks import build_model
+    from hyperspy_eelsid.networks.ensemble import Ensemble
+
+    members = []
+    for spec in specs:
+        arch, _, preset = spec.partition(":")
+        members.append(build_model(arch, preset=preset or "compact").to(device).eval())
+    ensemble = Ensemble(members, threshold=0.5)
+    ensemble.name = "untrained " + "+".join(specs)
+    return ensemble
+
+
+def _spectrum_image(shape, n_channels, seed=0):
+    rng = np.random.default_rng(seed)
+    energy = 300.0 + 0.5 * np.arange(n_channels)
+    background = 1e4 * (energy / energy[0]) ** -3.0
+    data = rng.poisson(background, shape + (n_channels,)).astype(np.float32)
+    return energy, data
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default=None, help="model or ensemble (default: shipped ensemble)")
+    parser.add_argument("--untrained", nargs="+", default=None, metavar="ARCH:PRESET")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--n", type=int, default=8192, help="spectra for the throughput figure")
+    parser.add_argument("--lazy", action="store_true", help="also run the 512x512x2048 lazy spectrum image")
+    parser.add_argument("--lazy-shape", type=int, nargs=3, default=[512, 512, 2048])
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from hyperspy_eelsid import inference
+    from hyperspy_eelsid.preprocessing import preprocess
+
+    device = inference.resolve_device(args.device)
+    if args.untrained:
+        model = build_untrained(args.untrained, device)
+        inference._CACHE[(None, device)] = model  # the front end will use it as the default
+        weights = None
+    else:
+        weights = args.weights
+        model = inference.load_predictor_model(weights, device=device)
+    predictor = inference.Predictor(weights, device=device, batch_size=args.batch_size, model=model)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: {predictor.name} ({n_params / 1e6:.2f} M parameters), device {device}, "
+          f"batch {predictor.batch_size}, torch threads {torch.get_num_threads()}")
+    print(f"{'benchmark':<22} {'spectra':>9} {'time s':>8} {'spectra/s':>10} {'peak RSS GiB':>12}")
+
+    # 1. throughput, preprocessing included
+    energy, data = _spectrum_image((args.n,), 2048)
+    predictor(preprocess(data[:256], energy)[0])  # warm-up
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    probs = predictor(preprocess(data, energy)[0])
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    dt = time.perf_counter() - t0
+    assert probs.shape == (args.n, 80)
+    print(f"{'throughput':<22} {args.n:9d} {dt:8.2f} {args.n / dt:10.0f} {peak_rss_gib():12.2f}")
+
+    # 2. identify_elements on a 100 x 100 x 2048 spectrum image
+    import hyperspy.api as hs
+
+    energy, data = _spectrum_image((100, 100), 2048, seed=1)
+    s = hs.signals.Signal1D(data)
+    ax = s.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = float(energy[0]), 0.5, "eV"
+    s.set_signal_type("EELS_ID")
+    t0 = time.perf_counter()
+    s.identify_elements(weights=weights, device=device, batch_size=args.batch_size,
+                        show_progressbar=False, print_summary=False)
+    dt = time.perf_counter() - t0
+    print(f"{'SI 100x100x2048':<22} {10000:9d} {dt:8.2f} {10000 / dt:10.0f} {peak_rss_gib():12.2f}")
+
+    # 3. lazy spectrum image, never in memory
+    if args.lazy:
+        import dask.array as da
+
+        ny, nx, n = args.lazy_shape
+        chunk_rows = max(1, 64 * 2**20 // (nx * n * 4))  # ~64 MB input chunks
+        rng = da.random.default_rng(2)
+        lazy_data = rng.poisson(1000.0, size=(ny, nx, n), chunks=(chunk_rows, nx, n)).astype(np.float32)
+        lazy = hs.signals.Signal1D(lazy_data).as_lazy()
+        ax = lazy.axes_manager.signal_axes[0]
+        ax.offset, ax.scale, ax.units = 300.0, 0.5, "eV"
+        lazy.set_signal_type("EELS_ID")
+        t0 = time.perf_counter()
+        p = lazy.identify_elements(weights=weights, device=device, batch_size=args.batch_size,
+                                   show_progressbar=False, print_summary=False)
+        dt = time.perf_counter() - t0
+        assert p._lazy
+        n_spectra = ny * nx
+        print(f"{f'lazy {ny}x{nx}x{n}':<22} {n_spectra:9d} {dt:8.2f} {n_spectra / dt:10.0f} {peak_rss_gib():12.2f}")
+
+
+if __name__ == "__main__":
+    main()
