@@ -664,37 +664,58 @@ class TorchCrossSections:
         r = torch.where(torch.isfinite(r), r, torch.zeros_like(r))
         y1 = torch.where(torch.isfinite(r) & (y2 > 0), y1, torch.zeros_like(y1))
         tail = torch.cat([e1, y1, r], 1).to(self.dtype)
-        e_tab, y, m = e_tab.to(self.dtype), y.to(self.dtype), m.to(self.dtype)
-        out = []
-        for a in range(0, t.numel(), chunk):
-            sl = slice(a, a + chunk)
-            en = energy if energy.dim() == 1 else energy[sl]
-            out.append(self._evaluate(e_tab[sl], y[sl], m[sl], n_e[sl], tail[sl], en))
-        if not out:
-            return torch.zeros((0, energy.shape[-1]), **f)
-        return torch.cat(out, 0)
+        # cubic of each interval in powers of (E - x_i), evaluated by Horner
+        h = e_tab[:, 1:] - e_tab[:, :-1]
+        coef = [
+            e_tab[:, :-1],
+            y[:, :-1],
+            (y[:, 1:] - y[:, :-1]) / h - h * (2.0 * m[:, :-1] + m[:, 1:]) / 6.0,
+            m[:, :-1] / 2.0,
+            (m[:, 1:] - m[:, :-1]) / (6.0 * h),
+        ]
+        coef = [c.to(self.dtype).contiguous() for c in coef]
+        nodes = e_tab.to(self.dtype).contiguous()
+        P = t.numel()
+        C = energy.shape[-1]
+        out = torch.zeros((P, C), **f)
+        if P == 0:
+            return out
+        shared = energy.dim() == 1 and bool((energy[1:] >= energy[:-1]).all()) if C > 1 else energy.dim() == 1
+        # on a shared sorted grid, pairs are processed by increasing onset and
+        # each chunk only on the channels at or above its lowest onset
+        order = torch.argsort(nodes[:, 0]) if shared else torch.arange(P, device=self.device)
+        for a in range(0, P, chunk):
+            sel = order[a : a + chunk]
+            lo = 0
+            if shared:
+                lo = int(torch.searchsorted(energy, nodes[sel, 0].min().reshape(1)))
+                if lo >= C:
+                    continue
+                en = energy[lo:]
+            else:
+                en = energy if energy.dim() == 1 else energy[sel]
+            vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en)
+            out[sel, lo:] = vals  # rows are distinct: no accumulation races
+        return out
 
     @staticmethod
-    def _evaluate(e_tab, y, m, n_e, tail, energy):
+    def _evaluate(nodes, coef, n_e, tail, energy):
         import torch
 
-        P = e_tab.shape[0]
+        P = nodes.shape[0]
         en = energy.expand(P, -1) if energy.dim() == 1 else energy
         last = (n_e - 1)[:, None]
-        e_first = e_tab[:, :1]
-        e_last = torch.gather(e_tab, 1, last)
-        i = torch.searchsorted(e_tab.contiguous(), en.contiguous(), right=True) - 1
+        i = torch.searchsorted(nodes, en.contiguous(), right=True) - 1
         i = torch.minimum(torch.clamp(i, min=0), last - 1)
-        x0, x1 = torch.gather(e_tab, 1, i), torch.gather(e_tab, 1, i + 1)
-        y0, y1 = torch.gather(y, 1, i), torch.gather(y, 1, i + 1)
-        m0, m1 = torch.gather(m, 1, i), torch.gather(m, 1, i + 1)
-        h = x1 - x0
-        a, b = x1 - en, en - x0
-        spline = (m0 * a**3 + m1 * b**3) / (6.0 * h) + (y0 - m0 * h * h / 6.0) * a / h + (y1 - m1 * h * h / 6.0) * b / h
-        e1, y1, r = tail[:, 0:1], tail[:, 1:2], tail[:, 2:3]
-        power = y1 * torch.exp(-r * torch.log(torch.clamp(en, min=1e-3) / e1))
-        out = torch.where(en >= e_last, power, spline)
-        return torch.where(en >= e_first, out, torch.zeros_like(out))
+        x0, a, b, c, d = (torch.gather(k, 1, i) for k in coef)
+        dx = en - x0
+        out = a + dx * (b + dx * (c + dx * d))
+        e_last = torch.gather(nodes, 1, last)
+        if bool((e_last.min() <= en.max())):  # some channels lie above a table
+            e1, y1, r = tail[:, 0:1], tail[:, 1:2], tail[:, 2:3]
+            power = y1 * torch.exp(-r * torch.log(torch.clamp(en, min=1e-3) / e1))
+            out = torch.where(en >= e_last, power, out)
+        return torch.where(en >= nodes[:, :1], out, torch.zeros_like(out))
 
     def __call__(self, edges, E0, alpha, beta, shift, energy):
         """Cross sections of a batch of spectra, each with its own edge set.

@@ -53,7 +53,7 @@ from .low_loss import convolve, low_loss_kernel
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
 #: Fine-structure window (eV) after an edge onset.
-FS_WINDOW = 256
+FS_WINDOW = 192
 
 #: Per-spectrum scalar parameters returned in :attr:`SimulatedBatch.params`.
 PARAMETER_NAMES = (
