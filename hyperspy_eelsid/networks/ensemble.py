@@ -22,7 +22,7 @@ class Ensemble(nn.Module):
 
     Notes
     -----
-    ``forward`` returns the logit of the averaged probability (so that an
+    The ensemble is created in eval mode. ``forward`` returns the logit of the averaged probability (so that an
     ensemble can stand in for a single network, e.g. in evaluation code);
     :meth:`predict_proba` returns the averaged probability itself.
     """
@@ -34,6 +34,8 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
         self.threshold = threshold
         self.card: dict = {}
+        self.name = "ensemble"
+        self.eval()  # an inference object: members in eval mode
 
     @property
     def n_parameters(self) -> int:

@@ -253,7 +253,7 @@ class Trainer:
                                           weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="max", factor=config.lr_factor, patience=config.lr_patience,
-            min_lr=config.min_lr)
+            min_lr=config.min_lr, eps=0.0)
         use_scaler = config.precision == "fp16" and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.history: list[dict] = []
@@ -472,6 +472,7 @@ def lr_grid_search(config: TrainConfig, train_data, val_data, lrs=(1e-4, 3e-4, 1
         ``best_lr`` and ``results`` (one dict per candidate with ``lr``,
         ``val_f1``, ``val_loss``; ``val_f1`` is ``nan`` if training diverged).
     """
+    log = log or (lambda *_: None)
     results = []
     for lr in lrs:
         cfg = dataclasses.replace(config, lr=float(lr), epochs=1, steps_per_epoch=int(steps),

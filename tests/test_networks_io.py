@@ -1,0 +1,121 @@
+"""Saving and loading weights (safetensors + JSON cards), ensembles, and clear file errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hyperspy_eelsid.elements import ELEMENTS  # noqa: E402
+from hyperspy_eelsid.networks import build_model  # noqa: E402
+from hyperspy_eelsid.networks.ensemble import Ensemble  # noqa: E402
+from hyperspy_eelsid.networks.io import (  # noqa: E402
+    ModelFileError,
+    load_ensemble,
+    load_model,
+    save_ensemble,
+    save_model,
+)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return build_model("cnn", preset="compact").eval()
+
+
+@pytest.fixture
+def x():
+    return torch.rand(4, 3072)
+
+
+def test_round_trip_float32_is_exact(model, x, tmp_path):
+    card = save_model(model, tmp_path / "cnn_a", threshold=0.7, metrics={"f1": 0.9},
+                      training={"steps": 10})
+    loaded = load_model(tmp_path / "cnn_a.json")
+    np.testing.assert_array_equal(loaded.predict_proba(x).numpy(), model.predict_proba(x).numpy())
+    assert loaded.threshold == 0.7 and loaded.card["metrics"] == {"f1": 0.9}
+    assert card["architecture"] == "cnn" and card["outputs"] == list(ELEMENTS)
+    assert card["weights"]["file"] == "cnn_a.safetensors" and len(card["weights"]["sha256"]) == 64
+    assert {"git_commit", "package_version"} <= set(card["code"])
+    on_disk = json.loads((tmp_path / "cnn_a.json").read_text())
+    assert on_disk["config"] == model.config
+    # the other spellings of the same model
+    assert load_model(tmp_path / "cnn_a").n_parameters == model.n_parameters
+    assert load_model(tmp_path / "cnn_a.safetensors").n_parameters == model.n_parameters
+
+
+def test_float16_storage_halves_the_file_and_keeps_predictions(model, x, tmp_path):
+    c32 = save_model(model, tmp_path / "a")
+    c16 = save_model(model, tmp_path / "b", dtype="float16")
+    assert c16["weights"]["bytes"] < 0.6 * c32["weights"]["bytes"]
+    loaded = load_model(tmp_path / "b")
+    assert next(loaded.parameters()).dtype == torch.float32
+    np.testing.assert_allclose(loaded.predict_proba(x).numpy(), model.predict_proba(x).numpy(), atol=2e-3)
+
+
+def test_missing_files_are_clear_errors(model, tmp_path):
+    with pytest.raises(ModelFileError, match=r"nothing\.json is missing.*reinstall"):
+        load_model(tmp_path / "nothing")
+    save_model(model, tmp_path / "m")
+    (tmp_path / "m.safetensors").unlink()
+    with pytest.raises(ModelFileError, match=r"m\.safetensors \(named in m\.json\) is missing"):
+        load_model(tmp_path / "m")
+
+
+def test_corrupt_files_are_clear_errors(model, tmp_path):
+    save_model(model, tmp_path / "m")
+    weights = tmp_path / "m.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-64] + b"\0" * 64)
+    with pytest.raises(ModelFileError, match=r"m\.safetensors is corrupt"):
+        load_model(tmp_path / "m")
+    weights.write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelFileError, match="cannot be read"):
+        load_model(tmp_path / "m", verify=False)
+    (tmp_path / "m.json").write_text("{ broken")
+    with pytest.raises(ModelFileError, match=r"m\.json is corrupt"):
+        load_model(tmp_path / "m")
+
+
+def test_weights_that_do_not_fit_the_card(model, tmp_path):
+    save_model(model, tmp_path / "m")
+    card = json.loads((tmp_path / "m.json").read_text())
+    card["config"]["head_hidden"] = [64]
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match="does not fit the cnn"):
+        load_model(tmp_path / "m", verify=False)
+
+
+def test_ensemble_averages_member_probabilities(tmp_path, x):
+    torch.manual_seed(1)
+    members = [build_model("mlp", preset="compact", hidden=[32]).eval(),
+               build_model("vit", preset="compact", layers=1).eval()]
+    for name, m in zip(("a", "b"), members):
+        save_model(m, tmp_path / name, dtype="float16")
+    card = save_ensemble(tmp_path, ["a", "b"], threshold=0.6, name="test-ensemble")
+    assert card["weights_bytes"] == sum((tmp_path / f"{n}.safetensors").stat().st_size for n in "ab")
+    ensemble = load_ensemble(tmp_path)
+    assert isinstance(ensemble, Ensemble) and ensemble.threshold == 0.6
+    assert ensemble.name == "test-ensemble"
+    loaded = [load_model(tmp_path / n) for n in "ab"]
+    expected = (loaded[0].predict_proba(x) + loaded[1].predict_proba(x)) / 2
+    got = ensemble.predict_proba(x)
+    torch.testing.assert_close(got, expected)
+    assert isinstance(ensemble.predict_proba(x.numpy()), np.ndarray)
+    torch.testing.assert_close(torch.sigmoid(ensemble(x)), expected, rtol=1e-4, atol=1e-5)
+    assert load_ensemble(tmp_path / "ensemble.json").threshold == 0.6
+
+
+def test_ensemble_errors_name_the_file(tmp_path, model):
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load_ensemble(tmp_path / "nowhere")
+    with pytest.raises(ModelFileError, match=r"ensemble\.json is missing"):
+        load_ensemble(tmp_path)
+    save_model(model, tmp_path / "a")
+    save_model(model, tmp_path / "b")
+    save_ensemble(tmp_path, ["a", "b"])
+    (tmp_path / "b.json").unlink()
+    with pytest.raises(ModelFileError, match=r"b\.json is missing"):
+        load_ensemble(tmp_path)

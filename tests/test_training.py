@@ -1,0 +1,182 @@
+"""Loss, training loop, learning-rate search, checkpoint/resume, configs and the train/evaluate CLI."""
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hyperspy_eelsid.networks.cli import main as cli_main  # noqa: E402
+from hyperspy_eelsid.networks.data import ToyEdgeSource, fixed_batches  # noqa: E402
+from hyperspy_eelsid.networks.io import load_model  # noqa: E402
+from hyperspy_eelsid.networks.losses import bce_soft_f1_loss, soft_f1_loss  # noqa: E402
+from hyperspy_eelsid.networks.run import apply_overrides, load_config  # noqa: E402
+from hyperspy_eelsid.networks.training import LOG_COLUMNS, TrainConfig, Trainer, lr_grid_search, train  # noqa: E402
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
+EASY = ["B", "N", "Ti", "Fe", "Ba"]  # well separated edges: an easy toy task
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    source = ToyEdgeSource(batch_size=16, seed=0, elements=EASY, max_elements=2)
+    val = fixed_batches(ToyEdgeSource(batch_size=64, seed=123, elements=EASY, max_elements=2), 1)
+    return source, val
+
+
+def tiny_config(**kw):
+    base = dict(architecture="mlp", preset="compact", model={"hidden": [32], "dropout": 0.2},
+                steps_per_epoch=4, epochs=2, lr=3e-3, seed=7, device="cpu", val_batch_size=64)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+# ----------------------------------------------------------------------------- loss
+def test_loss_on_hand_computed_cases():
+    logits = torch.zeros(2, 2)  # p = 0.5 everywhere
+    y = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    # element 0: TP = 0.5, FP = 0.5, FN = 0.5 -> F1 = 1/2; element 1: TP = 0, FP = 1 -> F1 = 0
+    assert soft_f1_loss(logits, y).item() == pytest.approx(1 - 0.25, abs=1e-6)
+    assert bce_soft_f1_loss(logits, y).item() == pytest.approx(math.log(2) + 0.75, abs=1e-6)
+    assert bce_soft_f1_loss(logits, y, soft_f1_weight=0).item() == pytest.approx(math.log(2), abs=1e-6)
+    confident = torch.tensor([[20.0, -20.0], [20.0, -20.0]])
+    y2 = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    # right and sure: BCE ~ 0; element 1 never present nor predicted adds F1 = 0 to the macro mean
+    assert bce_soft_f1_loss(confident, y2).item() == pytest.approx(0.5, abs=1e-6)
+    assert bce_soft_f1_loss(-confident, y2).item() > 10  # wrong and sure: large
+
+
+# ----------------------------------------------------------------------------- training
+def test_tiny_model_learns_an_easy_task(toy):
+    source, val = toy
+    cfg = tiny_config(epochs=3, steps_per_epoch=12, model={"hidden": [64]})
+    result = train(cfg, source, val, out_dir=None, log=None)
+    losses = [h["val_loss"] for h in result.history]
+    assert losses[-1] < 0.8 * losses[0]
+    assert result.history[-1]["val_f1"] > result.history[0]["val_f1"]
+    assert 0 < result.threshold < 1
+
+
+def test_same_seed_same_run(toy):
+    source, val = toy
+    a = train(tiny_config(), source, val, log=None).model.state_dict()
+    b = train(tiny_config(), source, val, log=None).model.state_dict()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["batch_source", "dataset"])
+def test_resume_gives_the_same_result_as_an_uninterrupted_run(toy, tmp_path, kind):
+    source, val = toy
+    if kind == "dataset":
+        x, y = fixed_batches(source, 4)
+        source = torch.utils.data.TensorDataset(x, y)
+    cfg = tiny_config(epochs=3, batch_size=16)
+    full = Trainer(cfg, source, val, tmp_path / "full", log=None)
+    full.run()
+    Trainer(tiny_config(epochs=1, batch_size=16), source, val, tmp_path / "split", log=None).run()
+    resumed = Trainer(cfg, source, val, tmp_path / "split", log=None)
+    resumed.run()
+    assert resumed.epoch == 3
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[k], v, rtol=0, atol=0)
+    drop = ("wall_s",)
+    assert ([{k: v for k, v in h.items() if k not in drop} for h in resumed.history]
+            == [{k: v for k, v in h.items() if k not in drop} for h in full.history])
+    for d in ("full", "split"):
+        rows = list(csv.DictReader(open(tmp_path / d / "log.csv")))
+        assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+        assert tuple(rows[0]) == LOG_COLUMNS
+
+
+def test_resume_with_other_settings_is_refused(toy, tmp_path):
+    source, val = toy
+    Trainer(tiny_config(epochs=1), source, val, tmp_path, log=None).run()
+    with pytest.raises(RuntimeError, match="other settings"):
+        Trainer(tiny_config(epochs=2, lr=1e-2), source, val, tmp_path, log=None).run()
+
+
+def test_learning_rate_halves_on_f1_plateau(toy):
+    source, val = toy
+    # no progress possible: tiny steps, no batch-norm statistics drifting
+    cfg = tiny_config(epochs=3, steps_per_epoch=1, lr=1e-8, min_lr=1e-12, lr_patience=0,
+                      model={"hidden": [32], "norm": "none", "dropout": 0.0})
+    result = train(cfg, source, val, log=None)
+    lrs = [h["lr"] for h in result.history]
+    assert lrs[1] == pytest.approx(lrs[0] / 2) and lrs[2] == pytest.approx(lrs[0] / 4)
+
+
+def test_lr_grid_search_picks_a_candidate(toy):
+    source, val = toy
+    out = lr_grid_search(tiny_config(), source, val, lrs=(1e-6, 3e-3), steps=8, log=None)
+    assert [r["lr"] for r in out["results"]] == [1e-6, 3e-3]
+    assert out["best_lr"] == 3e-3  # 1e-6 cannot learn anything in 8 steps
+
+
+def test_bf16_autocast_on_cpu_trains(toy):
+    source, val = toy
+    result = train(tiny_config(epochs=1, steps_per_epoch=2, precision="bf16"), source, val, log=None)
+    assert np.isfinite(result.history[0]["train_loss"])
+
+
+def test_saved_model_has_card_with_threshold_and_training(toy, tmp_path):
+    source, val = toy
+    result = train(tiny_config(name="tiny"), source, val, out_dir=tmp_path, log=None)
+    model = load_model(tmp_path / "tiny")
+    assert model.threshold == pytest.approx(result.threshold)
+    card = model.card
+    assert card["training"]["epochs_run"] == 2 and card["training"]["steps_run"] == 8
+    assert "hardware" in card["training"] and "f1" in card["metrics"]["validation"]
+
+
+# ----------------------------------------------------------------------------- configs and CLI
+def test_configs_exist_for_all_architectures_and_build():
+    from hyperspy_eelsid.networks import build_model
+
+    assert {load_config(p)["model"]["architecture"] for p in CONFIGS} == {
+        "mlp", "cnn", "unet", "resnet", "vit", "cct"}
+    for path in CONFIGS:
+        config = load_config(path)
+        m = config["model"]
+        TrainConfig.from_dict({k: v for k, v in config["training"].items()
+                               if k not in ("lr_grid", "lr_grid_steps", "lr")})
+        with torch.device("meta"):
+            build_model(m["architecture"], m.get("preset", "default"), **m.get("options", {}))
+
+
+def test_overrides():
+    config = apply_overrides({"model": {"architecture": "vit"}},
+                             ["training.epochs=3", "model.options.norm=layer", "training.lr=1e-4"])
+    assert config["training"] == {"epochs": 3, "lr": 1e-4}
+    assert config["model"]["options"] == {"norm": "layer"}
+
+
+def test_train_and_evaluate_commands(tmp_path, capsys):
+    import h5py
+
+    config = [p for p in CONFIGS if p.stem == "mlp_compact"][0]
+    out = tmp_path / "run"
+    assert cli_main(["train", "--config", str(config), "--smoke", "--out", str(out), "-q"]) == 0
+    assert (out / "mlp_compact.json").is_file() and (out / "lr_grid.json").is_file()
+    x, y = fixed_batches(ToyEdgeSource(batch_size=20, seed=5), 1)
+    with h5py.File(tmp_path / "test.h5", "w") as f:
+        f["spectra"] = x.numpy()
+        f["labels"] = y.numpy().astype("u1")
+    report = tmp_path / "metrics.json"
+    assert cli_main(["evaluate", "--weights", str(out / "mlp_compact.json"), "--data",
+                     str(tmp_path / "test.h5"), "--ignore-carbon", "--output", str(report)]) == 0
+    metrics = json.loads(report.read_text())
+    assert metrics["n_spectra"] == 20 and "confused_pairs" in metrics
+    assert "C" not in metrics["per_element"]
