@@ -75,7 +75,7 @@ def energy_grid(n=N_ENERGY, first_step=E_FIRST_STEP, last=E_LAST):
     ndarray
     """
     b = brentq(lambda b: np.expm1((n - 1) * b) / np.expm1(b) - last / first_step,
-               1e-6, 5.0)
+               1e-6, 600.0 / (n - 1))
     a = first_step / np.expm1(b)
     e = a * np.expm1(b * np.arange(n))
     e[-1] = last

@@ -18,13 +18,20 @@ import numpy as np
 __all__ = ["model_spectrum", "compare_edge", "compare_all", "covered"]
 
 
-def covered(name, emin=50.0, emax=4000.0):
-    """Whether every subshell of a reference edge has an onset in our range.
+def covered(name, window, emin=50.0, emax=4000.0):
+    """Whether our tables hold every edge exSpy puts in a reference window.
+
+    exSpy's ``add_elements`` adds every subshell of the element whose onset
+    lies on the energy axis; all of them must have an onset in our
+    tabulated range, and the shell named by the reference must be among
+    them.
 
     Parameters
     ----------
     name : str
         ``"<El>_<shell>"``, e.g. ``"Fe_L"``.
+    window : tuple of float
+        ``(first, last)`` energy of the reference axis (eV).
     emin, emax : float
         Onset range of the tables (eV).
 
@@ -32,16 +39,19 @@ def covered(name, emin=50.0, emax=4000.0):
     -------
     bool
     """
-    from ..elements import ELEMENTS, subshells
+    from exspy._misc.elements import elements as db
+
+    from ..elements import ELEMENTS
 
     element, shell = name.split("_")
     if element not in ELEMENTS:
         return False
-    inside = [s for s in subshells(element, emin=emin, emax=emax)
-              if s.name.startswith(shell)]
-    every = [s for s in subshells(element, emin=0.0, emax=1e6)
-             if s.name.startswith(shell)]
-    return bool(inside) and len(inside) == len(every)
+    onsets = {k: v["onset_energy (eV)"]
+              for k, v in db[element]["Atomic_properties"]["Binding_energies"].items()}
+    on_axis = {k: e for k, e in onsets.items() if window[0] <= e <= window[1]}
+    if not any(k.startswith(shell) for k in on_axis):
+        return False
+    return all(emin <= e <= emax for e in on_axis.values())
 
 
 def model_spectrum(element, emin, emax, n, gos_file, beam_energy=100.0,
@@ -153,7 +163,9 @@ def compare_all(reference_npz, gos_file, elements=None, names=None):
             continue
         if names is not None and name not in names:
             continue
-        if not covered(name):
+        emin_w, emax_w = float(ref["emin_list"][i]), float(ref["emax_list"][i])
+        n = len(ref["spectrum_list"][i])
+        if not covered(name, (emin_w, emin_w + (emax_w - emin_w) / n * (n - 1))):
             continue
         out.append(compare_edge(name, float(ref["emin_list"][i]),
                                 float(ref["emax_list"][i]),
