@@ -262,3 +262,23 @@ def test_simulation_core_does_not_import_hyperspy():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _shipped_gos_file():
+    try:
+        from hyperspy_eelsid.physics.gos_table import gos_file
+
+        return gos_file()
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+@pytest.mark.skipif(_shipped_gos_file() is None, reason="the package's GOSH table is not built yet")
+def test_simulator_on_the_shipped_table():
+    sim = Simulator(SimulationConfig())
+    # every element of the network has a counted edge in the shipped table
+    assert len(sim.catalogue.elements) == el.N_ELEMENTS
+    assert 95 <= sim.catalogue.n_counted_edges <= 115
+    b = sim.simulate(32, seed=0, components=True)
+    assert torch.isfinite(b.spectra).all() and np.allclose(_np(b.spectra).max(1), 1.0)
+    assert np.all(_np(b.labels).sum(1) == _np(b.params["n_elements"]))
