@@ -105,3 +105,21 @@ def test_networks_do_not_import_hyperspy():
             "assert 'hyperspy.api' not in sys.modules and 'hyperspy' not in sys.modules, "
             "[m for m in sys.modules if m.startswith('hyperspy.')]")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("arch", ["cnn", "unet", "resnet", "cct"])
+def test_batchnorm_fusion_keeps_predictions(arch):
+    import copy
+
+    from hyperspy_eelsid.networks.layers import fuse_batchnorm
+
+    torch.manual_seed(0)
+    model = build_model(arch, preset="compact")
+    model(torch.rand(8, 3072))  # give the running statistics non-trivial values
+    model.eval()
+    fused = fuse_batchnorm(copy.deepcopy(model))
+    convs_before = sum(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
+    left = sum(isinstance(m, torch.nn.BatchNorm1d) for m in fused.modules())
+    assert left < convs_before
+    x = torch.rand(4, 3072)
+    torch.testing.assert_close(fused.predict_proba(x), model.predict_proba(x), rtol=1e-4, atol=1e-5)

@@ -24,7 +24,8 @@ def _double_conv(c_in: int, c_out: int, norm: str, k: int) -> nn.Sequential:
         "compact": {
             "base_channels": 4,
             "depth": 3,
-            "stem_pool": 2,
+            "kernel_size": 5,
+            "stem_pool": 4,  # 4 eV per position: ~3x faster on CPU than 2 eV
             "head_hidden": [256],
         },
     },

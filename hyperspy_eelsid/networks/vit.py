@@ -16,7 +16,8 @@ __all__ = ["ViT1d"]
     "vit",
     presets={
         "default": {},  # patch 16, dim 128, 10 layers, ~2 M parameters
-        "compact": {"patch_size": 64, "dim": 64, "layers": 3, "heads": 4, "head_hidden": [128]},
+        "compact": {"patch_size": 64, "dim": 64, "layers": 3, "heads": 4, "mlp_ratio": 2.0,
+                    "head_hidden": [128]},
     },
 )
 class ViT1d(EELSNet):
