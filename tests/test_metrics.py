@@ -131,3 +131,22 @@ def test_default_element_names_are_the_network_order():
     pred[0, ELEMENTS.index("Co")] = 1
     assert confused_pairs(y, pred) == [{"predicted": "Co", "missed": "Fe", "count": 1}]
     assert set(evaluate_predictions(y, pred, 0.5)["per_element"]) == {"Fe", "Co"}
+
+
+def test_benchmark_labels_and_report():
+    from hyperspy_eelsid.evaluation import benchmark_report, label_arrays
+
+    entries = [{"present": ["Al"], "ignore": ["C"]},
+               {"present": ["Ba", "Ti", "O"], "ignore": ["Sr", "H"]}]  # H is outside Be..Bi
+    y, ignore = label_arrays(entries)
+    assert y.sum() == 4 and y[1, ELEMENTS.index("Ti")] == 1
+    assert ignore[:, ELEMENTS.index("C")].all() and ignore[1, ELEMENTS.index("Sr")]
+    assert not ignore[0, ELEMENTS.index("Sr")]
+    prob = np.where(y == 1, 0.9, 0.05)
+    prob[:, ELEMENTS.index("C")] = 0.99  # carbon everywhere: ignored, costs nothing
+    prob[1, ELEMENTS.index("La")] = 0.8  # a real false positive (La next to Ba)
+    report = benchmark_report(y, prob, ignore, threshold=0.5)
+    assert report["recall"] == 1.0 and report["emr"] == 0.5
+    assert report["confused_pairs"] == []  # a false positive without a miss pairs with nothing
+    assert report["micro_precision"] == pytest.approx(4 / 5)
+    assert benchmark_report(y, prob, ignore)["threshold_chosen_on_this_set"] is True

@@ -4,6 +4,7 @@ numpy only (no torch, no HyperSpy), so it serves the training loop, the
 benchmark report and the front end alike.
 """
 
+from hyperspy_eelsid.evaluation.benchmark import benchmark_report, label_arrays
 from hyperspy_eelsid.evaluation.confusion import confused_pairs
 from hyperspy_eelsid.evaluation.metrics import (
     ElementCounts,
@@ -23,11 +24,13 @@ from hyperspy_eelsid.evaluation.threshold import (
 
 __all__ = [
     "ElementCounts",
+    "benchmark_report",
     "confused_pairs",
     "counts_at_thresholds",
     "element_counts",
     "evaluate_predictions",
     "exact_match_rate",
+    "label_arrays",
     "micro_scores",
     "per_element_scores",
     "precision_recall_curve",
