@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_simulate.py [--device cuda] [--batch-size 1024]
-        [--batches 5] [--threads N] [--lattice 24] [--gos-file FILE]
+        [--batches 5] [--threads N] [--gos-file FILE]
 
 Without the package's GOSH table (``hyperspy_eelsid/data/eelsid_hfs.gosh``)
 pass ``--gos-file``; ``--fixture`` writes a small hydrogenic K/L table with
@@ -28,7 +28,6 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--batches", type=int, default=5, help="timed batches (after one warm-up)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--lattice", type=int, default=0, help="lattice_n_theta (0: exact)")
     p.add_argument("--gos-file", default=None)
     p.add_argument("--fixture", action="store_true", help="use a hydrogenic K/L test table")
     a = p.parse_args(argv)
@@ -47,7 +46,7 @@ def main(argv=None):
     else:
         db = load_gosh(a.gos_file)
     t0 = time.perf_counter()
-    sim = Simulator(SimulationConfig(lattice_n_theta=a.lattice), device=a.device, database=db)
+    sim = Simulator(SimulationConfig(), device=a.device, database=db)
     setup = time.perf_counter() - t0
 
     def sync():
@@ -63,7 +62,7 @@ def main(argv=None):
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     n = a.batches * a.batch_size
     print(f"device={sim.device} threads={torch.get_num_threads()} batch={a.batch_size} "
-          f"lattice={a.lattice} tables={len(sim.xs.tables)} elements={len(sim.catalogue.elements)} "
+          f"tables={len(sim.xs.tables)} elements={len(sim.catalogue.elements)} "
           f"setup={setup:.1f}s")
     print(f"{n / dt:,.0f} spectra/s ({n} spectra in {dt:.2f} s wall)")
     # on a shared machine the wall-clock rate depends on the other load; the

@@ -11,12 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hyperspy_eelsid import elements as el  # noqa: E402
-from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, TorchCrossSections  # noqa: E402
+from hyperspy_eelsid.physics.cross_sections import GOSHDatabase  # noqa: E402
 from hyperspy_eelsid.preprocessing import finalise_on_grid  # noqa: E402
 from hyperspy_eelsid.simulation import cli  # noqa: E402
 from hyperspy_eelsid.simulation.config import SimulationConfig  # noqa: E402
 from hyperspy_eelsid.simulation.dataset import SimulatedDataset, read_config, write_dataset  # noqa: E402
-from hyperspy_eelsid.simulation.edges import CrossSectionLattice, lattice_error  # noqa: E402
 from hyperspy_eelsid.simulation.simulator import Simulator  # noqa: E402
 
 from .test_cross_sections_fixture import write_gosh  # noqa: E402
@@ -240,14 +239,6 @@ def test_cli_simulate(tmp_path, gosh):
     assert len(SimulatedDataset(out)) == 6
     bad = parser.parse_args(["simulate", "--n", "0", "--out", str(out), "--gos-file", gosh.path])
     assert args.func(bad) == 2
-
-
-def test_cross_section_lattice_is_close_and_usable(gosh):
-    xs = TorchCrossSections([gosh[k] for k in ("C_K", "Fe_L3")])
-    lattice = CrossSectionLattice(xs, (60, 100, 200, 300), n_theta=32)
-    assert lattice_error(lattice, n=16) < 0.08
-    b = Simulator(SimulationConfig(lattice_n_theta=24), database=gosh).simulate(8, seed=1)
-    assert torch.isfinite(b.spectra).all() and np.allclose(_np(b.spectra).max(1), 1)
 
 
 def test_simulation_core_does_not_import_hyperspy():

@@ -27,8 +27,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1024, help="spectra per batch (default 1024)")
     p.add_argument("--config", help="JSON file with configuration overrides (SimulationConfig fields)")
     p.add_argument("--gos-file", help="GOSH file (default: the package's table)")
-    p.add_argument("--lattice", type=int, default=None,
-                   help="interpolate cross sections on this many angles (faster, approximate)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -45,8 +43,6 @@ def run(args) -> int:
             overrides = json.load(fh)
     if args.gos_file:
         overrides["gos_file"] = args.gos_file
-    if args.lattice is not None:
-        overrides["lattice_n_theta"] = args.lattice
     try:
         config = SimulationConfig.from_dict(overrides)
         if args.n < 1:

@@ -89,10 +89,6 @@ class SimulationConfig:
         Subshells with onsets below this are not simulated.
     lowloss_channels : int
         Length (eV) of the simulated low-loss kernel.
-    lattice_n_theta : int
-        0 (default): exact cross sections for every spectrum. ``n > 1``:
-        interpolate precomputed cross sections on ``n`` angles (faster,
-        a few per cent error, see :mod:`~hyperspy_eelsid.simulation.edges`).
     noise : bool
         Apply Poisson noise.
     gos_file : str or None
@@ -130,7 +126,6 @@ class SimulationConfig:
     major_subshells_only: bool = True
     subshell_emin_ev: float = 50.0
     lowloss_channels: int = 512
-    lattice_n_theta: int = 0
     noise: bool = True
     gos_file: str | None = None
 
@@ -188,8 +183,6 @@ class SimulationConfig:
             raise ValueError("need 0 <= start_min_ev < end_max_ev")
         if self.start_margin_ev < 0 or self.end_margin_ev < 0:
             raise ValueError("start_margin_ev and end_margin_ev must be >= 0")
-        if self.lattice_n_theta < 0 or self.lattice_n_theta == 1:
-            raise ValueError("lattice_n_theta must be 0 (exact) or >= 2")
         if self.lowloss_channels < 16:
             raise ValueError("lowloss_channels must be >= 16")
         if self.elements is not None:

@@ -46,7 +46,6 @@ from hyperspy_eelsid.preprocessing import N_CHANNELS, finalise_on_grid
 from .background import power_law
 from .composition import build_catalogue, draw_composition
 from .config import SimulationConfig
-from .edges import CrossSectionLattice
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 
@@ -117,11 +116,6 @@ class Simulator:
         self.database = db
         self.catalogue = cat = build_catalogue(db, self.config)
         self.xs = TorchCrossSections(cat.tables, device=self.device, dtype=self.dtype)
-        self.lattice = None
-        if self.config.lattice_n_theta:
-            self.lattice = CrossSectionLattice(
-                self.xs, self.config.beam_energies_kv, N_CHANNELS, n_theta=self.config.lattice_n_theta
-            )
         d = self.device
         self._cat = {
             "weights": torch.as_tensor(cat.weights, dtype=torch.float32, device=d),
@@ -211,11 +205,8 @@ class Simulator:
         e_of_pair = element[b, m]
         f = cat["sub_family"][e_of_pair, s]
         rank = cat["sub_rank"][e_of_pair, s]
-        if self.lattice is not None:
-            sig = self.lattice(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid)
-        else:  # bigger chunks on GPUs: fewer launches and host syncs
-            chunk = 16384 if dev.type == "cuda" else 1024
-            sig = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid, chunk=chunk)
+        chunk = 16384 if dev.type == "cuda" else 1024  # GPUs: fewer launches and host syncs
+        sig = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid, chunk=chunk)
         fam_key = (b * M + m) * F + f
         present = torch.zeros(B * M * F, dtype=torch.bool, device=dev)
         present[fam_key] = True
