@@ -22,6 +22,7 @@ from hyperspy_eelsid._version import __version__
 COMMAND_MODULES = (
     "hyperspy_eelsid.physics.cli",
     "hyperspy_eelsid.simulation.cli",
+    "hyperspy_eelsid.networks.cli",
 )
 
 
