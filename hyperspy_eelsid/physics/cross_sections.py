@@ -684,29 +684,77 @@ class TorchCrossSections:
         # on a shared sorted grid, pairs are processed by increasing onset and
         # each chunk only on the channels at or above its lowest onset
         order = torch.argsort(nodes[:, 0]) if shared else torch.arange(P, device=self.device)
+        # on a 1 eV integer grid with integer shifts, the spline interval of a
+        # channel is a table look-up instead of a binary search
+        unit = self._unit_grid_index(energy, t, shift) if shared else None
         for a in range(0, P, chunk):
             sel = order[a : a + chunk]
             lo = 0
+            index = None
             if shared:
                 lo = int(torch.searchsorted(energy, nodes[sel, 0].min().reshape(1)))
                 if lo >= C:
                     continue
                 en = energy[lo:]
+                if unit is not None:
+                    table, width, first = unit
+                    j = en.long()[None, :] - first[sel][:, None]
+                    index = table[t[sel][:, None] * width + torch.clamp(j, 0, width - 1)]
             else:
                 en = energy if energy.dim() == 1 else energy[sel]
-            vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en)
+            vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en, index)
             out[sel, lo:] = vals  # rows are distinct: no accumulation races
         return out
 
+    def _unit_grid_index(self, energy, t, shift):
+        """Interval look-up for integer grids ``e0, e0+1, ...`` and integer shifts.
+
+        Returns ``None`` when the grid or the shifts do not qualify, else
+        ``(table, width, first)``: ``table[t * width + j]`` is the spline
+        interval of table ``t`` at ``j = E - floor(onset) - shift`` eV, and
+        ``first`` is ``floor(onset) + shift`` per pair.
+        """
+        import torch
+
+        C = energy.numel()
+        e0 = float(energy[0])
+        if (
+            C < 2
+            or e0 != round(e0)
+            or e0 < 0
+            or not bool((energy == e0 + torch.arange(C, device=energy.device, dtype=energy.dtype)).all())
+            or not bool((shift == torch.round(shift)).all())
+            or bool((shift.abs() > 16).any())
+        ):
+            return None
+        width = int(e0) + C + 32
+        key = width
+        cache = self.__dict__.setdefault("_unit_cache", {})
+        if key not in cache:
+            floor_onset = torch.floor(self._onset)
+            frac = self._onset - floor_onset
+            j = torch.arange(width, device=self.device, dtype=self._work)
+            rel = self._rel.contiguous()
+            x = (j[None, :] - frac[:, None]).contiguous()
+            i = torch.searchsorted(rel, x, right=True) - 1
+            i = torch.minimum(torch.clamp(i, min=0), (self._n_e - 2)[:, None])
+            cache[key] = (i.reshape(-1), floor_onset.long())
+        table, floor_onset = cache[key]
+        return table, width, floor_onset[t] + shift.long()
+
     @staticmethod
-    def _evaluate(nodes, coef, n_e, tail, energy):
+    def _evaluate(nodes, coef, n_e, tail, energy, index=None):
         import torch
 
         P = nodes.shape[0]
         en = energy.expand(P, -1) if energy.dim() == 1 else energy
         last = (n_e - 1)[:, None]
-        i = torch.searchsorted(nodes, en.contiguous(), right=True) - 1
-        i = torch.minimum(torch.clamp(i, min=0), last - 1)
+        if index is None:
+            i = torch.searchsorted(nodes, en.contiguous(), right=True) - 1
+            i = torch.minimum(torch.clamp(i, min=0), last - 1)
+        else:
+            i = index
+
         x0, a, b, c, d = (torch.gather(k, 1, i) for k in coef)
         dx = en - x0
         out = a + dx * (b + dx * (c + dx * d))
