@@ -28,26 +28,14 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_SHARED = HERE.parents[1] / "shared"
 
 
-def _labels(entry, elements):
-    index = {el: i for i, el in enumerate(elements)}
-    y = np.zeros(len(elements), dtype=np.uint8)
-    ignore = np.zeros(len(elements), dtype=bool)
-    for el in entry["present"]:
-        y[index[el]] = 1
-    for el in list(entry.get("ignore", [])) + ["C"]:
-        if el in index:
-            ignore[index[el]] = True
-    return y, ignore
-
-
 def score_spectra(manifest, root, weights=None, device="auto", limit=None):
     """Probabilities, labels and ignore masks of the single spectra."""
-    from hyperspy_eelsid.elements import ELEMENTS
+    from hyperspy_eelsid.evaluation import label_arrays
     from hyperspy_eelsid.signals.identification import identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
 
     entries = manifest["spectra"][:limit]
-    probs, y_true, ignore, ids, failed = [], [], [], [], []
+    probs, ids, failed = [], [], []
     t0 = time.perf_counter()
     threshold = None
     for entry in entries:
@@ -58,16 +46,14 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
             failed.append((entry["id"], f"{type(err).__name__}: {err}"))
             continue
         threshold = p.metadata.EELSID.threshold
-        y, ign = _labels(entry, ELEMENTS)
         probs.append(np.asarray(p.data, dtype=float).ravel())
-        y_true.append(y)
-        ignore.append(ign)
         ids.append(entry)
     elapsed = time.perf_counter() - t0
+    y_true, ignore = label_arrays(ids)
     return {
-        "probabilities": np.array(probs),
-        "y_true": np.array(y_true),
-        "ignore": np.array(ignore),
+        "probabilities": np.array(probs).reshape(len(ids), -1),
+        "y_true": y_true,
+        "ignore": ignore,
         "entries": ids,
         "failed": failed,
         "card_threshold": threshold,
@@ -101,11 +87,8 @@ def score_scans(manifest, root, weights=None, device="auto", threshold=None):
 
 def report(spectra, scans, top=12):
     """Print the tables; return the figures as a JSON-friendly dict."""
-    from hyperspy_eelsid.evaluation import (
-        confused_pairs,
-        evaluate_predictions,
-        threshold_at_equal_precision_recall,
-    )
+    from hyperspy_eelsid.elements import ELEMENTS
+    from hyperspy_eelsid.evaluation import benchmark_report
 
     p, y, ign = spectra["probabilities"], spectra["y_true"], spectra["ignore"]
     n = len(p)
@@ -113,19 +96,19 @@ def report(spectra, scans, top=12):
           f"identified in {spectra['seconds']:.1f} s through the front end")
     for sid, err in spectra["failed"]:
         print(f"  FAILED {sid}: {err}")
-    chosen = threshold_at_equal_precision_recall(y, p, ignore=ign)
     results = {}
     header = f"{'threshold':>22} {'t':>6} {'P':>6} {'R':>6} {'F1':>6} {'EMR':>6} {'RMSE':>6} {'microP':>7} {'microR':>7} {'microF1':>7}"
     print(header)
-    for label, t in (("model card", spectra["card_threshold"]), ("P = R on this set", chosen["threshold"])):
-        if t is None:
+    for label, t in (("model card", spectra["card_threshold"]), ("P = R on this set", None)):
+        if t is None and label == "model card":
             continue
-        r = evaluate_predictions(y, p, threshold=t, ignore=ign)
+        r = benchmark_report(y, p, ignore=ign, threshold=t, top_pairs=top)
+        t = r["threshold"]
         results[label] = r
         print(f"{label:>22} {t:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f} "
               f"{r['emr']:6.3f} {r['rmse']:6.3f} {r['micro_precision']:7.3f} {r['micro_recall']:7.3f} {r['micro_f1']:7.3f}")
-    t_best = chosen["threshold"]
-    pairs = confused_pairs(y, p >= t_best, ignore=ign, top=top)
+    t_best = results["P = R on this set"]["threshold"]
+    pairs = results["P = R on this set"]["confused_pairs"]
     if pairs:
         print(f"most confused pairs at t = {t_best:.3f} (predicted but absent <- present but missed):")
         for pair in pairs:
@@ -134,8 +117,6 @@ def report(spectra, scans, top=12):
     for entry, prob, truth, ig in zip(spectra["entries"], p, y, ign):
         pred = (prob >= t_best) & ~ig
         if not np.array_equal(pred, truth.astype(bool) & ~ig):
-            from hyperspy_eelsid.elements import ELEMENTS
-
             got = [ELEMENTS[i] for i in np.flatnonzero(pred)]
             wrong.append((entry["id"], entry["compound"], entry["present"], got))
     print(f"{len(wrong)} spectra not exactly matched at t = {t_best:.3f}:")
@@ -147,7 +128,7 @@ def report(spectra, scans, top=12):
             status = "n/a (undocumented)" if row["equal"] is None else ("equal" if row["equal"] else "DIFFERENT")
             print(f"  {row['id']} {row['kind']:<5} {str(row['shape']):<10} present {row['present']} "
                   f"detected {row['detected']}: {status}")
-    return {"spectra": results, "chosen_threshold": chosen, "confused_pairs": pairs,
+    return {"spectra": results, "chosen_threshold": t_best, "confused_pairs": pairs,
             "scans": scans, "n_spectra": n, "seconds": spectra["seconds"]}
 
 
