@@ -180,3 +180,15 @@ def test_train_and_evaluate_commands(tmp_path, capsys):
     metrics = json.loads(report.read_text())
     assert metrics["n_spectra"] == 20 and "confused_pairs" in metrics
     assert "C" not in metrics["per_element"]
+
+
+def test_checkpoint_of_another_model_shape_is_a_clear_error(tmp_path):
+    from hyperspy_eelsid.networks import build_model
+    from hyperspy_eelsid.networks.checkpoint import load_checkpoint, save_checkpoint
+
+    small = build_model("mlp", preset="compact", hidden=[16])
+    opt = torch.optim.Adam(small.parameters())
+    save_checkpoint(tmp_path / "ckpt", small, opt, state={"epoch": 1})
+    other = build_model("mlp", preset="compact", hidden=[32])  # e.g. a preset changed since
+    with pytest.raises(RuntimeError, match="another model configuration.*--no-resume"):
+        load_checkpoint(tmp_path / "ckpt", other, torch.optim.Adam(other.parameters()))

@@ -100,7 +100,15 @@ def load_checkpoint(stem, model, optimizer, scheduler=None, scaler=None, map_loc
         raise RuntimeError(f"checkpoint {weights} does not match {card.name} (corrupt or from "
                            "another run); delete both files to start afresh")
     tensors = load_file(str(weights))
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[1:2]
+        raise RuntimeError(
+            f"checkpoint {weights} was written for another model configuration "
+            f"({first[0].strip() if first else err}); train into a new --out directory "
+            "or pass --no-resume to start afresh"
+        ) from None
     opt_state = {}
     for pid, scalars in meta["optimizer"]["scalars"].items():
         opt_state[int(pid)] = dict(scalars)
