@@ -309,6 +309,14 @@ def _as_real_float(data) -> np.ndarray:
     return data
 
 
+def _check_channels(data, axis: EnergyAxis) -> None:
+    if data.ndim < 1 or data.shape[-1] != axis.centres.size:
+        raise PreprocessingError(
+            f"The data have {data.shape[-1] if data.ndim else 0} channels along the "
+            f"last axis but the energy axis has {axis.centres.size}."
+        )
+
+
 def _resample_block(block: np.ndarray, matrix) -> np.ndarray:
     flat = np.asarray(block, dtype=np.float32).reshape(-1, block.shape[-1])
     _check_values(flat)
@@ -319,11 +327,7 @@ def _resample_block(block: np.ndarray, matrix) -> np.ndarray:
 def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool):
     """Resample (and optionally finalise) a numpy stack block by block."""
     data = _as_real_float(np.asarray(data))
-    if data.ndim < 1 or data.shape[-1] != axis.centres.size:
-        raise PreprocessingError(
-            f"The data have {data.shape[-1] if data.ndim else 0} channels along the "
-            f"last axis but the energy axis has {axis.centres.size}."
-        )
+    _check_channels(data, axis)
     if axis.reversed:
         data = data[..., ::-1]
     matrix, window = resampling_matrix(axis)
@@ -413,11 +417,7 @@ def _preprocess_dask(data, axis, block_size):
     import dask.array as da
 
     _as_real_float(data)
-    if data.ndim < 1 or data.shape[-1] != axis.centres.size:
-        raise PreprocessingError(
-            f"The data have {data.shape[-1]} channels along the last axis but the "
-            f"energy axis has {axis.centres.size}."
-        )
+    _check_channels(data, axis)
     if axis.reversed:
         data = data[..., ::-1]
     matrix, window = resampling_matrix(axis)

@@ -9,22 +9,15 @@ interrupted write never leaves a half checkpoint behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import torch
 
+from hyperspy_eelsid.networks.io import _sha256
+
 __all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_exists"]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def checkpoint_exists(stem) -> bool:
