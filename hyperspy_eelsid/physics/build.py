@@ -49,7 +49,7 @@ QA0_MIN = 0.005
 QA0_MAX = 60.0
 METHOD = (
     "Non-relativistic Hartree-Fock-Slater (Herman-Skillman) atom: Slater "
-    "exchange alpha=1, Latter tail -1/r, spherically averaged ground-state "
+    "X-alpha exchange (alpha in scf), Latter tail -1/r, spherically averaged ground-state "
     "configuration. Continuum final states in the same ground-state potential "
     "(no core hole), normalised per unit energy (WKB amplitude at 300 bohr). "
     "First Born approximation GOS df/dE summed over final l' and multipoles "
@@ -119,7 +119,7 @@ def tables_for_element(symbol, emin=DEFAULT_EMIN, emax=DEFAULT_EMAX):
     return sorted(names)
 
 
-def compute_element(symbol, tables=None, energies_ev=None, q_au=None):
+def compute_element(symbol, tables=None, energies_ev=None, q_au=None, alpha=1.0):
     """Solve the atom and compute its tables.
 
     Parameters
@@ -129,6 +129,8 @@ def compute_element(symbol, tables=None, energies_ev=None, q_au=None):
         Default :func:`tables_for_element`.
     energies_ev, q_au : ndarray, optional
         Default :func:`energy_grid`, :func:`q_grid`.
+    alpha : float
+        Slater exchange parameter (1 = Herman-Skillman, 2/3 = Kohn-Sham).
 
     Returns
     -------
@@ -143,7 +145,7 @@ def compute_element(symbol, tables=None, energies_ev=None, q_au=None):
         energies_ev = energy_grid()
     if q_au is None:
         q_au = q_grid()
-    atom = solve_atom(symbol)
+    atom = solve_atom(symbol, alpha=alpha)
     out = {}
     for tab in tables:
         n, l = table_quantum_numbers(tab)
@@ -158,12 +160,13 @@ def compute_element(symbol, tables=None, energies_ev=None, q_au=None):
     }
 
 
-def _worker(symbol):
+def _worker(job):
+    symbol, alpha = job
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    return symbol, compute_element(symbol)
+    return symbol, compute_element(symbol, alpha=alpha)
 
 
-def build_gosh(path, elements=None, workers=1, log=print):
+def build_gosh(path, elements=None, workers=1, log=print, alpha=1.0):
     """Build a GOSH file.
 
     Parameters
@@ -176,6 +179,8 @@ def build_gosh(path, elements=None, workers=1, log=print):
         Number of processes.
     log : callable or None
         Progress printer.
+    alpha : float
+        Slater exchange parameter of the atom (default 1, Herman-Skillman).
 
     Returns
     -------
@@ -193,13 +198,13 @@ def build_gosh(path, elements=None, workers=1, log=print):
     results = {}
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            for sym, res in ex.map(_worker, elements):
+            for sym, res in ex.map(_worker, [(e, alpha) for e in elements]):
                 results[sym] = res
                 if log:
                     log(f"{sym}: {sorted(res['tables'])} {res['seconds']:.1f} s")
     else:
         for sym in elements:
-            _, res = _worker(sym)
+            _, res = _worker((sym, alpha))
             results[sym] = res
             if log:
                 log(f"{sym}: {sorted(res['tables'])} {res['seconds']:.1f} s")
@@ -218,7 +223,7 @@ def build_gosh(path, elements=None, workers=1, log=print):
         "radial_grid": {"form": "x = ln r + r/beta", "r_min_bohr": 1e-5,
                         "h": 0.01, "beta_bohr": 4.0, "r_max_bound_bohr": 60.0,
                         "r_max_continuum_bohr": 300.0},
-        "scf": {"exchange": "Slater X-alpha, alpha=1", "tail": "Latter -1/r",
+        "scf": {"exchange": f"Slater X-alpha, alpha={alpha:.6g}", "tail": "Latter -1/r",
                 "tolerance": "max|r dV| < 1e-6 Z Ha bohr, eigenvalues 1e-7"},
         "onset_window_eV": [DEFAULT_EMIN, DEFAULT_EMAX],
         "elements": sorted(results),

@@ -37,6 +37,9 @@ def register(subparsers):
                             "data/eelsid_hfs.gosh)")
     build.add_argument("--workers", type=int, default=1,
                        help="worker processes (default 1)")
+    build.add_argument("--alpha", type=float, default=1.0,
+                       help="Slater exchange parameter (default 1: "
+                            "Herman-Skillman; 0.6667: Kohn-Sham-Gaspar)")
     build.set_defaults(func=run_build)
     return gos
 
@@ -47,7 +50,7 @@ def run_build(args):
     Parameters
     ----------
     args : argparse.Namespace
-        With ``elements``, ``out``, ``workers``.
+        With ``elements``, ``out``, ``workers`` and ``alpha``.
 
     Returns
     -------
@@ -63,7 +66,8 @@ def run_build(args):
     if out is None:
         out = Path(__file__).resolve().parent.parent / "data" / GOS_FILE_NAME
     t0 = time.perf_counter()
-    summary = build_gosh(out, elements=args.elements, workers=args.workers)
+    summary = build_gosh(out, elements=args.elements, workers=args.workers,
+                         alpha=getattr(args, "alpha", 1.0))
     size = Path(out).stat().st_size / 1e6
     print(f"wrote {out}: {summary['tables']} tables for "
           f"{len(summary['elements'])} elements, {size:.1f} MB, "
