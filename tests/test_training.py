@@ -192,3 +192,18 @@ def test_checkpoint_of_another_model_shape_is_a_clear_error(tmp_path):
     other = build_model("mlp", preset="compact", hidden=[32])  # e.g. a preset changed since
     with pytest.raises(RuntimeError, match="another model configuration.*--no-resume"):
         load_checkpoint(tmp_path / "ckpt", other, torch.optim.Adam(other.parameters()))
+
+
+def test_time_budget_stops_and_resume_continues(toy, tmp_path):
+    source, val = toy
+    cfg = tiny_config(epochs=3, batch_size=16)
+    first = Trainer(cfg, source, val, tmp_path, log=None)
+    first.run(max_wall_s=0.0)  # budget spent after the first epoch
+    assert first.epoch == 1
+    again = Trainer(cfg, source, val, tmp_path, log=None)
+    again.run()
+    assert again.epoch == 3
+    full = Trainer(cfg, source, val, tmp_path / "full", log=None)
+    full.run()
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(again.model.state_dict()[k], v, rtol=0, atol=0)

@@ -24,6 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="TABLE.KEY=VALUE",
                    help="override a setting, e.g. --set training.epochs=10 (repeatable)")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after the epoch that passes this wall time (checkpointed: run again to continue)")
     p.add_argument("--smoke", action="store_true",
                    help="seconds-long CPU check of the configuration (compact model, toy data)")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -54,7 +56,8 @@ def _cmd_train(args) -> int:
     if args.smoke:
         config = smoke_config(config)
     log = (lambda *_: None) if args.quiet else (lambda line: print(line, flush=True))
-    result = run_config(config, out_dir=args.out, resume=not args.no_resume, log=log)
+    max_wall_s = None if args.max_minutes is None else 60.0 * args.max_minutes
+    result = run_config(config, out_dir=args.out, resume=not args.no_resume, log=log, max_wall_s=max_wall_s)
     if not args.quiet:
         v = result.metrics.get("validation", {})
         print(f"saved {result.card['name'] if result.card else '?'}: threshold {result.threshold:.3f}, "

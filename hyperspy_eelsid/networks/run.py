@@ -116,7 +116,8 @@ def make_data(config: dict, device):
     return train_data, (x[:n].cpu(), y[:n].cpu())
 
 
-def run_config(config: dict, out_dir=None, resume: bool = True, log=print) -> TrainResult:
+def run_config(config: dict, out_dir=None, resume: bool = True, log=print,
+               max_wall_s: float | None = None) -> TrainResult:
     """Train the model a configuration describes and save it in ``out_dir``.
 
     Parameters
@@ -129,6 +130,9 @@ def run_config(config: dict, out_dir=None, resume: bool = True, log=print) -> Tr
         Resume from a checkpoint in ``out_dir`` if there is one.
     log : callable
         Progress lines.
+    max_wall_s : float, optional
+        Stop (with a checkpoint to resume from) after the epoch that passes
+        this many seconds.
 
     Returns
     -------
@@ -164,4 +168,4 @@ def run_config(config: dict, out_dir=None, resume: bool = True, log=print) -> Tr
     extra = {"data": config.get("data", {}), "validation": config.get("validation", {}),
              "lr_grid": grid}
     trainer = Trainer(cfg, train_data, val_data, out_dir, log=log, extra_card=extra)
-    return trainer.run(resume=resume)
+    return trainer.run(resume=resume, max_wall_s=max_wall_s)

@@ -355,9 +355,20 @@ class Trainer:
             for row in self.history:
                 w.writerow({k: row.get(k) for k in LOG_COLUMNS})
 
-    def run(self, resume: bool = True) -> TrainResult:
-        """Train for the configured epochs (resuming if a checkpoint exists)."""
+    def run(self, resume: bool = True, max_wall_s: float | None = None) -> TrainResult:
+        """Train for the configured epochs (resuming if a checkpoint exists).
+
+        Parameters
+        ----------
+        resume : bool
+            Continue from the checkpoint in the output directory, if any.
+        max_wall_s : float, optional
+            Stop after the epoch during which this many seconds of this call
+            have passed; the checkpoint is saved, so a later call resumes where
+            this one stopped (for machines lent for a limited time).
+        """
         cfg = self.config
+        started = time.perf_counter()
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             ckpt, best_path, log_path = self._paths()
@@ -395,6 +406,10 @@ class Trainer:
                 with open(log_path, "a", newline="") as f:
                     csv.DictWriter(f, fieldnames=LOG_COLUMNS).writerow({k: row.get(k) for k in LOG_COLUMNS})
                 save_checkpoint(ckpt, self.model, self.optimizer, self._state(), self.scheduler, self.scaler)
+            if max_wall_s is not None and time.perf_counter() - started >= max_wall_s and self.epoch < cfg.epochs:
+                self.log(f"time budget of {max_wall_s:.0f} s reached after epoch {self.epoch}; "
+                         "run again with the same output directory to continue")
+                break
         return self._finish(best_state)
 
     def _training_info(self) -> dict:
