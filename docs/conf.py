@@ -20,7 +20,7 @@ extensions = [
     "numpydoc",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "scripts"]
+exclude_patterns = ["_build", "scripts", "figures"]  # figures/*.md are {include}d
 myst_heading_anchors = 3
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
