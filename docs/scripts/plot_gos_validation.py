@@ -69,7 +69,7 @@ def plot(results, figure):
         axr.plot(r["energy"], ratio, "C0-")
         axr.axhspan(0.85, 1.15, color="0.9")
         axr.axhline(1, color="k", lw=0.8)
-        axr.set_ylim(0.6, 1.4)
+        axr.set_ylim(0.4, 1.6)
         axr.set_xlabel("energy loss (eV)")
         axr.set_ylabel("ours / ref")
     axes[0, 0].legend(fontsize=8)
