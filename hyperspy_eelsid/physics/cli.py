@@ -37,9 +37,9 @@ def register(subparsers):
                             "data/eelsid_hfs.gosh)")
     build.add_argument("--workers", type=int, default=1,
                        help="worker processes (default 1)")
-    build.add_argument("--alpha", type=float, default=1.0,
-                       help="Slater exchange parameter (default 1: "
-                            "Herman-Skillman; 0.6667: Kohn-Sham-Gaspar)")
+    build.add_argument("--alpha", type=float, default=None,
+                       help="Slater exchange parameter (default 2/3, Kohn-Sham-Gaspar, "
+                            "as shipped; 1: Herman-Skillman)")
     build.set_defaults(func=run_build)
     return gos
 
@@ -59,7 +59,7 @@ def run_build(args):
     """
     from pathlib import Path
 
-    from .build import build_gosh
+    from .build import DEFAULT_ALPHA, build_gosh
     from .gos_table import GOS_FILE_NAME
 
     out = args.out
@@ -67,7 +67,7 @@ def run_build(args):
         out = Path(__file__).resolve().parent.parent / "data" / GOS_FILE_NAME
     t0 = time.perf_counter()
     summary = build_gosh(out, elements=args.elements, workers=args.workers,
-                         alpha=getattr(args, "alpha", 1.0))
+                         alpha=DEFAULT_ALPHA if getattr(args, "alpha", None) is None else args.alpha)
     size = Path(out).stat().st_size / 1e6
     print(f"wrote {out}: {summary['tables']} tables for "
           f"{len(summary['elements'])} elements, {size:.1f} MB, "
