@@ -27,3 +27,13 @@ def benchmark_manifest():
     manifest = json.loads(path.read_text())
     manifest["root"] = path.parent
     return manifest
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run a test with one torch thread (small networks: faster and steadier on 2 cores)."""
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

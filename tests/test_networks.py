@@ -13,12 +13,7 @@ ARCHS = ["mlp", "cnn", "unet", "resnet", "vit", "cct"]
 PAPER_PARAMS_M = {"mlp": 56, "cnn": 45, "resnet": 41, "unet": 20, "vit": 2, "cct": 5}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_registry_lists_the_six_architectures():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hyperspy_eelsid.networks.layers import EELSNet, MLPHead, TokenReduction, norm1d
+from hyperspy_eelsid.networks.layers import EELSNet, norm1d
 from hyperspy_eelsid.networks.registry import register
-from hyperspy_eelsid.networks.transformer import TransformerEncoder
+from hyperspy_eelsid.networks.transformer import TokenTransformer
 
 __all__ = ["CCT1d"]
 
@@ -20,7 +20,7 @@ __all__ = ["CCT1d"]
                     "heads": 4, "head_hidden": []},
     },
 )
-class CCT1d(EELSNet):
+class CCT1d(TokenTransformer, EELSNet):
     """One-dimensional compact convolutional transformer.
 
     A convolutional tokenizer (convolution, normalisation, ReLU, max-pool per
@@ -70,20 +70,10 @@ class CCT1d(EELSNet):
             c_in, n_tokens = c_out, n_tokens // p
         self.tokenizer = nn.Sequential(*convs)
         self.project = nn.Linear(c_in, dim) if c_in != dim else nn.Identity()
-        self.use_class_token = reduction == "class_token"
-        if self.use_class_token:
-            self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
-            n_tokens += 1
-        self.position = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
-        self.encoder = TransformerEncoder(dim, layers, heads, mlp_ratio, dropout)
-        self.reduce = TokenReduction(reduction, dim, n_tokens)
-        self.head = MLPHead(self.reduce.out_features, head_hidden, dropout=dropout, activation=nn.GELU)
+        self._build_encoder(n_tokens, dim, layers, heads, mlp_ratio, reduction, head_hidden, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
         x = self.tokenizer(self._check_input(x)[:, None])  # (B, C, T)
         tokens = self.project(x.transpose(1, 2))
-        if self.use_class_token:
-            tokens = torch.cat([self.class_token.expand(x.shape[0], -1, -1), tokens], dim=1)
-        tokens = self.encoder(tokens + self.position)
-        return self.head(self.reduce(tokens))
+        return self._encode(tokens)

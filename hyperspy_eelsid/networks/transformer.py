@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TransformerEncoder"]
+__all__ = ["TransformerEncoder", "TokenTransformer"]
 
 
 class TransformerEncoder(nn.Module):
@@ -36,3 +36,32 @@ class TransformerEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return self.norm(self.layers(x))
+
+
+class TokenTransformer:
+    """Mixin for networks that classify a token sequence with a transformer (ViT, CCT).
+
+    :meth:`_build_encoder` adds the shared tail (optional class token,
+    learned positions, encoder, token reduction, MLP head) and :meth:`_encode`
+    runs it. The attribute names are part of the saved weights' format.
+    """
+
+    def _build_encoder(self, n_tokens: int, dim: int, layers: int, heads: int, mlp_ratio: float,
+                       reduction: str, head_hidden, dropout: float) -> None:
+        from hyperspy_eelsid.networks.layers import MLPHead, TokenReduction
+
+        self.use_class_token = reduction == "class_token"
+        if self.use_class_token:
+            self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+            n_tokens += 1
+        self.position = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
+        self.encoder = TransformerEncoder(dim, layers, heads, mlp_ratio, dropout)
+        self.reduce = TokenReduction(reduction, dim, n_tokens)
+        self.head = MLPHead(self.reduce.out_features, head_hidden, dropout=dropout, activation=nn.GELU)
+
+    def _encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits of a ``(B, T, dim)`` token sequence."""
+        if self.use_class_token:
+            tokens = torch.cat([self.class_token.expand(tokens.shape[0], -1, -1), tokens], dim=1)
+        tokens = self.encoder(tokens + self.position)
+        return self.head(self.reduce(tokens))

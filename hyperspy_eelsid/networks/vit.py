@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hyperspy_eelsid.networks.layers import EELSNet, MLPHead, TokenReduction
+from hyperspy_eelsid.networks.layers import EELSNet
 from hyperspy_eelsid.networks.registry import register
-from hyperspy_eelsid.networks.transformer import TransformerEncoder
+from hyperspy_eelsid.networks.transformer import TokenTransformer
 
 __all__ = ["ViT1d"]
 
@@ -20,7 +20,7 @@ __all__ = ["ViT1d"]
                     "head_hidden": [128]},
     },
 )
-class ViT1d(EELSNet):
+class ViT1d(TokenTransformer, EELSNet):
     """One-dimensional vision transformer.
 
     The 3072 channels are cut into non-overlapping patches, each linearly
@@ -56,20 +56,10 @@ class ViT1d(EELSNet):
         n_tokens = self.n_channels // patch_size
         self.patch_size = patch_size
         self.embed = nn.Linear(patch_size, dim)
-        self.use_class_token = reduction == "class_token"
-        if self.use_class_token:
-            self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
-            n_tokens += 1
-        self.position = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
-        self.encoder = TransformerEncoder(dim, layers, heads, mlp_ratio, dropout)
-        self.reduce = TokenReduction(reduction, dim, n_tokens)
-        self.head = MLPHead(self.reduce.out_features, head_hidden, dropout=dropout, activation=nn.GELU)
+        self._build_encoder(n_tokens, dim, layers, heads, mlp_ratio, reduction, head_hidden, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
         x = self._check_input(x)
         tokens = self.embed(x.reshape(x.shape[0], -1, self.patch_size))
-        if self.use_class_token:
-            tokens = torch.cat([self.class_token.expand(x.shape[0], -1, -1), tokens], dim=1)
-        tokens = self.encoder(tokens + self.position)
-        return self.head(self.reduce(tokens))
+        return self._encode(tokens)
