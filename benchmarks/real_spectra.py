@@ -31,21 +31,22 @@ DEFAULT_SHARED = HERE.parents[1] / "shared"
 def score_spectra(manifest, root, weights=None, device="auto", limit=None):
     """Probabilities, labels and ignore masks of the single spectra."""
     from hyperspy_eelsid.evaluation import label_arrays
+    from hyperspy_eelsid.inference import Predictor
     from hyperspy_eelsid.signals.identification import identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
 
     entries = manifest["spectra"][:limit]
     probs, ids, failed = [], [], []
+    card_threshold = Predictor(weights, device=device).model.threshold  # loads (and caches) it once
     t0 = time.perf_counter()
-    threshold = None
     for entry in entries:
         try:
             s = load_spectrum(root / entry["file"])
-            p = identify_elements(s, device=device, weights=weights, print_summary=False, show_progressbar=False)
+            p = identify_elements(s, threshold=card_threshold or 0.5, device=device, weights=weights,
+                                  print_summary=False, show_progressbar=False)
         except Exception as err:
             failed.append((entry["id"], f"{type(err).__name__}: {err}"))
             continue
-        threshold = p.metadata.EELSID.threshold
         probs.append(np.asarray(p.data, dtype=float).ravel())
         ids.append(entry)
     elapsed = time.perf_counter() - t0
@@ -56,7 +57,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         "ignore": ignore,
         "entries": ids,
         "failed": failed,
-        "card_threshold": threshold,
+        "card_threshold": card_threshold,
         "seconds": elapsed,
     }
 
@@ -85,8 +86,17 @@ def score_scans(manifest, root, weights=None, device="auto", threshold=None):
     return rows
 
 
-def report(spectra, scans, top=12):
-    """Print the tables; return the figures as a JSON-friendly dict."""
+def print_scans(scans, threshold):
+    """Print detected versus documented elements of the scans."""
+    print(f"scans (1 % filter, t = {threshold:.3f}):")
+    for row in scans:
+        status = "n/a (undocumented)" if row["equal"] is None else ("equal" if row["equal"] else "DIFFERENT")
+        print(f"  {row['id']} {row['kind']:<5} {str(row['shape']):<10} present {row['present']} "
+              f"detected {row['detected']}: {status}")
+
+
+def report(spectra, top=12):
+    """Print the tables of the single spectra; return the figures as a JSON-friendly dict."""
     from hyperspy_eelsid.elements import ELEMENTS
     from hyperspy_eelsid.evaluation import benchmark_report
 
@@ -122,14 +132,8 @@ def report(spectra, scans, top=12):
     print(f"{len(wrong)} spectra not exactly matched at t = {t_best:.3f}:")
     for sid, compound, present, got in wrong:
         print(f"  {sid} {compound:<12} present {present} predicted {got}")
-    if scans:
-        print("scans (1 % filter):")
-        for row in scans:
-            status = "n/a (undocumented)" if row["equal"] is None else ("equal" if row["equal"] else "DIFFERENT")
-            print(f"  {row['id']} {row['kind']:<5} {str(row['shape']):<10} present {row['present']} "
-                  f"detected {row['detected']}: {status}")
     return {"spectra": results, "chosen_threshold": t_best, "confused_pairs": pairs,
-            "scans": scans, "n_spectra": n, "seconds": spectra["seconds"]}
+            "n_spectra": n, "seconds": spectra["seconds"]}
 
 
 def main(argv=None):
@@ -147,8 +151,11 @@ def main(argv=None):
         return 0
     manifest = json.loads((root / "manifest.json").read_text())
     spectra = score_spectra(manifest, root, args.weights, args.device, args.limit)
-    scans = [] if args.no_scans else score_scans(manifest, root, args.weights, args.device)
-    figures = report(spectra, scans)
+    figures = report(spectra)
+    if not args.no_scans:
+        threshold = spectra["card_threshold"] or figures["chosen_threshold"]
+        figures["scans"] = score_scans(manifest, root, args.weights, args.device, threshold)
+        print_scans(figures["scans"], threshold)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str) + "\n")
         print(f"wrote {args.json}")
