@@ -45,6 +45,7 @@ __all__ = [
     "EnergyAxis",
     "PreprocessingError",
     "energy_axis_from_signal",
+    "spectra_last",
     "resampling_matrix",
     "resample_to_grid",
     "finalise_on_grid",
@@ -184,6 +185,18 @@ def energy_axis_from_signal(signal) -> EnergyAxis:
         )
     axis = sig_axes[0]
     return EnergyAxis.from_values(axis.axis, axis.units)
+
+
+def spectra_last(signal):
+    """The data of a HyperSpy signal with its (only) signal axis last.
+
+    A view (numpy) or a lazy transposition (dask); nothing is copied.
+    """
+    data = signal.data
+    index = signal.axes_manager.signal_axes[0].index_in_array
+    if index != data.ndim - 1:
+        data = data.swapaxes(index, -1) if signal._lazy else np.moveaxis(data, index, -1)
+    return data
 
 
 # --------------------------------------------------------------------------
@@ -479,13 +492,8 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
     ((2, 3072), True, False)
     """
     if hasattr(data, "axes_manager"):
-        signal = data
-        axis = energy_axis_from_signal(signal)
-        sig_index = signal.axes_manager.signal_axes[0].index_in_array
-        raw = signal.data
-        if sig_index != raw.ndim - 1:
-            raw = raw.swapaxes(sig_index, -1) if signal._lazy else np.moveaxis(raw, sig_index, -1)
-        data = raw
+        axis = energy_axis_from_signal(data)
+        data = spectra_last(data)
     else:
         if energy is None:
             raise PreprocessingError(

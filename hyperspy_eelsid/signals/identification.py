@@ -19,6 +19,7 @@ from hyperspy_eelsid.preprocessing import (
     energy_axis_from_signal,
     preprocess,
     resampling_matrix,
+    spectra_last,
 )
 
 __all__ = [
@@ -86,21 +87,13 @@ def _progressbar(show_progressbar):
 # --------------------------------------------------------------------------
 # probabilities
 # --------------------------------------------------------------------------
-def _spectra_last(signal):
-    data = signal.data
-    idx = signal.axes_manager.signal_axes[0].index_in_array
-    if idx != data.ndim - 1:
-        data = data.swapaxes(idx, -1) if signal._lazy else np.moveaxis(data, idx, -1)
-    return data
-
-
 def _energy(signal):
     ax = signal.axes_manager.signal_axes[0]
     return np.asarray(ax.axis, dtype=float), ax.units
 
 
 def _eager_probabilities(signal, predictor, show_progressbar):
-    data = _spectra_last(signal)
+    data = spectra_last(signal)
     energy, units = _energy(signal)
     flat = data.reshape(-1, data.shape[-1])
     out = np.empty((flat.shape[0], N_ELEMENTS), dtype=np.float32)
@@ -140,7 +133,7 @@ class _BlockIdentifier:
 def _lazy_probabilities(signal, predictor):
     import dask.array as da
 
-    data = _spectra_last(signal)
+    data = spectra_last(signal)
     if data.chunks[-1] != (data.shape[-1],):
         data = data.rechunk({data.ndim - 1: -1})
     energy, units = _energy(signal)
@@ -242,9 +235,8 @@ class IdentificationSummary:
 
 
 def _edges_in_range(signal):
-    energy, units = _energy(signal)
-    scale = 1e3 if str(units).lower() == "kev" else 1.0
-    lo, hi = energy.min() * scale, energy.max() * scale
+    energy = energy_axis_from_signal(signal).centres  # eV, increasing
+    lo, hi = energy[0], energy[-1]
     return {
         el: [s.name for s in subshells(el, lo, hi, major_only=True)] for el in ELEMENTS
     }
