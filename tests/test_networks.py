@@ -118,3 +118,47 @@ def test_batchnorm_fusion_keeps_predictions(arch):
     assert left < convs_before
     x = torch.rand(4, 3072)
     torch.testing.assert_close(fused.predict_proba(x), model.predict_proba(x), rtol=1e-4, atol=1e-5)
+
+
+def test_log_input_encoding_makes_small_edges_as_large_as_big_ones():
+    from hyperspy_eelsid.networks.layers import InputEncoding
+
+    enc = InputEncoding("log", floor=1e-5)
+    # the zero padding maps to 0 and the maximum to ~1
+    x = torch.tensor([[0.0, 1.0, 1e-3, 2e-3, 0.1, 0.2]])
+    out = enc(x)[0, 0]
+    assert out[0] == 0 and abs(out[1] - 1) < 1e-5
+    # a factor 2 jump is the same step at 1e-3 of the maximum as at 0.1
+    step_small, step_big = out[3] - out[2], out[5] - out[4]
+    assert abs(step_small - step_big) < 0.01 * step_big
+    # negative counts (dark-subtracted noise) do not give NaN
+    assert torch.isfinite(enc(torch.tensor([[-0.5, 0.3]]))).all()
+    both = InputEncoding("linear+log")(x)
+    assert both.shape == (1, 2, 6) and torch.equal(both[:, 0], x)
+    with pytest.raises(ValueError, match="input_encoding must be one of"):
+        InputEncoding("sqrt")
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_every_architecture_takes_the_log_encoding(arch):
+    torch.manual_seed(0)
+    model = build_model(arch, preset="compact", input_encoding="linear+log")
+    assert model.config["input_encoding"] == "linear+log"
+    out = model(torch.rand(2, 3072))
+    assert out.shape == (2, 80)
+    out.sum().backward()
+    # the logarithmic channel reaches the output: spectra differing only far
+    # below the linear scale's resolution (1e-5 vs 1e-4 of the maximum above
+    # 2 keV) move the logits much more than in the same network without it
+    a = torch.zeros(1, 3072)
+    a[0, 75:] = 1.0
+    b = a.clone()
+    b[0, 2000:] = 1e-4
+    a[0, 2000:] = 1e-5
+    torch.manual_seed(0)
+    linear = build_model(arch, preset="compact").eval()
+    model.eval()
+    with torch.no_grad():
+        moved = (model(a) - model(b)).abs().max()
+        moved_linear = (linear(a) - linear(b)).abs().max()
+    assert moved > 10 * moved_linear

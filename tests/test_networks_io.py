@@ -119,3 +119,28 @@ def test_ensemble_errors_name_the_file(tmp_path, model):
     (tmp_path / "b.json").unlink()
     with pytest.raises(ModelFileError, match=r"b\.json is missing"):
         load_ensemble(tmp_path)
+
+
+def test_build_ensemble_copies_members_and_sets_the_pr_threshold(tmp_path):
+    from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
+    from hyperspy_eelsid.networks.ensemble import build_ensemble
+
+    torch.manual_seed(2)
+    src = tmp_path / "runs"
+    for name in ("a", "b"):
+        save_model(build_model("mlp", preset="compact", hidden=[16]).eval(), src / name, dtype="float16")
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 3072), dtype=np.float32)
+    y = (rng.random((64, 80)) < 0.05).astype(np.float32)
+    out = tmp_path / "weights"
+    card = build_ensemble([src / "a.json", src / "b"], out, (x, y), test_data=(x[:32], y[:32]),
+                          note="unit test")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a.json", "a.safetensors", "b.json", "b.safetensors", "ensemble.json"]
+    ensemble = load_ensemble(out)
+    expected = threshold_at_equal_precision_recall(y, ensemble.predict_proba(x))["threshold"]
+    assert ensemble.threshold == pytest.approx(expected) and card["note"] == "unit test"
+    assert set(card["metrics"]) == {"validation", "test"}
+    assert card["metrics"]["test"]["n_spectra"] == 32
+    with pytest.raises(ValueError, match="two members are called 'a'"):
+        build_ensemble([src / "a", src / "a"], tmp_path / "w2", (x, y))

@@ -202,3 +202,29 @@ def test_time_budget_stops_and_resume_continues(toy, tmp_path):
     full.run()
     for k, v in full.model.state_dict().items():
         torch.testing.assert_close(again.model.state_dict()[k], v, rtol=0, atol=0)
+
+
+def test_in_memory_source_serves_every_spectrum_once_per_pass(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from hyperspy_eelsid.networks.data import InMemorySpectra
+
+    n = 40
+    x = np.zeros((n, 3072), np.float32)
+    x[:, 0] = np.arange(n) / n  # spectrum id in channel 0 (exact in float16)
+    y = np.zeros((n, 80), np.uint8)
+    y[np.arange(n), np.arange(n) % 80] = 1
+    path = tmp_path / "d.h5"
+    with h5py.File(path, "w") as f:
+        f["spectra"], f["labels"] = x, y
+    src = InMemorySpectra(path, batch_size=8, seed=3, block=16)
+    assert len(src) == n and src.steps_per_pass == 5
+    seen = torch.cat([src(s)[0][:, 0] for s in range(5)])
+    assert sorted((seen * n).round().int().tolist()) == list(range(n))
+    xb, yb = src(7)
+    ids = (xb[:, 0] * n).round().long()
+    # labels travel with their spectra; batches depend on the step alone
+    assert torch.equal(yb.argmax(1), ids % 80) and xb.dtype == torch.float32
+    again = InMemorySpectra(path, batch_size=8, seed=3)
+    assert torch.equal(again(7)[0], xb) and not torch.equal(src(2)[0], xb)
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        InMemorySpectra(path, batch_size=64)

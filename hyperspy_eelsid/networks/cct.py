@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hyperspy_eelsid.networks.layers import EELSNet, norm1d
+from hyperspy_eelsid.networks.layers import EELSNet, InputEncoding, norm1d
 from hyperspy_eelsid.networks.registry import register
 from hyperspy_eelsid.networks.transformer import TokenTransformer
 
@@ -54,16 +54,19 @@ class CCT1d(TokenTransformer, EELSNet):
         Hidden widths of the MLP head.
     dropout : float
         Dropout in the encoder and the head.
+    input_encoding : {"linear", "log", "linear+log"}
+        How the spectrum enters the first layer (see :class:`InputEncoding`).
     """
 
     def __init__(self, tokenizer_channels=(64, 128, 256), kernel_size: int = 5, pool=(4, 2, 2),
                  norm: str = "batch", dim: int = 256, layers: int = 7, heads: int = 8,
                  mlp_ratio: float = 3.0, reduction: str = "seq_pool", head_hidden=(),
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, input_encoding: str = "linear"):
         super().__init__()
         if len(pool) != len(tokenizer_channels):
             raise ValueError("pool and tokenizer_channels must have the same length")
-        convs, c_in, n_tokens = [], 1, self.n_channels
+        self.encode = InputEncoding(input_encoding)
+        convs, c_in, n_tokens = [], self.encode.channels, self.n_channels
         for c_out, p in zip(tokenizer_channels, pool):
             convs += [nn.Conv1d(c_in, c_out, kernel_size, padding=kernel_size // 2),
                       norm1d(norm, c_out), nn.ReLU(inplace=True), nn.MaxPool1d(p)]
@@ -74,6 +77,6 @@ class CCT1d(TokenTransformer, EELSNet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
-        x = self.tokenizer(self._check_input(x)[:, None])  # (B, C, T)
+        x = self.tokenizer(self.encode(self._check_input(x)))  # (B, C, T)
         tokens = self.project(x.transpose(1, 2))
         return self._encode(tokens)

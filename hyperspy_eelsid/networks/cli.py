@@ -46,6 +46,20 @@ def register(subparsers) -> None:
     e.add_argument("--output", default=None, help="write the metrics as JSON here")
     e.set_defaults(func=_cmd_evaluate)
 
+    b = subparsers.add_parser(
+        "ensemble", help="combine saved models into an ensemble directory",
+        description="Copy saved models into OUT, choose the ensemble's threshold where precision "
+                    "equals recall on simulated validation spectra, evaluate on an optional "
+                    "HDF5 test set, and write OUT/ensemble.json.")
+    b.add_argument("members", nargs="+", help="model cards (.json) of the members")
+    b.add_argument("--out", required=True, help="ensemble directory (e.g. weights)")
+    b.add_argument("--val-seed", type=int, default=2, help="seed of the simulated validation set")
+    b.add_argument("--n-val", type=int, default=8192, help="simulated validation spectra")
+    b.add_argument("--test", default=None, help="HDF5 test set (spectra, labels)")
+    b.add_argument("--note", default=None, help="free text for the card (how it was trained)")
+    b.add_argument("--device", default="cpu")
+    b.set_defaults(func=_cmd_ensemble)
+
 
 def _cmd_train(args) -> int:
     from hyperspy_eelsid.networks.run import apply_overrides, load_config, run_config, smoke_config
@@ -104,6 +118,24 @@ def _cmd_evaluate(args) -> int:
     if args.output:
         with open(args.output, "w") as f:
             json.dump(metrics, f, indent=2)
+    return 0
+
+
+def _cmd_ensemble(args) -> int:
+    from hyperspy_eelsid.networks.data import HDF5Spectra, SimulatorSource, fixed_batches
+    from hyperspy_eelsid.networks.ensemble import build_ensemble
+
+    source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed)
+    x, y = fixed_batches(source, -(-args.n_val // source.batch_size))
+    test = HDF5Spectra(args.test).arrays() if args.test else None
+    extra = {"validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val},
+             "test_data": args.test}
+    if args.note:
+        extra["note"] = args.note
+    card = build_ensemble(args.members, args.out, (x[: args.n_val], y[: args.n_val]), test,
+                          device=args.device, **extra)
+    print(json.dumps({"threshold": card["threshold"], "metrics": card["metrics"],
+                      "weights_bytes": card["weights_bytes"]}, indent=2))
     return 0
 
 

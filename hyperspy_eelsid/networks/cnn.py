@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hyperspy_eelsid.networks.layers import EELSNet, FeatureReduction, MLPHead, norm1d
+from hyperspy_eelsid.networks.layers import EELSNet, FeatureReduction, InputEncoding, MLPHead, norm1d
 from hyperspy_eelsid.networks.registry import register
 
 __all__ = ["VGG1d"]
@@ -54,16 +54,20 @@ class VGG1d(EELSNet):
         Hidden widths of the MLP head.
     dropout : float
         Dropout in the head.
+    input_encoding : {"linear", "log", "linear+log"}
+        How the spectrum enters the first layer (see :class:`InputEncoding`).
     """
 
     def __init__(self, channels=(64, 128, 256, 512, 512), convs=VGG11_CONVS, kernel_size: int = 3,
                  stem_pool: int = 1, norm: str = "batch", reduction: str = "flatten",
-                 reduction_maps: int = 1, head_hidden=(820, 820), dropout: float = 0.3):
+                 reduction_maps: int = 1, head_hidden=(820, 820), dropout: float = 0.3,
+                 input_encoding: str = "linear"):
         super().__init__()
         if len(channels) != len(convs):
             raise ValueError("channels and convs must have the same length")
+        self.encode = InputEncoding(input_encoding)
         layers: list[nn.Module] = [nn.AvgPool1d(stem_pool)] if stem_pool > 1 else []
-        c_in, length = 1, self.n_channels // stem_pool
+        c_in, length = self.encode.channels, self.n_channels // stem_pool
         for c_out, n in zip(channels, convs):
             for _ in range(n):
                 layers += [nn.Conv1d(c_in, c_out, kernel_size, padding=kernel_size // 2),
@@ -77,5 +81,5 @@ class VGG1d(EELSNet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
-        x = self.features(self._check_input(x)[:, None])
+        x = self.features(self.encode(self._check_input(x)))
         return self.head(self.reduce(x))

@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, subshells
 from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, N_CHANNELS, finalise_on_grid
 
-__all__ = ["HDF5Spectra", "ToyEdgeSource", "SimulatorSource", "fixed_batches"]
+__all__ = ["HDF5Spectra", "InMemorySpectra", "ToyEdgeSource", "SimulatorSource", "fixed_batches"]
 
 
 class HDF5Spectra(Dataset):
@@ -100,6 +100,61 @@ class HDF5Spectra(Dataset):
         state = dict(self.__dict__)
         state["_file"] = None
         return state
+
+
+class InMemorySpectra:
+    """Batch source over an HDF5 dataset held in memory, reshuffled every pass.
+
+    Reading single spectra from a compressed HDF5 file costs a chunk
+    decompression each; for datasets that fit in memory this source reads the
+    file once (spectra stored as float16 to halve the memory: 400,000 spectra
+    take 2.5 GB) and serves ``source(step) -> (x, y)`` batches. Batch ``step``
+    depends only on ``(seed, step)``, so resumed runs see the same batches.
+
+    Parameters
+    ----------
+    path : str or Path
+        HDF5 file written by ``eelsid simulate`` (or any file with the keys).
+    batch_size : int
+        Spectra per step.
+    seed : int
+        Seed of the shuffling.
+    x_key, y_key : str
+        Datasets of spectra ``(N, 3072)`` and labels ``(N, 80)``.
+    limit : int, optional
+        Use only the first ``limit`` spectra.
+    """
+
+    def __init__(self, path, batch_size: int = 256, seed: int = 0, x_key: str = "spectra",
+                 y_key: str = "labels", limit: int | None = None, block: int = 16384):
+        import h5py
+
+        data = HDF5Spectra(path, x_key, y_key)  # validates the file
+        n = len(data) if limit is None else min(int(limit), len(data))
+        self.batch_size, self.seed = int(batch_size), int(seed)
+        if n < self.batch_size:
+            raise ValueError(f"{path} holds {n} spectra, fewer than one batch of {self.batch_size}")
+        self.x = torch.empty((n, N_CHANNELS), dtype=torch.float16)
+        self.y = torch.empty((n, N_ELEMENTS), dtype=torch.uint8)
+        with h5py.File(data.path, "r") as f:
+            for i in range(0, n, block):
+                j = min(n, i + block)
+                self.x[i:j] = torch.from_numpy(np.asarray(f[x_key][i:j], dtype=np.float16))
+                self.y[i:j] = torch.from_numpy(np.asarray(f[y_key][i:j], dtype=np.uint8))
+        self.steps_per_pass = n // self.batch_size
+        self._order = (None, None)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __call__(self, step: int):
+        """Batch number ``step``: ``x`` (B, 3072) float32, ``y`` (B, 80) float32."""
+        epoch, k = divmod(int(step), self.steps_per_pass)
+        if self._order[0] != epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._order = (epoch, torch.randperm(self.x.shape[0], generator=g))
+        idx = self._order[1][k * self.batch_size : (k + 1) * self.batch_size]
+        return self.x[idx].float(), self.y[idx].float()
 
 
 def _first_onsets() -> torch.Tensor:

@@ -7,7 +7,7 @@ from torch import nn
 
 from hyperspy_eelsid.networks.layers import _batched
 
-__all__ = ["Ensemble"]
+__all__ = ["Ensemble", "build_ensemble"]
 
 
 class Ensemble(nn.Module):
@@ -58,3 +58,75 @@ class Ensemble(nn.Module):
     def predict_proba(self, x, batch_size: int = 1024):
         """Averaged member probabilities (numpy in -> numpy out, torch -> torch)."""
         return _batched(self, x, batch_size, lambda out: out, forward=self.mean_probability)
+
+
+def build_ensemble(members, out_dir, val_data, test_data=None, device="cpu",
+                   batch_size: int = 1024, **extra) -> dict:
+    """Copy saved member models into ``out_dir`` and write the ensemble card.
+
+    The ensemble's threshold is where precision equals recall of the averaged
+    probabilities on ``val_data`` (the paper's rule); the card records the
+    validation metrics at that threshold and, with ``test_data``, the test
+    metrics too.
+
+    Parameters
+    ----------
+    members : sequence of str or Path
+        Model cards (``.json``) or stems of saved single models.
+    out_dir : str or Path
+        The ensemble directory (e.g. the package's ``weights/``).
+    val_data, test_data : tuple
+        ``(x, y)`` or ``(x, y, ignore)`` arrays of preprocessed spectra and labels.
+    device : str
+        Where to run the members.
+    **extra
+        Further ensemble card fields (e.g. how the members were trained).
+
+    Returns
+    -------
+    dict
+        The ensemble card as written.
+    """
+    import shutil
+    from pathlib import Path
+
+    import numpy as np
+
+    from hyperspy_eelsid.evaluation import evaluate_predictions
+    from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
+    from hyperspy_eelsid.networks.io import ModelFileError, _stem, load_model, read_card, save_ensemble
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = []
+    for member in members:
+        stem = _stem(member)
+        card = read_card(stem.with_suffix(".json"))
+        if card["name"] in names:
+            raise ValueError(f"two members are called {card['name']!r}: rename one")
+        for suffix in (".json", ".safetensors"):
+            src = stem.with_suffix(suffix)
+            if not src.is_file():
+                raise ModelFileError(f"member file {src} is missing")
+            if src.resolve() != (out_dir / src.name).resolve():
+                shutil.copy2(src, out_dir / src.name)
+        names.append(card["name"])
+    ensemble = Ensemble([load_model(out_dir / f"{n}.json", device=device) for n in names])
+
+    def split(data):
+        x, y, *rest = data
+        return np.asarray(x, np.float32), np.asarray(y, np.float32), (rest[0] if rest else None)
+
+    x, y, ignore = split(val_data)
+    prob = ensemble.predict_proba(x, batch_size=batch_size)
+    pr = threshold_at_equal_precision_recall(y, prob, ignore=ignore)
+    threshold = float(pr["threshold"])
+    metrics = {"validation": evaluate_predictions(y, prob, threshold, ignore)}
+    if test_data is not None:
+        xt, yt, it = split(test_data)
+        metrics["test"] = evaluate_predictions(yt, ensemble.predict_proba(xt, batch_size=batch_size),
+                                               threshold, it)
+    keep = ("threshold", "n_spectra", "precision", "recall", "f1", "micro_precision",
+            "micro_recall", "micro_f1", "emr", "rmse")
+    metrics = {k: {m: v[m] for m in keep if m in v} for k, v in metrics.items()}
+    return save_ensemble(out_dir, names, threshold=threshold, metrics=metrics, **extra)

@@ -8,6 +8,8 @@
 * :class:`TokenReduction` - turns ``(B, T, D)`` tokens into a vector (class
   token, sequence pooling, global average pooling, flatten).
 * :class:`MLPHead` - the fully connected classification head.
+* :class:`InputEncoding` - how the preprocessed spectrum enters a network
+  (as it is, or with a logarithmic channel that makes small edges visible).
 
 Nothing here imports HyperSpy: the training machine has only torch, numpy,
 scipy and h5py.
@@ -29,6 +31,8 @@ __all__ = [
     "FeatureReduction",
     "TokenReduction",
     "MLPHead",
+    "InputEncoding",
+    "INPUT_ENCODINGS",
     "FEATURE_REDUCTIONS",
     "TOKEN_REDUCTIONS",
     "fuse_batchnorm",
@@ -39,6 +43,51 @@ FEATURE_REDUCTIONS = ("flatten", "weighted_sum", "gap")
 
 TOKEN_REDUCTIONS = ("class_token", "seq_pool", "gap", "flatten")
 """Dimension reductions for transformer tokens ``(B, T, D)``."""
+
+INPUT_ENCODINGS = ("linear", "log", "linear+log")
+"""How a preprocessed spectrum is presented to the first layer (:class:`InputEncoding`)."""
+
+
+class InputEncoding(nn.Module):
+    """Present ``(B, 3072)`` preprocessed spectra as ``(B, C, 3072)`` input channels.
+
+    Preprocessing divides every spectrum by its maximum, so on a power-law
+    background an edge at 2 keV is a step of about 1e-4 on a signal of order
+    1 near 100 eV: invisible on a linear scale. On a logarithmic scale every
+    edge is a step of similar size, whatever its energy. The encoding is
+    part of the network (not of the preprocessing), so real and simulated
+    spectra still share one preprocessing function.
+
+    Parameters
+    ----------
+    mode : {"linear", "log", "linear+log"}
+        ``"linear"``: the spectrum as it is (the paper; 1 channel).
+        ``"log"``: ``(log10(max(x, 0) + floor) - log10(floor)) / -log10(floor)``,
+        which maps the zero padding to 0 and the maximum to about 1
+        (1 channel). ``"linear+log"``: both (2 channels).
+    floor : float
+        Smallest resolved intensity of the logarithmic channel, relative to
+        the spectrum maximum.
+    """
+
+    def __init__(self, mode: str = "linear", floor: float = 1e-5):
+        super().__init__()
+        if mode not in INPUT_ENCODINGS:
+            raise ValueError(f"input_encoding must be one of {INPUT_ENCODINGS}, got {mode!r}")
+        if not 0 < floor < 1:
+            raise ValueError(f"the logarithmic floor must lie in (0, 1), got {floor}")
+        self.mode = mode
+        self.floor = float(floor)
+        self.channels = 2 if mode == "linear+log" else 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        if self.mode == "linear":
+            return x[:, None]
+        decades = -np.log10(self.floor)
+        logx = (torch.log10(x.clamp(min=0) + self.floor) + decades) / decades
+        if self.mode == "log":
+            return logx[:, None]
+        return torch.stack([x, logx], dim=1)
 
 
 class EELSNet(nn.Module):

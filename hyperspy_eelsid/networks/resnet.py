@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hyperspy_eelsid.networks.layers import EELSNet, FeatureReduction, MLPHead, norm1d
+from hyperspy_eelsid.networks.layers import EELSNet, FeatureReduction, InputEncoding, MLPHead, norm1d
 from hyperspy_eelsid.networks.registry import register
 
 __all__ = ["ResNet1d", "BasicBlock1d"]
@@ -77,17 +77,20 @@ class ResNet1d(EELSNet):
         Hidden widths of the MLP head.
     dropout : float
         Dropout in the head.
+    input_encoding : {"linear", "log", "linear+log"}
+        How the spectrum enters the first layer (see :class:`InputEncoding`).
     """
 
     def __init__(self, blocks=(3, 4, 6, 3), widths=(64, 128, 256, 512), stem_width: int = 64,
                  stem_kernel: int = 7, stem_stride: int = 4, norm: str = "batch",
                  reduction: str = "flatten", reduction_maps: int = 1, head_hidden=(680,),
-                 dropout: float = 0.3):
+                 dropout: float = 0.3, input_encoding: str = "linear"):
         super().__init__()
         if stem_stride % 2 or stem_stride < 2:
             raise ValueError("stem_stride must be an even number >= 2")
+        self.encode = InputEncoding(input_encoding)
         self.stem = nn.Sequential(
-            nn.Conv1d(1, stem_width, stem_kernel, stride=stem_stride // 2,
+            nn.Conv1d(self.encode.channels, stem_width, stem_kernel, stride=stem_stride // 2,
                       padding=stem_kernel // 2, bias=False),
             norm1d(norm, stem_width), nn.ReLU(inplace=True), nn.MaxPool1d(2))
         length = self.n_channels // stem_stride
@@ -105,5 +108,5 @@ class ResNet1d(EELSNet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
-        x = self.stages(self.stem(self._check_input(x)[:, None]))
+        x = self.stages(self.stem(self.encode(self._check_input(x))))
         return self.head(self.reduce(x))

@@ -12,7 +12,8 @@ A configuration has the tables
 ``[data]``
     ``source = "simulator"`` (fresh spectra every step; ``seed``,
     ``[data.simulation]`` overrides of the simulation configuration),
-    ``"hdf5"`` (``path``, optional ``x_key``/``y_key``) or ``"toy"``
+    ``"hdf5"`` (``path``, optional ``x_key``/``y_key``; ``in_memory = true``
+    reads it into memory once, much faster for files that fit), or ``"toy"``
     (:class:`~hyperspy_eelsid.networks.data.ToyEdgeSource`, for smoke runs).
 ``[validation]``
     Same sources: ``n_spectra`` and ``seed`` for generated data, ``path``
@@ -84,7 +85,12 @@ def smoke_config(config: dict) -> dict:
 
 
 def _source(spec: dict, batch_size: int, device, default_seed: int):
-    from hyperspy_eelsid.networks.data import HDF5Spectra, SimulatorSource, ToyEdgeSource
+    from hyperspy_eelsid.networks.data import (
+        HDF5Spectra,
+        InMemorySpectra,
+        SimulatorSource,
+        ToyEdgeSource,
+    )
 
     kind = spec.get("source", "simulator")
     seed = int(spec.get("seed", default_seed))
@@ -95,6 +101,9 @@ def _source(spec: dict, batch_size: int, device, default_seed: int):
     if kind == "hdf5":
         if "path" not in spec:
             raise ValueError("an hdf5 data source needs a 'path'")
+        if spec.get("in_memory", False):
+            return InMemorySpectra(spec["path"], batch_size, seed, spec.get("x_key", "spectra"),
+                                   spec.get("y_key", "labels"), spec.get("limit"))
         return HDF5Spectra(spec["path"], spec.get("x_key", "spectra"), spec.get("y_key", "labels"),
                            spec.get("ignore_key", "ignore"))
     raise ValueError(f"data source must be 'simulator', 'hdf5' or 'toy', got {kind!r}")

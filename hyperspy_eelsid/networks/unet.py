@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hyperspy_eelsid.networks.layers import EELSNet, FeatureReduction, MLPHead, norm1d
+from hyperspy_eelsid.networks.layers import EELSNet, FeatureReduction, InputEncoding, MLPHead, norm1d
 from hyperspy_eelsid.networks.registry import register
 
 __all__ = ["UNet1d"]
@@ -60,11 +60,14 @@ class UNet1d(EELSNet):
         Hidden widths of the MLP head.
     dropout : float
         Dropout in the head.
+    input_encoding : {"linear", "log", "linear+log"}
+        How the spectrum enters the first layer (see :class:`InputEncoding`).
     """
 
     def __init__(self, base_channels: int = 64, depth: int = 4, kernel_size: int = 3,
                  stem_pool: int = 1, norm: str = "batch", reduction: str = "weighted_sum",
-                 reduction_maps: int = 1, head_hidden=(3072,), dropout: float = 0.3):
+                 reduction_maps: int = 1, head_hidden=(3072,), dropout: float = 0.3,
+                 input_encoding: str = "linear"):
         super().__init__()
         length = self.n_channels // stem_pool
         if length % (2 ** depth):
@@ -72,7 +75,8 @@ class UNet1d(EELSNet):
         self.stem = nn.AvgPool1d(stem_pool) if stem_pool > 1 else nn.Identity()
         widths = [base_channels * 2 ** i for i in range(depth + 1)]
         self.down = nn.ModuleList()
-        c_in = 1
+        self.encode = InputEncoding(input_encoding)
+        c_in = self.encode.channels
         for w in widths[:-1]:
             self.down.append(_double_conv(c_in, w, norm, kernel_size))
             c_in = w
@@ -88,7 +92,7 @@ class UNet1d(EELSNet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, 80)`` of spectra ``(B, 3072)``."""
-        x = self.stem(self._check_input(x)[:, None])
+        x = self.stem(self.encode(self._check_input(x)))
         skips = []
         for block in self.down:
             x = block(x)
