@@ -17,7 +17,7 @@ def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("identify", "map", "demo", "gos", "simulate", "train", "evaluate"):
+    for command in ("identify", "map", "demo", "gos", "simulate", "train", "ensemble", "evaluate"):
         assert command in out
     assert build_parser().parse_args(["identify", "a.msa"]).min_fraction == 0.01
 

@@ -129,7 +129,7 @@ def _cmd_ensemble(args) -> int:
     x, y = fixed_batches(source, -(-args.n_val // source.batch_size))
     test = HDF5Spectra(args.test).arrays() if args.test else None
     extra = {"validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val},
-             "test_data": args.test}
+             "test_set": args.test}
     if args.note:
         extra["note"] = args.note
     card = build_ensemble(args.members, args.out, (x[: args.n_val], y[: args.n_val]), test,

@@ -1,0 +1,94 @@
+"""Probability maps of two real scans from ``../shared/eels-benchmark``.
+
+* the LSMO/STO line scan (HyperSpy demo data, La, Mn, O, Ti documented):
+  the network's probability profile of every element detected with the 1 %
+  filter, next to the mean spectrum of each half of the scan;
+* the unlabelled 49 x 6 perovskite spectrum image (SciFiReaders test data):
+  the probability map of every detected element.
+
+The data are read from the benchmark folder and never copied into the
+repository; only the figures are written.
+
+Usage::
+
+    python docs/scripts/plot_real_scans.py [--weights DIR] [--benchmark PATH]
+        [--out docs/figures]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCANS = {"bf21ec0d9c": "real_lsmo_sto_linescan.png", "b8b0b9d8e8": "real_perovskite_maps.png"}
+
+
+def plot_scan(entry, root, weights, out):
+    """Identify one scan and draw its spectra and probability maps."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from hyperspy_eelsid.plotting import plot_maps
+    from hyperspy_eelsid.signals.identification import elemental_map, identify_elements
+    from hyperspy_eelsid.signals.loading import load_spectrum
+
+    s = load_spectrum(root / entry["file"])
+    identify_elements(s, weights=weights, print_summary=False, show_progressbar=False)
+    summary = s.identification
+    detected = [e for e in summary.detected if e not in entry.get("ignore", [])]
+    maps = elemental_map(s, elements=detected) if detected else []
+    documented = entry["present"] or "not documented"
+    title = (f"{Path(entry['source'].split(':')[-1]).name}: detected {', '.join(detected) or 'nothing'} "
+             f"(documented: {documented}), t = {summary.threshold:.2f}")
+    if s.axes_manager.navigation_dimension == 1:
+        fig, (ax_s, ax_p) = plt.subplots(1, 2, figsize=(11, 3.6))
+        e = s.axes_manager.signal_axes[0].axis
+        data = np.asarray(s.data, dtype=float)
+        half = data.shape[0] // 2
+        for part, label in ((data[:half], "first half of the scan"), (data[half:], "second half")):
+            ax_s.plot(e, part.mean(axis=0), lw=1, label=label)
+        ax_s.set(xlabel="Energy loss (eV)", ylabel="counts", title="mean spectra")
+        ax_s.legend(fontsize=8)
+        nav = s.axes_manager.navigation_axes[0]
+        for m in maps:
+            ax_p.plot(nav.axis, m.data, marker="o", ms=3, label=m.metadata.General.title)
+        ax_p.axhline(summary.threshold, color="k", ls=":", lw=1, label="threshold")
+        ax_p.set(xlabel=f"{nav.name} ({nav.units})", ylabel="probability", ylim=(-0.02, 1.02),
+                 title="network probability along the scan")
+        ax_p.legend(fontsize=8, ncol=2)
+        fig.suptitle(title, fontsize=9)
+        fig.tight_layout()
+    else:
+        fig = plot_maps(maps, title=title, vmax=1.0)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return detected
+
+
+def main(argv=None):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default=None, help="ensemble directory (default: shipped)")
+    parser.add_argument("--benchmark", default=str(HERE.parents[2] / "shared" / "eels-benchmark"))
+    parser.add_argument("--out", default=str(HERE.parent / "figures"))
+    args = parser.parse_args(argv)
+    root = Path(args.benchmark)
+    if not (root / "manifest.json").is_file():
+        print(f"no benchmark at {root}: nothing to draw")
+        return 0
+    manifest = json.loads((root / "manifest.json").read_text())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in manifest["scans"]:
+        if entry["id"] in SCANS:
+            detected = plot_scan(entry, root, args.weights, out / SCANS[entry["id"]])
+            print(f"{entry['id']}: detected {detected}; wrote {out / SCANS[entry['id']]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
