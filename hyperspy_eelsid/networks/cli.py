@@ -56,6 +56,7 @@ def register(subparsers) -> None:
     b.add_argument("--val-seed", type=int, default=2, help="seed of the simulated validation set")
     b.add_argument("--n-val", type=int, default=8192, help="simulated validation spectra")
     b.add_argument("--test", default=None, help="HDF5 test set (spectra, labels)")
+    b.add_argument("--name", default="eelsid-ensemble", help="the ensemble's name (shown by identify_elements)")
     b.add_argument("--note", default=None, help="free text for the card (how it was trained)")
     b.add_argument("--device", default="cpu")
     b.set_defaults(func=_cmd_ensemble)
@@ -128,7 +129,8 @@ def _cmd_ensemble(args) -> int:
     source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed)
     x, y = fixed_batches(source, -(-args.n_val // source.batch_size))
     test = HDF5Spectra(args.test).arrays() if args.test else None
-    extra = {"validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val},
+    extra = {"name": args.name,
+             "validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val},
              "test_set": args.test}
     if args.note:
         extra["note"] = args.note
