@@ -58,7 +58,8 @@ def test_shipped_ensemble_finds_the_demo_layers():
     assert {"La", "Ti"} <= detected
     t = s.identification.threshold
     la = p.data[..., ELEMENTS.index("La")] >= t
-    density = scene.element_maps["La"]
-    # La found in its layers and nowhere else, up to the pixels at the
-    # (diffuse) interfaces
-    assert (la == (density > 0.3 * density.max())).mean() > 0.9
+    density = scene.element_maps["La"] / scene.element_maps["La"].max()
+    # La found in the middle of its layers and nowhere away from them (the
+    # diffuse interface columns in between may go either way)
+    assert la[density > 0.9].all()
+    assert not la[density < 0.05].any()
