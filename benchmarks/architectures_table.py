@@ -46,7 +46,7 @@ def cpu_speed(model, n: int = 2048, repeats: int = 3) -> float:
     return n / best
 
 
-def row_for(weights, test, manifest, root):
+def row_for(weights, test, manifest, root, speed: bool = True):
     """Every figure of one model or ensemble."""
     from real_spectra import score_spectra
 
@@ -58,7 +58,8 @@ def row_for(weights, test, manifest, root):
     card = getattr(model, "card", {}) or {}
     threshold = model.threshold
     row = {"weights": str(weights), "name": card.get("name", Path(weights).stem),
-           "n_parameters": int(sum(p.numel() for p in model.parameters())),
+           # the card's count: loading an ensemble folds batch norms into convolutions
+           "n_parameters": int(card.get("n_parameters") or sum(p.numel() for p in model.parameters())),
            "threshold": threshold}
     training = card.get("training", {})
     if training:
@@ -80,7 +81,8 @@ def row_for(weights, test, manifest, root):
         keep = ("threshold", "precision", "recall", "f1", "emr", "rmse", "micro_f1")
         row["real"] = {"card_threshold": {k: at_card[k] for k in keep},
                        "p_equals_r": {k: at_pr[k] for k in keep}, "n_spectra": len(p)}
-    row["cpu_spectra_per_s_1_thread"] = round(cpu_speed(model))
+    if speed:
+        row["cpu_spectra_per_s_1_thread"] = round(cpu_speed(model))
     return row
 
 
@@ -99,9 +101,10 @@ def markdown(rows) -> str:
         def f(d, k):
             return f"{d[k]:.3f}" if k in d else "-"
 
+        speed = f"{r['cpu_spectra_per_s_1_thread']:,}" if "cpu_spectra_per_s_1_thread" in r else "-"
         lines.append(f"| {r['name']} | {r['n_parameters'] / 1e6:.3f} M | {budget} | {f(sim, 'f1')} | "
                      f"{f(sim, 'emr')} | {f(sim, 'rmse')} | {f(real, 'f1')} | {f(real, 'emr')} | "
-                     f"{f(real, 'rmse')} | {f(pr, 'f1')} | {r['cpu_spectra_per_s_1_thread']:,} |")
+                     f"{f(real, 'rmse')} | {f(pr, 'f1')} | {speed} |")
     return "\n".join(lines)
 
 
@@ -114,21 +117,26 @@ def main(argv=None):
     parser.add_argument("--benchmark", default=str(ROOT.parent / "shared" / "eels-benchmark"))
     parser.add_argument("--json", default=None, help="write the rows here")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--no-speed", action="store_true",
+                        help="leave out the CPU speed (e.g. while other jobs share the machine)")
+    parser.add_argument("--speed-only", action="store_true", help="only the CPU speed column")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     weights = args.weights or sorted(
         str(p / f"{p.name}.json") for p in (ROOT / "runs" / "table2").iterdir()
         if (p / f"{p.name}.json").is_file())
-    test = args.test if Path(args.test).is_file() else None
+    test = args.test if Path(args.test).is_file() and not args.speed_only else None
     if test is None:
         print(f"no simulated test set at {args.test}: simulated columns left out")
     root = Path(args.benchmark)
     manifest = json.loads((root / "manifest.json").read_text()) if (root / "manifest.json").is_file() else None
-    if manifest is None:
+    if args.speed_only:
+        manifest = None
+    elif manifest is None:
         print(f"no real-spectrum benchmark at {root}: real columns left out")
     rows = []
     for w in weights:
-        rows.append(row_for(w, test, manifest, root))
+        rows.append(row_for(w, test, manifest, root, speed=not args.no_speed))
         r = rows[-1]
         print(json.dumps({k: r[k] for k in r if k != "weights"}), flush=True)
     if args.markdown:
