@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,22 +34,17 @@ sys.path.insert(0, str(HERE))
 def cpu_speed(model, n: int = 2048, repeats: int = 3) -> float:
     """Spectra per second of ``model.predict_proba`` on random preprocessed spectra."""
     import torch
+    from bench_networks import throughput
 
     x = torch.rand(n, 3072)
-    model.predict_proba(x[:512], batch_size=512)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model.predict_proba(x, batch_size=512)
-        best = min(best, time.perf_counter() - t0)
-    return n / best
+    return throughput(lambda: model.predict_proba(x, batch_size=512), n, repeats)
 
 
 def row_for(weights, test, manifest, root, speed: bool = True):
     """Every figure of one model or ensemble."""
     from real_spectra import score_spectra
 
-    from hyperspy_eelsid.evaluation import benchmark_report, evaluate_predictions
+    from hyperspy_eelsid.evaluation import benchmark_report, evaluate_predictions, summary
     from hyperspy_eelsid.inference import load_predictor_model
     from hyperspy_eelsid.networks.data import HDF5Spectra
 
@@ -70,17 +64,14 @@ def row_for(weights, test, manifest, root, speed: bool = True):
     if test is not None:
         x, y = HDF5Spectra(test).arrays()
         prob = model.predict_proba(x, batch_size=1024)
-        m = evaluate_predictions(y, prob, threshold)
-        row["simulated"] = {k: m[k] for k in ("n_spectra", "precision", "recall", "f1", "emr", "rmse",
-                                              "micro_f1")}
+        row["simulated"] = summary(evaluate_predictions(y, prob, threshold))
     if manifest is not None:
         s = score_spectra(manifest, root, weights=weights, device="cpu")
         p, yt, ign = s["probabilities"], s["y_true"], s["ignore"]
         at_card = benchmark_report(yt, p, ignore=ign, threshold=threshold, top_pairs=0)
         at_pr = benchmark_report(yt, p, ignore=ign, threshold=None, top_pairs=0)
-        keep = ("threshold", "precision", "recall", "f1", "emr", "rmse", "micro_f1")
-        row["real"] = {"card_threshold": {k: at_card[k] for k in keep},
-                       "p_equals_r": {k: at_pr[k] for k in keep}, "n_spectra": len(p)}
+        row["real"] = {"card_threshold": summary(at_card), "p_equals_r": summary(at_pr),
+                       "n_spectra": len(p)}
     if speed:
         row["cpu_spectra_per_s_1_thread"] = round(cpu_speed(model))
     return row

@@ -7,6 +7,7 @@ benchmark report and the front end alike.
 from hyperspy_eelsid.evaluation.benchmark import benchmark_report, label_arrays
 from hyperspy_eelsid.evaluation.confusion import confused_pairs
 from hyperspy_eelsid.evaluation.metrics import (
+    SUMMARY_KEYS,
     ElementCounts,
     element_counts,
     evaluate_predictions,
@@ -14,6 +15,7 @@ from hyperspy_eelsid.evaluation.metrics import (
     micro_scores,
     per_element_scores,
     rmse,
+    summary,
     weighted_scores,
 )
 from hyperspy_eelsid.evaluation.threshold import (
@@ -23,6 +25,7 @@ from hyperspy_eelsid.evaluation.threshold import (
 )
 
 __all__ = [
+    "SUMMARY_KEYS",
     "ElementCounts",
     "benchmark_report",
     "confused_pairs",
@@ -35,6 +38,7 @@ __all__ = [
     "per_element_scores",
     "precision_recall_curve",
     "rmse",
+    "summary",
     "threshold_at_equal_precision_recall",
     "weighted_scores",
 ]

@@ -39,7 +39,13 @@ __all__ = [
     "exact_match_rate",
     "rmse",
     "evaluate_predictions",
+    "SUMMARY_KEYS",
+    "summary",
 ]
+
+SUMMARY_KEYS = ("threshold", "n_spectra", "precision", "recall", "f1", "micro_precision",
+                "micro_recall", "micro_f1", "emr", "rmse")
+"""The headline figures of :func:`evaluate_predictions` (what cards and reports show)."""
 
 
 def _as_2d(a, name: str, dtype=None) -> np.ndarray:
@@ -219,3 +225,8 @@ def evaluate_predictions(y_true, y_prob, threshold: float = 0.5, ignore=None,
         "rmse": rmse(t, prob, ignore),
         "per_element": per_element,
     }
+
+
+def summary(metrics: dict) -> dict:
+    """The :data:`SUMMARY_KEYS` entries of an :func:`evaluate_predictions` result."""
+    return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

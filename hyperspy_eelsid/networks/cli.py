@@ -95,7 +95,7 @@ def _cmd_evaluate(args) -> int:
     import numpy as np
 
     from hyperspy_eelsid.elements import element_index
-    from hyperspy_eelsid.evaluation import confused_pairs, evaluate_predictions
+    from hyperspy_eelsid.evaluation import confused_pairs, evaluate_predictions, summary
     from hyperspy_eelsid.networks.data import HDF5Spectra
 
     model = _load_weights(args.weights, args.device)
@@ -113,9 +113,7 @@ def _cmd_evaluate(args) -> int:
     prob = model.predict_proba(x, batch_size=args.batch_size)
     metrics = evaluate_predictions(y, prob, threshold, ignore)
     metrics["confused_pairs"] = confused_pairs(y, prob >= threshold, ignore)
-    short = {k: metrics[k] for k in ("threshold", "n_spectra", "precision", "recall", "f1",
-                                     "micro_precision", "micro_recall", "micro_f1", "emr", "rmse")}
-    print(json.dumps(short, indent=2))
+    print(json.dumps(summary(metrics), indent=2))
     if args.output:
         with open(args.output, "w") as f:
             json.dump(metrics, f, indent=2)
@@ -123,19 +121,18 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_ensemble(args) -> int:
-    from hyperspy_eelsid.networks.data import HDF5Spectra, SimulatorSource, fixed_batches
+    from hyperspy_eelsid.networks.data import HDF5Spectra, SimulatorSource, fixed_set
     from hyperspy_eelsid.networks.ensemble import build_ensemble
 
     source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed)
-    x, y = fixed_batches(source, -(-args.n_val // source.batch_size))
+    val = fixed_set(source, args.n_val)
     test = HDF5Spectra(args.test).arrays() if args.test else None
     extra = {"name": args.name,
              "validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val},
              "test_set": args.test}
     if args.note:
         extra["note"] = args.note
-    card = build_ensemble(args.members, args.out, (x[: args.n_val], y[: args.n_val]), test,
-                          device=args.device, **extra)
+    card = build_ensemble(args.members, args.out, val, test, device=args.device, **extra)
     print(json.dumps({"threshold": card["threshold"], "metrics": card["metrics"],
                       "weights_bytes": card["weights_bytes"]}, indent=2))
     return 0

@@ -26,7 +26,8 @@ from torch.utils.data import Dataset
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, subshells
 from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, N_CHANNELS, finalise_on_grid
 
-__all__ = ["HDF5Spectra", "InMemorySpectra", "ToyEdgeSource", "SimulatorSource", "fixed_batches"]
+__all__ = ["HDF5Spectra", "InMemorySpectra", "ToyEdgeSource", "SimulatorSource", "fixed_batches",
+           "fixed_set"]
 
 
 class HDF5Spectra(Dataset):
@@ -123,6 +124,9 @@ class InMemorySpectra:
         Datasets of spectra ``(N, 3072)`` and labels ``(N, 80)``.
     limit : int, optional
         Use only the first ``limit`` spectra.
+    block : int
+        Spectra read from the file at a time while loading (bounds the
+        float32 copy held during conversion).
     """
 
     def __init__(self, path, batch_size: int = 256, seed: int = 0, x_key: str = "spectra",
@@ -224,6 +228,12 @@ def fixed_batches(source, steps, start: int = 0):
     """Concatenate ``source(start) .. source(start + steps - 1)`` into one ``(x, y)``."""
     xs, ys = zip(*(source(start + s) for s in range(steps)))
     return torch.cat(xs), torch.cat(ys)
+
+
+def fixed_set(source, n: int):
+    """The first ``n`` spectra of a batch source as one ``(x, y)`` on the CPU (validation sets)."""
+    x, y = fixed_batches(source, max(1, -(-int(n) // source.batch_size)))
+    return x[:n].cpu(), y[:n].cpu()
 
 
 class SimulatorSource:

@@ -90,11 +90,10 @@ def build_ensemble(members, out_dir, val_data, test_data=None, device="cpu",
     import shutil
     from pathlib import Path
 
-    import numpy as np
-
-    from hyperspy_eelsid.evaluation import evaluate_predictions
+    from hyperspy_eelsid.evaluation import evaluate_predictions, summary
     from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
     from hyperspy_eelsid.networks.io import ModelFileError, _stem, load_model, read_card, save_ensemble
+    from hyperspy_eelsid.networks.training import _as_tensors
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -113,20 +112,15 @@ def build_ensemble(members, out_dir, val_data, test_data=None, device="cpu",
         names.append(card["name"])
     ensemble = Ensemble([load_model(out_dir / f"{n}.json", device=device) for n in names])
 
-    def split(data):
-        x, y, *rest = data
-        return np.asarray(x, np.float32), np.asarray(y, np.float32), (rest[0] if rest else None)
+    def scored(data, threshold=None):
+        x, y, ignore = _as_tensors(data)
+        prob = ensemble.predict_proba(x, batch_size=batch_size).numpy()
+        if threshold is None:
+            threshold = float(threshold_at_equal_precision_recall(y.numpy(), prob, ignore=ignore)["threshold"])
+        return threshold, summary(evaluate_predictions(y.numpy(), prob, threshold, ignore))
 
-    x, y, ignore = split(val_data)
-    prob = ensemble.predict_proba(x, batch_size=batch_size)
-    pr = threshold_at_equal_precision_recall(y, prob, ignore=ignore)
-    threshold = float(pr["threshold"])
-    metrics = {"validation": evaluate_predictions(y, prob, threshold, ignore)}
+    threshold, validation = scored(val_data)
+    metrics = {"validation": validation}
     if test_data is not None:
-        xt, yt, it = split(test_data)
-        metrics["test"] = evaluate_predictions(yt, ensemble.predict_proba(xt, batch_size=batch_size),
-                                               threshold, it)
-    keep = ("threshold", "n_spectra", "precision", "recall", "f1", "micro_precision",
-            "micro_recall", "micro_f1", "emr", "rmse")
-    metrics = {k: {m: v[m] for m in keep if m in v} for k, v in metrics.items()}
+        metrics["test"] = scored(test_data, threshold)[1]
     return save_ensemble(out_dir, names, threshold=threshold, metrics=metrics, **extra)

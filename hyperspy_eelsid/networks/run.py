@@ -111,7 +111,7 @@ def _source(spec: dict, batch_size: int, device, default_seed: int):
 
 def make_data(config: dict, device):
     """``(train_data, val_data)`` described by the ``[data]`` and ``[validation]`` tables."""
-    from hyperspy_eelsid.networks.data import HDF5Spectra, fixed_batches
+    from hyperspy_eelsid.networks.data import HDF5Spectra, fixed_set
 
     batch = int(config.get("training", {}).get("batch_size", 256))
     train_data = _source(config.get("data", {}), batch, device, 1)
@@ -119,10 +119,7 @@ def make_data(config: dict, device):
     vsource = _source(vspec, min(batch, 1024), device, 2)
     if isinstance(vsource, HDF5Spectra):
         return train_data, vsource
-    n = int(vspec.get("n_spectra", 4096))
-    steps = max(1, -(-n // vsource.batch_size))
-    x, y = fixed_batches(vsource, steps)
-    return train_data, (x[:n].cpu(), y[:n].cpu())
+    return train_data, fixed_set(vsource, int(vspec.get("n_spectra", 4096)))
 
 
 def run_config(config: dict, out_dir=None, resume: bool = True, log=print,

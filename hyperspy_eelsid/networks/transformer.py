@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hyperspy_eelsid.networks.layers import MLPHead, TokenReduction
+
 __all__ = ["TransformerEncoder", "TokenTransformer"]
 
 
@@ -48,8 +50,6 @@ class TokenTransformer:
 
     def _build_encoder(self, n_tokens: int, dim: int, layers: int, heads: int, mlp_ratio: float,
                        reduction: str, head_hidden, dropout: float) -> None:
-        from hyperspy_eelsid.networks.layers import MLPHead, TokenReduction
-
         self.use_class_token = reduction == "class_token"
         if self.use_class_token:
             self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
