@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# How changes to the simulator's Table 1 settings move the real-spectrum
+# figures: the compact CNN with the logarithmic channel, trained with the
+# equal budget of scripts/train_table2_cpu.sh (1,800 steps x 256, lr 1e-3) on
+# 200,000 spectra of each setting, scored on ../shared/eels-benchmark at its
+# card threshold. Prints one line of figures per setting.
+#
+#   bash benchmarks/simulator_variants.sh        # about 45 min on 2 cores
+set -euo pipefail
+mkdir -p data runs/variants
+declare -A settings=(
+    [lowjump]='{"jump_ratio": [0.05, 1.5]}'
+    [fs30]='{"fs_max_scale": 30.0}'
+)
+# baseline: the first 200,000 spectra of the Table 1 default training set
+[ -f data/train400k.h5 ] || eelsid simulate --n 400000 --seed 11 --out data/train400k.h5 --no-progress
+LIMIT=200000 RUNS=runs/variants/defaults bash scripts/train_table2_cpu.sh cnn
+for name in "${!settings[@]}"; do
+    echo "${settings[$name]}" > "data/$name.json"
+    [ -f "data/${name}200k.h5" ] || eelsid simulate --n 200000 --seed 11 --config "data/$name.json" \
+        --out "data/${name}200k.h5" --no-progress
+    DATA="data/${name}200k.h5" RUNS="runs/variants/$name" bash scripts/train_table2_cpu.sh cnn
+done
+for name in defaults "${!settings[@]}"; do
+    echo "== $name"
+    python benchmarks/real_spectra.py --weights "runs/variants/$name/cnn_compact/cnn_compact.json" \
+        --no-scans | grep -E "threshold|model card"
+done
