@@ -89,6 +89,29 @@ def test_batched_torch_each_spectrum_its_own_parameters(gosh_file):
             np.testing.assert_allclose(out[b, k].numpy(), ref, rtol=5e-3, atol=1e-12 * ref.max())
 
 
+def test_pairs_added_into_rows_equal_the_returned_array(gosh_file):
+    # the simulator's path: subshells summed into their edge's row in place
+    db = GOSHDatabase(gosh_file)
+    tc = TorchCrossSections([db[l] for l in ("C_K", "O_K", "Ti_L3", "Fe_L3")])
+    t = torch.tensor([0, 1, 2, 3, 2, 3, 1])
+    E0 = torch.tensor([60.0, 100.0, 200.0, 300.0, 100.0, 200.0, 300.0], dtype=torch.float64)
+    alpha = torch.tensor([1.0, 5.0, 10.0, 20.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    beta = torch.tensor([5.0, 10.0, 50.0, 100.0, 20.0, 30.0, 40.0], dtype=torch.float64)
+    shift = torch.tensor([-5.0, 0.0, 3.0, 5.0, -1.0, 2.0, -4.0], dtype=torch.float64)
+    grid = torch.arange(3072, dtype=torch.float32)
+    full = tc.evaluate_pairs(t, E0, alpha, beta, shift, grid, chunk=2)
+    rows = torch.tensor([0, 1, 2, 0, 1, 2, 3])
+    group = torch.tensor([0, 0, 0, 1, 1, 1, 0])
+    out = torch.zeros((4, 3100))
+    peaks = tc.evaluate_pairs(t, E0, alpha, beta, shift, grid, chunk=2, out=out, rows=rows, group=group)
+    expected = torch.zeros((4, 3072)).index_add_(0, rows, full)
+    torch.testing.assert_close(out[:, :3072], expected, rtol=0, atol=0)
+    assert torch.all(out[:, 3072:] == 0)
+    torch.testing.assert_close(peaks, full.amax(1))
+    with pytest.raises(ValueError, match="sorted energy grid"):
+        tc.evaluate_pairs(t, E0, alpha, beta, shift, grid.flip(0), out=out, rows=rows)
+
+
 def test_cross_section_rises_with_collection_angle(gosh_file):
     db = GOSHDatabase(gosh_file)
     small = cross_section(db["O_K"], ENERGY, 200, 1.0, 5.0)

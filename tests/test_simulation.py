@@ -183,6 +183,27 @@ def test_fine_structure_changes_the_edge_and_keeps_it_non_negative(batch):
     assert np.all((fs - raw).max(1) <= 10.0 * raw.max(1) * 1.0001)
 
 
+def test_white_lines_are_off_by_default_and_sit_at_their_onsets(gosh, batch):
+    # Table 1 has no white lines
+    assert float(batch.components["white_lines"].abs().max()) == 0
+    cfg = SimulationConfig(white_line_strength=(2.0, 5.0), elements=("O", "Fe"), n_elements_probs=(0, 1))
+    b = Simulator(cfg, database=gosh).simulate(16, seed=1, components=True)
+    c = b.components
+    wl, raw, shell = _np(c["white_lines"]), _np(c["edge_profiles_raw"]), _np(c["edge_element"])
+    onset = _np(c["edge_onset_ev"])
+    fe, o = shell == el.element_index("Fe"), shell == el.element_index("O")
+    assert fe.any() and o.any()
+    assert np.all(wl[o] == 0)  # O K: no white line
+    peak_at = wl[fe].argmax(1)
+    assert np.all((peak_at >= np.ceil(onset[fe]) - 1) & (peak_at <= onset[fe] + 4))  # 0..3 eV above onset
+    ratio = wl[fe].max(1) / raw[fe].max(1)  # Fe here has one subshell (L3): strength range is 2..5
+    assert np.all((ratio >= 2.0 * 0.9) & (ratio <= 5.0 * 1.0001))
+    # white lines are added like fine structure: the jump ratio stays within Table 1
+    assert np.all((_np(b.params["jump_ratio"]) >= 0.2) & (_np(b.params["jump_ratio"]) <= 1.5))
+    with pytest.raises(ValueError, match="white_line_strength"):
+        SimulationConfig(white_line_strength=(-1.0, 2.0))
+
+
 def test_bad_configuration_values_are_clear_errors(gosh):
     with pytest.raises(ValueError, match="convergence_mrad"):
         SimulationConfig(convergence_mrad=(20, 1))

@@ -624,7 +624,7 @@ class TorchCrossSections:
             m[sel] = y[sel] @ self._d2[k].T
         return m
 
-    def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 1024):
+    def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 1024, out=None, rows=None, group=None):
         """Cross sections of ``P`` (edge, spectrum) pairs on energy grids.
 
         Parameters
@@ -638,11 +638,23 @@ class TorchCrossSections:
             Shape ``(C,)`` (one grid for all) or ``(P, C)``.
         chunk : int
             Pairs evaluated at once on the grid (bounds memory).
+        out : torch.Tensor, optional
+            ``(R, >= C)``: instead of returning the ``(P, C)`` array, add
+            pair ``p`` to row ``rows[p]`` of ``out[:, :C]`` in place (saves
+            the memory and the copies when pairs are summed, e.g. the
+            subshells of an edge). Needs a shared sorted ``energy`` grid.
+        rows : torch.Tensor, optional
+            ``(P,)`` long, the row of ``out`` of each pair.
+        group : torch.Tensor, optional
+            ``(P,)`` long; pairs that share a row must have different
+            groups. Groups are added in increasing order (a fixed summation
+            order: the result does not depend on the device's scheduling).
 
         Returns
         -------
         torch.Tensor
-            ``dsigma/dE`` in barn/eV/atom, shape ``(P, C)``.
+            ``dsigma/dE`` in barn/eV/atom, shape ``(P, C)``; with ``out``,
+            the ``(P,)`` maximum of each pair on the grid instead.
         """
         import torch
 
@@ -677,18 +689,31 @@ class TorchCrossSections:
         nodes = e_tab.to(self.dtype).contiguous()
         P = t.numel()
         C = energy.shape[-1]
-        out = torch.zeros((P, C), **f)
+        accumulate = out is not None
+        result = torch.zeros(P, **f) if accumulate else torch.zeros((P, C), **f)
         if P == 0:
-            return out
+            return result
         shared = energy.dim() == 1 and bool((energy[1:] >= energy[:-1]).all()) if C > 1 else energy.dim() == 1
+        if accumulate and not shared:
+            raise ValueError("out= needs one sorted energy grid shared by all pairs")
         # on a shared sorted grid, pairs are processed by increasing onset and
         # each chunk only on the channels at or above its lowest onset
         order = torch.argsort(nodes[:, 0]) if shared else torch.arange(P, device=self.device)
+        starts = list(range(0, P, chunk))
+        if accumulate:
+            group = torch.zeros(P, dtype=torch.long, device=self.device) if group is None else group.long()
+            order = order[torch.argsort(group[order], stable=True)]  # by group, then onset
+            # chunks never mix groups, so the rows of a chunk are distinct
+            bounds = torch.cumsum(torch.bincount(group[order]), 0).tolist()
+            starts = sorted({a for g0, g1 in zip([0] + bounds[:-1], bounds) for a in range(g0, g1, chunk)})
+        ends = starts[1:] + [P]
+        if accumulate:
+            ends = [min(e, next(b for b in bounds if b > a)) for a, e in zip(starts, ends)]
         # on a 1 eV integer grid with integer shifts, the spline interval of a
         # channel is a table look-up instead of a binary search
         unit = self._unit_grid_index(energy, t, shift) if shared else None
-        for a in range(0, P, chunk):
-            sel = order[a : a + chunk]
+        for a, e in zip(starts, ends):
+            sel = order[a:e]
             lo = 0
             index = None
             if shared:
@@ -703,8 +728,12 @@ class TorchCrossSections:
             else:
                 en = energy if energy.dim() == 1 else energy[sel]
             vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en, index)
-            out[sel, lo:] = vals  # rows are distinct: no accumulation races
-        return out
+            if accumulate:
+                result[sel] = vals.amax(1)
+                out[:, lo:C].index_add_(0, rows[sel], vals)  # distinct rows: no races
+            else:
+                result[sel, lo:] = vals  # rows are distinct: no accumulation races
+        return result
 
     def _unit_grid_index(self, energy, t, shift):
         """Interval look-up for integer grids ``e0, e0+1, ...`` and integer shifts.

@@ -54,6 +54,16 @@ class SimulationConfig:
     fs_fwhm_clip_ev : (float, float)
         Lifetime widths are clipped to this range (the grid is 1 eV; very
         small atomic diameters would give widths of hundreds of eV).
+    white_line_strength : (float, float)
+        Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
+        of a Lorentzian white line at the onset of every subshell listed in
+        :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES` (3d/4d
+        metal L2,3, Cs..Yb M4,5), relative to that subshell's own maximum
+        on the grid. Added like fine structure: after the jump ratio is set.
+    white_line_fwhm_ev : (float, float)
+        Uniform range of the white lines' FWHM.
+    white_line_offset_ev : (float, float)
+        Uniform range of the white-line position above the subshell onset.
     atomic_diameter_pm : (float, float)
         Uniform range of the atomic diameter in the Seah-Dench mean free path.
     zlp_fwhm_ev : (float, float)
@@ -105,6 +115,9 @@ class SimulationConfig:
     fs_max_scale: float = 10.0
     fs_floor: float = 0.25
     fs_fwhm_clip_ev: tuple = (1.0, 50.0)
+    white_line_strength: tuple = (0.0, 0.0)
+    white_line_fwhm_ev: tuple = (1.0, 4.0)
+    white_line_offset_ev: tuple = (0.0, 3.0)
     atomic_diameter_pm: tuple = (25.0, 250.0)
     zlp_fwhm_ev: tuple = (1.0, 3.0)
     plasmon_energy_ev: tuple = (3, 20)
@@ -132,6 +145,7 @@ class SimulationConfig:
     _RANGES = (
         "convergence_mrad", "collection_mrad", "chemical_shift_ev",
         "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev",
+        "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
         "background_exponent", "jump_ratio",
@@ -142,7 +156,7 @@ class SimulationConfig:
     )
     _POSITIVE_RANGES = (
         "convergence_mrad", "collection_mrad", "fs_peaks", "fs_width_ev",
-        "fs_fwhm_clip_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
+        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
         "background_exponent", "jump_ratio",
     )
@@ -177,6 +191,8 @@ class SimulationConfig:
         object.__setattr__(self, "n_elements_probs", probs)
         if not 0 <= self.fs_floor <= 1:
             raise ValueError("fs_floor must lie in [0, 1]")
+        if self.white_line_strength[0] < 0 or self.white_line_offset_ev[0] < 0:
+            raise ValueError("white_line_strength and white_line_offset_ev must be >= 0")
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

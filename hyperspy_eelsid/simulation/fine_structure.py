@@ -81,8 +81,14 @@ def fine_structure(n_peaks, width, diameter_pm, edge_peak, config, window, gen, 
         x = x + offset[:, None]
     f = torch.zeros((Q, window), device=dev, dtype=dt)
     for a in range(0, P, 5):  # a few peaks at a time bounds memory at 5 Q window
-        z = (x[:, None, :] - centre[:, a : a + 5, None]) * k[:, a : a + 5, None]
-        f += torch.einsum("qp,qpw->qw", weight[:, a : a + 5], torch.exp(-z * z))
+        rows = (n_peaks > a).nonzero(as_tuple=True)[0]  # edges with peaks in this group
+        if rows.numel() == 0:
+            break
+        if rows.numel() == Q:
+            rows = slice(None)
+        xr = x if x.shape[0] == 1 else x[rows]
+        z = (xr[:, None, :] - centre[rows, a : a + 5, None]) * k[rows, a : a + 5, None]
+        f[rows] += torch.einsum("qp,qpw->qw", weight[rows, a : a + 5], torch.exp(-z * z))
     top = f.amax(1)
     bottom = (-f).amax(1)
     rho = torch.where(bottom > 0, top / torch.clamp(bottom, min=1e-30), torch.full_like(top, float("inf")))

@@ -29,14 +29,11 @@ from hyperspy_eelsid.physics.cross_sections import cross_section, load_gosh
 from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
+from .white_lines import has_white_line, lorentzian
 
 __all__ = ["Microscope", "Scene", "simulate_scene", "superlattice_scene"]
 
 BARN_NM2 = 1e-10  # 1 barn = 1e-28 m^2 = 1e-10 nm^2
-
-#: Subshells drawn with sharp white lines (transitions into empty d or f states):
-#: L2,3 of the 3d metals Sc..Ni and M4,5 of Cs..Lu.
-WHITE_LINES = {"L2": range(21, 29), "L3": range(21, 29), "M4": range(55, 72), "M5": range(55, 72)}
 
 
 @dataclass(frozen=True)
@@ -101,12 +98,6 @@ class Scene:
     visible: list = field(default_factory=list)
 
 
-def _white_line(energy, onset, strength, fwhm=1.5):
-    """Lorentzian white line 1 eV above ``onset``, peak height ``strength``."""
-    g = 0.5 * fwhm
-    return strength * g * g / ((energy - onset - 1.0) ** 2 + g * g)
-
-
 def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_strength):
     """Cross section (barn/eV/atom) of every element's edges, with fine structure."""
     from hyperspy_eelsid.elements import atomic_number
@@ -135,8 +126,8 @@ def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_streng
             )[0].numpy().astype(float)
             fs_on_axis = np.interp(energy - onset, fine_e, fs, left=0.0, right=0.0)
             total += np.maximum(sigma + fs_on_axis, config.fs_floor * sigma)
-            if atomic_number(element) in WHITE_LINES.get(table.subshell, ()):
-                total += _white_line(energy, onset, white_line_strength * float(sig_1ev.max()))
+            if has_white_line(table.subshell, atomic_number(element)):
+                total += lorentzian(energy, onset + 1.0, 1.5, white_line_strength * float(sig_1ev.max()))
             if lo <= onset <= hi - 25:
                 visible.append(element)
         profiles[element] = total
@@ -175,8 +166,9 @@ def simulate_scene(
     background_scale : float
         Background at the first channel relative to the largest edge jump.
     white_line_strength : float
-        Height of the white lines of 3d-metal L2,3 and lanthanide/Ba M4,5
-        edges, relative to the edge's own maximum.
+        Height of the white lines (1.5 eV wide, 1 eV above the onset) of the
+        subshells in :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES`,
+        relative to the subshell's own maximum.
     t_over_lambda : float
         Relative thickness for the plural-scattering low-loss kernel.
     seed : int

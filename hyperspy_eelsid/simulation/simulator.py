@@ -17,7 +17,10 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    convolution) inside the spectrum range and ``bg`` the background at its
    onset: all elements have the same areal density, so the other jump ratios
    follow from the cross sections;
-6. fine structure per edge; negative lobes lower the edge to at most
+6. white lines (optional, ``config.white_line_strength``; not in Table 1) at
+   the onsets of the subshells in
+   :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES`, then the
+   fine structure per edge; negative lobes lower the edge to at most
    ``fs_floor`` (0.25) of its value;
 7. plural scattering: the summed edges are convolved with a generic low-loss
    spectrum;
@@ -48,6 +51,7 @@ from .composition import build_catalogue, draw_composition
 from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
+from .white_lines import has_white_line, lorentzian
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -128,6 +132,9 @@ class Simulator:
             "fam_shell": torch.as_tensor(cat.fam_shell, device=d),
             "label_index": torch.as_tensor(cat.label_index, device=d),
         }
+        self._white_line_table = torch.as_tensor(
+            [has_white_line(t.subshell, el.atomic_number(t.element)) for t in cat.tables], dtype=torch.bool, device=d
+        )
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
         probs = np.asarray(self.config.n_elements_probs[: self.max_elements], dtype=float)
@@ -206,7 +213,6 @@ class Simulator:
         f = cat["sub_family"][e_of_pair, s]
         rank = cat["sub_rank"][e_of_pair, s]
         chunk = 16384 if dev.type == "cuda" else 1024  # GPUs: fewer launches and host syncs
-        sig = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid, chunk=chunk)
         fam_key = (b * M + m) * F + f
         present = torch.zeros(B * M * F, dtype=torch.bool, device=dev)
         present[fam_key] = True
@@ -215,10 +221,12 @@ class Simulator:
         qp = pos[fam_key]
         Q = fam_flat.numel()
         prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
-        for r in range(int(rank.max()) + 1 if rank.numel() else 0):
-            sel = rank == r  # one subshell per edge per rank: no index collisions
-            prof[qp[sel], :C] += sig[sel]
-        del sig
+        # subshells added into their edge's row, in rank order (one subshell per edge per rank)
+        sub_peak = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid,
+                                          chunk=chunk, out=prof, rows=qp, group=rank)
+        white = None
+        if cfg.white_line_strength[1] > 0:
+            white = self._white_lines(sub_peak, st[b, m, s], chem[b, m, f], rank, qp, Q, g)
         qb = torch.div(fam_flat, M * F, rounding_mode="floor")
         qm = torch.div(fam_flat, F, rounding_mode="floor") % M
         qf = fam_flat % F
@@ -248,6 +256,8 @@ class Simulator:
         )
         idx = o[:, None] + torch.arange(W, device=dev)[None, :]
         raw = prof[:, :C].clone() if components else None
+        if white is not None:
+            prof[:, :C] += white
         win = torch.gather(prof, 1, idx)
         prof.scatter_(1, idx, torch.maximum(win + fs, cfg.fs_floor * win))
 
@@ -257,11 +267,16 @@ class Simulator:
         q_rank = torch.arange(Q, device=dev) - first_q[qb]
         edges_fs = torch.zeros((B, C), device=dev, dtype=dt)
         edges = torch.zeros((B, C), device=dev, dtype=dt) if components else None
-        for r in range(int(q_rank.max()) + 1 if Q else 0):
-            sel = q_rank == r
-            edges_fs[qb[sel]] += prof[sel, :C]
+        if dev.type == "cpu":  # index_add_ adds rows in index order on CPU: same sums as the loop below
+            edges_fs.index_add_(0, qb, prof[:, :C])
             if components:
-                edges[qb[sel]] += raw[sel]
+                edges.index_add_(0, qb, raw)
+        else:  # CUDA's index_add_ uses atomics (order varies): one edge per spectrum per step
+            for r in range(int(q_rank.max()) + 1 if Q else 0):
+                sel = q_rank == r
+                edges_fs[qb[sel]] += prof[sel, :C]
+                if components:
+                    edges[qb[sel]] += raw[sel]
         edges_fs *= scale[:, None]
 
         # 7. plural scattering
@@ -307,10 +322,35 @@ class Simulator:
                 "counts": counts, "noisy": noisy, "mask": mask,
                 "edge_profiles": prof[:, :C] * scale[qb, None],
                 "edge_profiles_raw": raw * scale[qb, None],
+                "white_lines": (white if white is not None else torch.zeros_like(raw)) * scale[qb, None],
                 "edge_spectrum": qb, "edge_element": cat["label_index"][element[qb, qm]],
                 "edge_shell": cat["fam_shell"][element[qb, qm], qf], "edge_onset_ev": q_onset,
             }
         return SimulatedBatch(spectra=spectra, labels=labels, params=params, components=comp)
+
+    def _white_lines(self, sub_peak, table, shift, rank, row, n_rows, g):
+        """White lines of the subshell pairs that have one, summed per edge.
+
+        ``sub_peak`` (P,) are the maxima of the pairs' cross sections, ``table``/``shift``/
+        ``rank``/``row`` their table, onset shift, rank within the edge and
+        edge row. Returns ``(n_rows, C)``; heights are relative to each
+        subshell's maximum, so the result scales with the edges.
+        """
+        cfg, dt = self.config, self.dtype
+        out = torch.zeros((n_rows, self.grid.numel()), device=self.device, dtype=dt)
+        k = self._white_line_table[table].nonzero(as_tuple=True)[0]
+        n = k.numel()
+        if n == 0:
+            return out
+        height = self._uniform(cfg.white_line_strength, (n,), g) * sub_peak[k]
+        fwhm = self._uniform(cfg.white_line_fwhm_ev, (n,), g)
+        centre = self.xs._onset[table[k]].to(dt) + shift[k] + self._uniform(cfg.white_line_offset_ev, (n,), g)
+        lines = lorentzian(self.grid[None, :], centre[:, None], fwhm[:, None], height[:, None])
+        rk, rows = rank[k], row[k]
+        for r in range(int(rk.max()) + 1):
+            sel = rk == r  # one subshell per edge per rank: no index collisions
+            out[rows[sel]] += lines[sel]
+        return out
 
     def batches(self, n: int, seed: int = 0, batch_size: int = 1024):
         """Yield :class:`SimulatedBatch` objects totalling ``n`` spectra.

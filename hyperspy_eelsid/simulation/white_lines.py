@@ -1,0 +1,36 @@
+"""White lines: sharp peaks at the onsets of edges into empty d or f states.
+
+The GOS tables describe transitions into the continuum of a free atom. The
+L2,3 edges of the 3d (and 4d) transition metals and the M4,5 edges of Cs..Yb
+are dominated in solids by transitions into unoccupied bound d or f states:
+white lines a few eV wide and up to ten times higher than the continuum edge
+behind them, which a continuum GOS does not contain. The paper's generic fine
+structure only makes them by chance. :data:`WHITE_LINES` lists the subshells
+that get one; :func:`lorentzian` is the line shape.
+
+numpy/torch only: no HyperSpy.
+"""
+
+from __future__ import annotations
+
+__all__ = ["WHITE_LINES", "has_white_line", "lorentzian"]
+
+#: Subshell -> atomic numbers whose edge starts with a white line:
+#: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
+WHITE_LINES = {
+    "L2": (range(20, 30), range(39, 48)),
+    "L3": (range(20, 30), range(39, 48)),
+    "M4": (range(55, 71),),
+    "M5": (range(55, 71),),
+}
+
+
+def has_white_line(subshell: str, z: int) -> bool:
+    """Whether the ``subshell`` edge of element ``z`` starts with a white line."""
+    return any(int(z) in r for r in WHITE_LINES.get(subshell, ()))
+
+
+def lorentzian(energy, centre, fwhm, height):
+    """Lorentzian of peak ``height`` and ``fwhm`` at ``centre`` (broadcasting; numpy or torch)."""
+    g = 0.5 * fwhm
+    return height * g * g / ((energy - centre) ** 2 + g * g)
