@@ -126,6 +126,19 @@ def test_noise_is_poisson(sim):
     assert low.sum() == 0 or set(np.unique(noisy[low])) <= set(range(0, 40))
 
 
+def test_shot_noise_matches_poisson_moments_on_both_sides_of_the_switch():
+    from hyperspy_eelsid.simulation.noise import NORMAL_ABOVE, shot_noise
+
+    g = torch.Generator().manual_seed(0)
+    for lam in (0.0, 0.3, 4.0, 60.0, NORMAL_ABOVE, 1e4, 1e7):
+        x = shot_noise(torch.full((200_000,), lam), g).double()
+        assert torch.all(x == torch.round(x)) and torch.all(x >= 0)
+        assert abs(float(x.mean()) - lam) < 5 * np.sqrt(lam / x.numel()) + 1e-12
+        assert abs(float(x.var()) - lam) < 0.02 * lam + 1e-12
+    small = shot_noise(torch.full((200_000,), 0.3), g)
+    assert abs(float((small == 0).double().mean()) - np.exp(-0.3)) < 0.005  # Poisson P(0)
+
+
 def test_same_seed_same_spectra(sim):
     a = sim.simulate(6, seed=5)
     b = sim.simulate(6, seed=5)
@@ -202,6 +215,25 @@ def test_white_lines_are_off_by_default_and_sit_at_their_onsets(gosh, batch):
     assert np.all((_np(b.params["jump_ratio"]) >= 0.2) & (_np(b.params["jump_ratio"]) <= 1.5))
     with pytest.raises(ValueError, match="white_line_strength"):
         SimulationConfig(white_line_strength=(-1.0, 2.0))
+
+
+def test_log_uniform_end_keeps_the_range_and_ends_closer_to_the_last_edge(gosh):
+    def after_last_edge(distribution):
+        b = Simulator(SimulationConfig(end_distribution=distribution), database=gosh).simulate(1024, seed=2)
+        p = {k: _np(v) for k, v in b.params.items()}
+        used = p["elements"] >= 0
+        last = np.where(used, p["anchor_onset_ev"], -np.inf).max(1)
+        assert np.all(p["end_ev"] >= last + 25) and np.all(p["end_ev"] <= 3272)
+        assert np.all(p["end_ev"] == np.round(p["end_ev"]))
+        inside = p["end_ev"] < 3071
+        after_end = (p["end_ev"][inside] + 1).astype(int)
+        assert np.all(_np(b.spectra)[inside][np.arange(inside.sum()), after_end] == 0)
+        return np.median(p["end_ev"] - last)
+
+    uniform, log_uniform = after_last_edge("uniform"), after_last_edge("log-uniform")
+    assert 600 < uniform and 200 < log_uniform < 600  # measured windows: median about 370 eV
+    with pytest.raises(ValueError, match="end_distribution"):
+        SimulationConfig(end_distribution="normal")
 
 
 def test_bad_configuration_values_are_clear_errors(gosh):

@@ -85,6 +85,13 @@ class SimulationConfig:
         and the end in ``[E_last + end_margin_ev, end_max_ev]`` (integers).
     start_margin_ev, end_margin_ev : int
         Margins between the spectrum ends and the first / last labelled edge.
+    end_distribution : {"uniform", "log-uniform"}
+        How the spectrum end is drawn in its range. ``"uniform"`` is Table 1.
+        ``"log-uniform"`` (not in Table 1) draws ``x = end - (E_last +
+        end_margin_ev) + 100`` log-uniformly in ``[100, range]`` eV: the
+        median spectrum ends about 400 eV after its last edge (uniform:
+        about 900 eV), as measured spectra, whose windows usually end a few
+        hundred eV after the edges of interest, do.
     n_elements_probs : tuple of float
         Probability of 1, 2, 3, ... elements per spectrum (normalised).
     elements : tuple of str or None
@@ -131,6 +138,7 @@ class SimulationConfig:
     end_max_ev: int = 3272
     start_margin_ev: int = 10
     end_margin_ev: int = 25
+    end_distribution: str = "uniform"
     n_elements_probs: tuple = (0.35, 0.35, 0.2, 0.1)
     elements: tuple | None = None
     element_weights: Mapping[str, float] = field(
@@ -197,6 +205,8 @@ class SimulationConfig:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):
             raise ValueError("need 0 <= start_min_ev < end_max_ev")
+        if self.end_distribution not in ("uniform", "log-uniform"):
+            raise ValueError(f"end_distribution must be 'uniform' or 'log-uniform', got {self.end_distribution!r}")
         if self.start_margin_ev < 0 or self.end_margin_ev < 0:
             raise ValueError("start_margin_ev and end_margin_ev must be >= 0")
         if self.lowloss_channels < 16:

@@ -6,7 +6,8 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
 2. composition: elements, one anchor edge per element
    (:mod:`~hyperspy_eelsid.simulation.composition`), a chemical shift per edge;
 3. spectrum range: integer start in ``[75, E_first - 10]`` and end in
-   ``[E_last + 25, 3272]`` eV, ``E_first/last`` the lowest / highest anchor
+   ``[E_last + 25, 3272]`` eV (uniform, or log-uniform above ``E_last + 25``
+   with ``config.end_distribution``), ``E_first/last`` the lowest / highest anchor
    onset including its chemical shift;
 4. edges: cross sections of every simulated subshell for the drawn
    ``E0, alpha, beta`` (:class:`~hyperspy_eelsid.physics.cross_sections.TorchCrossSections`),
@@ -26,7 +27,9 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    spectrum;
 8. background ``A (E / E_start)^-r`` is added;
 9. an integer instrumental shift moves the whole signal, channels outside
-   ``[start, end]`` are set to zero, Poisson noise is drawn;
+   ``[start, end]`` are set to zero, shot noise is drawn
+   (:func:`~hyperspy_eelsid.simulation.noise.shot_noise`: Poisson, its
+   normal limit above 100 counts);
 10. :func:`hyperspy_eelsid.preprocessing.finalise_on_grid` zeroes what the
     networks must not see (below 75 eV) and normalises, exactly as for
     measured spectra.
@@ -51,12 +54,16 @@ from .composition import build_catalogue, draw_composition
 from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
+from .noise import shot_noise
 from .white_lines import has_white_line, lorentzian
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
 #: Fine-structure window (eV) after an edge onset.
 FS_WINDOW = 192
+
+#: Scale (eV) of the log-uniform end draw (``config.end_distribution``).
+END_LOG_SCALE_EV = 100.0
 
 #: Per-spectrum scalar parameters returned in :attr:`SimulatedBatch.params`.
 PARAMETER_NAMES = (
@@ -201,7 +208,13 @@ class Simulator:
         s_hi = torch.floor(first) - cfg.start_margin_ev
         start = cfg.start_min_ev + torch.floor(torch.rand(B, generator=g, device=dev, dtype=dt) * (s_hi - cfg.start_min_ev + 1))
         e_lo = torch.ceil(last) + cfg.end_margin_ev
-        end = e_lo + torch.floor(torch.rand(B, generator=g, device=dev, dtype=dt) * (cfg.end_max_ev - e_lo + 1))
+        u = torch.rand(B, generator=g, device=dev, dtype=dt)
+        n_end = cfg.end_max_ev - e_lo + 1  # possible ends
+        if cfg.end_distribution == "log-uniform":  # e_lo + x - a, x log-uniform in [a, n_end]
+            a = torch.clamp(n_end, max=END_LOG_SCALE_EV)
+            end = e_lo + torch.floor(a * torch.exp(u * torch.log(n_end / a))) - a
+        else:
+            end = e_lo + torch.floor(u * n_end)
         inst = self._integers(cfg.instrumental_shift_ev, (B,), g)
         mask = (grid[None, :] >= start[:, None]) & (grid[None, :] <= end[:, None])
 
@@ -293,7 +306,7 @@ class Simulator:
         signal = convolved + background
         shifted = torch.gather(signal, 1, torch.clamp(grid.long()[None, :] - inst[:, None], 0, C - 1))
         counts = torch.where(mask, shifted, torch.zeros_like(shifted))
-        noisy = torch.poisson(counts, generator=g) if cfg.noise else counts
+        noisy = shot_noise(counts, g) if cfg.noise else counts
 
         # 10. the preprocessing of real spectra
         spectra = finalise_on_grid(noisy, mask)
