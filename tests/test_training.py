@@ -228,3 +228,22 @@ def test_in_memory_source_serves_every_spectrum_once_per_pass(tmp_path):
     assert torch.equal(again(7)[0], xb) and not torch.equal(src(2)[0], xb)
     with pytest.raises(ValueError, match="fewer than one batch"):
         InMemorySpectra(path, batch_size=64)
+
+
+def test_simulator_source_reads_overrides_from_a_json_file(tmp_path):
+    from hyperspy_eelsid.networks.data import SimulatorSource
+
+    repo = Path(__file__).resolve().parents[1]
+    realistic = repo / "configs" / "simulation" / "realistic.json"
+    try:
+        src = SimulatorSource(batch_size=4, seed=0, simulation=str(realistic))
+    except FileNotFoundError:
+        pytest.skip("the package's GOS table is not built")
+    assert src.simulator.config.white_line_strength == (1.0, 10.0)
+    assert src.simulator.config.end_distribution == "log-uniform"
+    x, y = src(0)
+    assert x.shape == (4, 3072) and y.shape == (4, 80)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        SimulatorSource(batch_size=4, simulation=str(bad))

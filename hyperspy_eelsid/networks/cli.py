@@ -55,6 +55,9 @@ def register(subparsers) -> None:
     b.add_argument("--out", required=True, help="ensemble directory (e.g. weights)")
     b.add_argument("--val-seed", type=int, default=2, help="seed of the simulated validation set")
     b.add_argument("--n-val", type=int, default=8192, help="simulated validation spectra")
+    b.add_argument("--simulation", default=None,
+                   help="JSON file of simulation overrides for the validation spectra "
+                        "(the members' training setting, e.g. configs/simulation/realistic.json)")
     b.add_argument("--test", default=None, help="HDF5 test set (spectra, labels)")
     b.add_argument("--name", default="eelsid-ensemble", help="the ensemble's name (shown by identify_elements)")
     b.add_argument("--note", default=None, help="free text for the card (how it was trained)")
@@ -124,11 +127,16 @@ def _cmd_ensemble(args) -> int:
     from hyperspy_eelsid.networks.data import HDF5Spectra, SimulatorSource, fixed_set
     from hyperspy_eelsid.networks.ensemble import build_ensemble
 
-    source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed)
+    try:
+        source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed, simulation=args.simulation)
+    except ValueError as exc:
+        print(f"eelsid ensemble: error: {exc}", file=sys.stderr)
+        return 2
     val = fixed_set(source, args.n_val)
     test = HDF5Spectra(args.test).arrays() if args.test else None
     extra = {"name": args.name,
-             "validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val},
+             "validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val,
+                                 "simulation": source.simulation},
              "test_set": args.test}
     if args.note:
         extra["note"] = args.note

@@ -17,6 +17,8 @@ lands, not for training shipped models.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -252,14 +254,23 @@ class SimulatorSource:
         Seed of the whole stream.
     device : str or torch.device
         Where to simulate (the GPU during training).
-    simulation : dict, optional
-        Overrides of :class:`~hyperspy_eelsid.simulation.config.SimulationConfig`.
+    simulation : dict or str, optional
+        Overrides of :class:`~hyperspy_eelsid.simulation.config.SimulationConfig`,
+        or the path of a JSON file holding them (as ``eelsid simulate --config``
+        takes, e.g. ``configs/simulation/realistic.json``).
     """
 
-    def __init__(self, batch_size: int = 256, seed: int = 0, device="cpu", simulation: dict | None = None):
+    def __init__(self, batch_size: int = 256, seed: int = 0, device="cpu", simulation: dict | str | None = None):
         from hyperspy_eelsid.simulation.config import SimulationConfig
         from hyperspy_eelsid.simulation.simulator import Simulator, batch_seed
 
+        if isinstance(simulation, (str, os.PathLike)):
+            try:
+                with open(simulation) as fh:
+                    simulation = json.load(fh)
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ValueError(f"cannot read simulation overrides from {simulation}: {exc}") from None
+        self.simulation = dict(simulation or {})
         config = SimulationConfig.from_dict(simulation) if simulation else SimulationConfig()
         self.simulator = Simulator(config, device=device)
         self._batch_seed = batch_seed
