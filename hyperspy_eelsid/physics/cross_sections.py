@@ -624,7 +624,8 @@ class TorchCrossSections:
             m[sel] = y[sel] @ self._d2[k].T
         return m
 
-    def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 1024, out=None, rows=None, group=None):
+    def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 1024, out=None, rows=None, group=None,
+                       peaks: bool = True):
         """Cross sections of ``P`` (edge, spectrum) pairs on energy grids.
 
         Parameters
@@ -649,12 +650,15 @@ class TorchCrossSections:
             ``(P,)`` long; pairs that share a row must have different
             groups. Groups are added in increasing order (a fixed summation
             order: the result does not depend on the device's scheduling).
+        peaks : bool
+            With ``out``: also return each pair's maximum (else ``None``).
 
         Returns
         -------
         torch.Tensor
             ``dsigma/dE`` in barn/eV/atom, shape ``(P, C)``; with ``out``,
-            the ``(P,)`` maximum of each pair on the grid instead.
+            the ``(P,)`` maximum of each pair on the grid instead (or
+            ``None`` with ``peaks=False``).
         """
         import torch
 
@@ -685,7 +689,10 @@ class TorchCrossSections:
             m[:, :-1] / 2.0,
             (m[:, 1:] - m[:, :-1]) / (6.0 * h),
         ]
-        coef = [c.to(self.dtype).contiguous() for c in coef]
+        # one more, all-zero interval after the last: the unit-grid look-up
+        # sends channels below the onset there, so they evaluate to exactly 0
+        coef = [torch.cat([c.to(self.dtype), c.new_zeros((c.shape[0], 1), dtype=self.dtype)], 1).contiguous()
+                for c in coef]
         nodes = e_tab.to(self.dtype).contiguous()
         P = t.numel()
         C = energy.shape[-1]
@@ -723,25 +730,28 @@ class TorchCrossSections:
                 en = energy[lo:]
                 if unit is not None:
                     table, width, first = unit
-                    j = en.long()[None, :] - first[sel][:, None]
-                    index = table[t[sel][:, None] * width + torch.clamp(j, 0, width - 1)]
+                    j = torch.clamp(en.long()[None, :] - first[sel][:, None] + 1, 0, width - 1)
+                    index = table[j.add_(t[sel][:, None] * width)]
             else:
                 en = energy if energy.dim() == 1 else energy[sel]
             vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en, index)
             if accumulate:
-                result[sel] = vals.amax(1)
+                if peaks:
+                    result[sel] = vals.amax(1)
                 out[:, lo:C].index_add_(0, rows[sel], vals)  # distinct rows: no races
             else:
                 result[sel, lo:] = vals  # rows are distinct: no accumulation races
-        return result
+        return result if (peaks or not accumulate) else None
 
     def _unit_grid_index(self, energy, t, shift):
         """Interval look-up for integer grids ``e0, e0+1, ...`` and integer shifts.
 
         Returns ``None`` when the grid or the shifts do not qualify, else
-        ``(table, width, first)``: ``table[t * width + j]`` is the spline
-        interval of table ``t`` at ``j = E - floor(onset) - shift`` eV, and
-        ``first`` is ``floor(onset) + shift`` per pair.
+        ``(table, width, first)``: ``table[t * width + j + 1]`` is the spline
+        interval of table ``t`` at ``j = E - floor(onset) - shift`` eV, or the
+        all-zero interval ``n_energy - 1`` where ``E`` lies below the onset
+        (``j < 0`` included, at column 0); ``first`` is ``floor(onset) +
+        shift`` per pair.
         """
         import torch
 
@@ -767,9 +777,12 @@ class TorchCrossSections:
             x = (j[None, :] - frac[:, None]).contiguous()
             i = torch.searchsorted(rel, x, right=True) - 1
             i = torch.minimum(torch.clamp(i, min=0), (self._n_e - 2)[:, None])
+            zero = self.n_energy - 1
+            i = torch.where(x >= 0, i, torch.full_like(i, zero))
+            i = torch.cat([torch.full_like(i[:, :1], zero), i], 1)
             cache[key] = (i.reshape(-1), floor_onset.long())
         table, floor_onset = cache[key]
-        return table, width, floor_onset[t] + shift.long()
+        return table, width + 1, floor_onset[t] + shift.long()
 
     @staticmethod
     def _evaluate(nodes, coef, n_e, tail, energy, index=None):
@@ -792,6 +805,8 @@ class TorchCrossSections:
             e1, y1, r = tail[:, 0:1], tail[:, 1:2], tail[:, 2:3]
             power = y1 * torch.exp(-r * torch.log(torch.clamp(en, min=1e-3) / e1))
             out = torch.where(en >= e_last, power, out)
+        if index is not None:  # below the onset the look-up chose the zero interval
+            return out
         return torch.where(en >= nodes[:, :1], out, torch.zeros_like(out))
 
     def __call__(self, edges, E0, alpha, beta, shift, energy):

@@ -236,7 +236,8 @@ class Simulator:
         prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         sub_peak = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid,
-                                          chunk=chunk, out=prof, rows=qp, group=rank)
+                                          chunk=chunk, out=prof, rows=qp, group=rank,
+                                          peaks=cfg.white_line_strength[1] > 0)
         white = None
         if cfg.white_line_strength[1] > 0:
             white = self._white_lines(sub_peak, st[b, m, s], chem[b, m, f], rank, qp, Q, g)
