@@ -236,6 +236,25 @@ def test_log_uniform_end_keeps_the_range_and_ends_closer_to_the_last_edge(gosh):
         SimulationConfig(end_distribution="normal")
 
 
+def test_second_power_law_curves_the_background_and_keeps_the_jump_ratio(gosh):
+    cfg = SimulationConfig(background_second_fraction=(0.5, 2.0), background_second_exponent=(0.5, 1.0))
+    b = Simulator(cfg, database=gosh).simulate(64, seed=4, components=True)
+    p = {k: _np(v) for k, v in b.params.items()}
+    bg = _np(b.components["background"]).astype(float)
+    e = np.arange(1, 3072, dtype=float)
+    start = p["start_ev"][:, None]
+    one = p["background_amplitude"][:, None] * (e / start) ** -p["background_exponent"][:, None]
+    extra = bg[:, 1:] - one
+    # the rest is a second, flatter power law of 0.5..2 x A at the start
+    at_start = extra[np.arange(64), p["start_ev"].astype(int) - 1] / p["background_amplitude"]
+    assert np.all((at_start > 0.5 * 0.999) & (at_start < 2.0 * 1.001))
+    slope = np.log(extra[:, 2000] / extra[:, 500]) / np.log(2001 / 501)
+    assert np.all((slope > -1.0 - 1e-3) & (slope < -0.5 + 1e-3))
+    assert np.all((p["jump_ratio"] >= 0.2) & (p["jump_ratio"] <= 1.5))
+    with pytest.raises(ValueError, match="background_second"):
+        SimulationConfig(background_second_fraction=(-1.0, 1.0))
+
+
 def test_bad_configuration_values_are_clear_errors(gosh):
     with pytest.raises(ValueError, match="convergence_mrad"):
         SimulationConfig(convergence_mrad=(20, 1))

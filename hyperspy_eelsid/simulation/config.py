@@ -78,6 +78,14 @@ class SimulationConfig:
         Uniform range of the power-law exponent r.
     background_amplitudes : tuple of float
         Background amplitudes A (counts) drawn from this set.
+    background_second_fraction : (float, float)
+        Not in Table 1 (default ``(0, 0)``: off). Uniform range of the
+        amplitude, relative to ``A``, of a second power law added to the
+        background. Two power laws with different exponents make the
+        background curve in log-log, as measured backgrounds do (plural
+        scattering, the low-loss tail, detector response).
+    background_second_exponent : (float, float)
+        Uniform range of the second power law's exponent.
     jump_ratio : (float, float)
         Uniform range of the jump ratio imposed on one edge per spectrum.
     start_min_ev, end_max_ev : int
@@ -133,6 +141,8 @@ class SimulationConfig:
     t_over_lambda: tuple = (0.1, 1.0)
     background_exponent: tuple = (2.0, 4.0)
     background_amplitudes: tuple = (1e3, 1e4, 1e5, 1e6, 1e7)
+    background_second_fraction: tuple = (0.0, 0.0)
+    background_second_exponent: tuple = (0.5, 6.0)
     jump_ratio: tuple = (0.2, 1.5)
     start_min_ev: int = 75
     end_max_ev: int = 3272
@@ -156,7 +166,7 @@ class SimulationConfig:
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
-        "background_exponent", "jump_ratio",
+        "background_exponent", "background_second_fraction", "background_second_exponent", "jump_ratio",
     )
     _INTEGER_RANGES = (
         "chemical_shift_ev", "instrumental_shift_ev", "fs_peaks", "fs_width_ev",
@@ -199,6 +209,8 @@ class SimulationConfig:
         object.__setattr__(self, "n_elements_probs", probs)
         if not 0 <= self.fs_floor <= 1:
             raise ValueError("fs_floor must lie in [0, 1]")
+        if self.background_second_fraction[0] < 0 or self.background_second_exponent[0] <= 0:
+            raise ValueError("background_second_fraction must be >= 0 and background_second_exponent > 0")
         if self.white_line_strength[0] < 0 or self.white_line_offset_ev[0] < 0:
             raise ValueError("white_line_strength and white_line_offset_ev must be >= 0")
         if self.fs_max_scale <= 0:

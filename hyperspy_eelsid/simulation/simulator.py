@@ -25,7 +25,8 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    ``fs_floor`` (0.25) of its value;
 7. plural scattering: the summed edges are convolved with a generic low-loss
    spectrum;
-8. background ``A (E / E_start)^-r`` is added;
+8. background ``A (E / E_start)^-r`` is added (optionally plus a second
+   power law, ``config.background_second_fraction``: curved in log-log);
 9. an integer instrumental shift moves the whole signal, channels outside
    ``[start, end]`` are set to zero, shot noise is drawn
    (:func:`~hyperspy_eelsid.simulation.noise.shot_noise`: Poisson, its
@@ -257,6 +258,12 @@ class Simulator:
         A = self._choice(cfg.background_amplitudes, (B,), g)
         J = self._uniform(cfg.jump_ratio, (B,), g)
         bg_at_onset = A * torch.exp(-r_bg * torch.log(jump_onset / start))
+        second = None
+        if cfg.background_second_fraction[1] > 0:  # a second power law: curved in log-log
+            A2 = A * self._uniform(cfg.background_second_fraction, (B,), g)
+            r2 = self._uniform(cfg.background_second_exponent, (B,), g)
+            second = (A2, r2)
+            bg_at_onset = bg_at_onset + A2 * torch.exp(-r2 * torch.log(jump_onset / start))
         scale = J * bg_at_onset / peak_in_range
 
         # 6. fine structure per edge
@@ -304,6 +311,8 @@ class Simulator:
 
         # 8.-9. background, instrumental shift, range, noise
         background = power_law(grid, A, r_bg, start)
+        if second is not None:
+            background = background + power_law(grid, second[0], second[1], start)
         signal = convolved + background
         shifted = torch.gather(signal, 1, torch.clamp(grid.long()[None, :] - inst[:, None], 0, C - 1))
         counts = torch.where(mask, shifted, torch.zeros_like(shifted))
