@@ -5,7 +5,7 @@
 # 200,000 spectra of each setting, scored on ../shared/eels-benchmark at its
 # card threshold. Prints one line of figures per setting.
 #
-#   bash benchmarks/simulator_variants.sh        # about 90 min on 2 cores
+#   bash benchmarks/simulator_variants.sh        # about 2 hours on 2 cores
 set -euo pipefail
 mkdir -p data runs/variants
 declare -A settings=(
@@ -14,6 +14,7 @@ declare -A settings=(
     [wl]='{"white_line_strength": [1.0, 10.0]}'
     [combo]='{"white_line_strength": [1.0, 10.0], "jump_ratio": [0.05, 1.5], "fs_max_scale": 30.0}'
     [realistic]="$(cat configs/simulation/realistic.json)"
+    [realistic_bg]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic.json")); c["background_second_fraction"] = [0.0, 3.0]; print(json.dumps(c))')"
 )
 # baseline: the first 200,000 spectra of the Table 1 default training set
 [ -f data/train400k.h5 ] || eelsid simulate --n 400000 --seed 11 --out data/train400k.h5 --no-progress
