@@ -13,7 +13,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,20 +28,19 @@ def main(argv=None):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from hyperspy_eelsid.simulation.config import SimulationConfig
+    from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
     from hyperspy_eelsid.simulation.simulator import Simulator
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(HERE.parent / "figures" / "simulation_realistic.png"))
     a = p.parse_args(argv)
-    overrides = json.loads((ROOT / "configs" / "simulation" / "realistic.json").read_text())
-    overrides = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()}
+    overrides = read_overrides(ROOT / "configs" / "simulation" / "realistic.json")
     n_draws = 3
     fig, axes = plt.subplots(len(CASES), n_draws, figsize=(4 * n_draws, 3.2 * len(CASES)), squeeze=False)
     e = np.arange(3072)
     for row, (name, elements, window) in enumerate(CASES):
-        cfg = SimulationConfig(elements=elements, n_elements_probs=(0, 1), **overrides)
+        cfg = SimulationConfig.from_dict({**overrides, "elements": elements, "n_elements_probs": (0, 1)})
         b = Simulator(cfg).simulate(64, seed=a.seed, components=True)
         c = b.components
         start, end = b.params["start_ev"].numpy(), b.params["end_ev"].numpy()

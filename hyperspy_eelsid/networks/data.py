@@ -17,7 +17,6 @@ lands, not for training shipped models.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -261,15 +260,11 @@ class SimulatorSource:
     """
 
     def __init__(self, batch_size: int = 256, seed: int = 0, device="cpu", simulation: dict | str | None = None):
-        from hyperspy_eelsid.simulation.config import SimulationConfig
+        from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
         from hyperspy_eelsid.simulation.simulator import Simulator, batch_seed
 
         if isinstance(simulation, (str, os.PathLike)):
-            try:
-                with open(simulation) as fh:
-                    simulation = json.load(fh)
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ValueError(f"cannot read simulation overrides from {simulation}: {exc}") from None
+            simulation = read_overrides(simulation)
         self.simulation = dict(simulation or {})
         config = SimulationConfig.from_dict(simulation) if simulation else SimulationConfig()
         self.simulator = Simulator(config, device=device)

@@ -706,20 +706,17 @@ class TorchCrossSections:
         # on a shared sorted grid, pairs are processed by increasing onset and
         # each chunk only on the channels at or above its lowest onset
         order = torch.argsort(nodes[:, 0]) if shared else torch.arange(P, device=self.device)
-        starts = list(range(0, P, chunk))
+        bounds = [P]
         if accumulate:
             group = torch.zeros(P, dtype=torch.long, device=self.device) if group is None else group.long()
             order = order[torch.argsort(group[order], stable=True)]  # by group, then onset
             # chunks never mix groups, so the rows of a chunk are distinct
             bounds = torch.cumsum(torch.bincount(group[order]), 0).tolist()
-            starts = sorted({a for g0, g1 in zip([0] + bounds[:-1], bounds) for a in range(g0, g1, chunk)})
-        ends = starts[1:] + [P]
-        if accumulate:
-            ends = [min(e, next(b for b in bounds if b > a)) for a, e in zip(starts, ends)]
+        spans = [(a, min(a + chunk, g1)) for g0, g1 in zip([0] + bounds[:-1], bounds) for a in range(g0, g1, chunk)]
         # on a 1 eV integer grid with integer shifts, the spline interval of a
         # channel is a table look-up instead of a binary search
         unit = self._unit_grid_index(energy, t, shift) if shared else None
-        for a, e in zip(starts, ends):
+        for a, e in spans:
             sel = order[a:e]
             lo = 0
             index = None

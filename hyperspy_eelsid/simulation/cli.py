@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 __all__ = ["register", "main"]
@@ -34,16 +33,13 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Execute ``eelsid simulate`` for parsed ``args``."""
-    from .config import SimulationConfig
+    from .config import SimulationConfig, read_overrides
     from .dataset import write_dataset
 
-    overrides = {}
-    if args.config:
-        with open(args.config) as fh:
-            overrides = json.load(fh)
-    if args.gos_file:
-        overrides["gos_file"] = args.gos_file
     try:
+        overrides = read_overrides(args.config) if args.config else {}
+        if args.gos_file:
+            overrides["gos_file"] = args.gos_file
         config = SimulationConfig.from_dict(overrides)
         if args.n < 1:
             raise ValueError("--n must be >= 1")

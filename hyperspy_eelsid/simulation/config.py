@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
-__all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS"]
+__all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS", "read_overrides"]
 
 #: Relative draw weights of elements (others weigh 1). Elements that dominate
 #: experimental EELS work (light elements, 3d metals, the common perovskite
@@ -176,7 +176,7 @@ class SimulationConfig:
         "convergence_mrad", "collection_mrad", "fs_peaks", "fs_width_ev",
         "fs_fwhm_clip_ev", "white_line_fwhm_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
-        "background_exponent", "jump_ratio",
+        "background_exponent", "background_second_exponent", "jump_ratio",
     )
 
     def __post_init__(self):
@@ -209,8 +209,8 @@ class SimulationConfig:
         object.__setattr__(self, "n_elements_probs", probs)
         if not 0 <= self.fs_floor <= 1:
             raise ValueError("fs_floor must lie in [0, 1]")
-        if self.background_second_fraction[0] < 0 or self.background_second_exponent[0] <= 0:
-            raise ValueError("background_second_fraction must be >= 0 and background_second_exponent > 0")
+        if self.background_second_fraction[0] < 0:
+            raise ValueError("background_second_fraction must be >= 0")
         if self.white_line_strength[0] < 0 or self.white_line_offset_ev[0] < 0:
             raise ValueError("white_line_strength and white_line_offset_ev must be >= 0")
         if self.fs_max_scale <= 0:
@@ -261,3 +261,21 @@ class SimulationConfig:
         if unknown:
             raise ValueError(f"unknown configuration fields: {sorted(unknown)}")
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
+
+def read_overrides(path) -> dict:
+    """The :class:`SimulationConfig` overrides in a JSON file (``eelsid simulate --config``).
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read or is not a JSON object, naming the file.
+    """
+    try:
+        with open(path) as fh:
+            overrides = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read simulation overrides from {path}: {exc}") from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{path} must hold a JSON object of SimulationConfig fields")
+    return overrides

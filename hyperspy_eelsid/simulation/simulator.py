@@ -236,12 +236,11 @@ class Simulator:
         Q = fam_flat.numel()
         prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
-        sub_peak = self.xs.evaluate_pairs(st[b, m, s], E0[b], alpha[b], beta[b], chem[b, m, f], grid,
-                                          chunk=chunk, out=prof, rows=qp, group=rank,
-                                          peaks=cfg.white_line_strength[1] > 0)
-        white = None
-        if cfg.white_line_strength[1] > 0:
-            white = self._white_lines(sub_peak, st[b, m, s], chem[b, m, f], rank, qp, Q, g)
+        pair_table, pair_shift = st[b, m, s], chem[b, m, f]
+        with_white = cfg.white_line_strength[1] > 0
+        sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
+                                          chunk=chunk, out=prof, rows=qp, group=rank, peaks=with_white)
+        white = self._white_lines(sub_peak, pair_table, pair_shift, rank, qp, Q, g) if with_white else None
         qb = torch.div(fam_flat, M * F, rounding_mode="floor")
         qm = torch.div(fam_flat, F, rounding_mode="floor") % M
         qf = fam_flat % F
