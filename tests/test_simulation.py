@@ -255,6 +255,30 @@ def test_second_power_law_curves_the_background_and_keeps_the_jump_ratio(gosh):
         SimulationConfig(background_second_fraction=(-1.0, 1.0))
 
 
+def test_areal_density_changes_edge_ratios_within_its_range(gosh):
+    # C and O in every spectrum; the same seed draws the same microscope and edges,
+    # so the O/C edge ratio changes only by the drawn densities d_O / d_C.
+    common = dict(elements=("C", "O"), n_elements_probs=(0, 1))
+    ratios = []
+    for density in ((1.0, 1.0), (0.25, 4.0)):
+        b = Simulator(SimulationConfig(areal_density=density, **common), database=gosh).simulate(64, seed=5, components=True)
+        c = b.components
+        el_idx = _np(c["edge_element"])
+        prof = _np(c["edge_profiles_raw"]).max(1)
+        spec = _np(c["edge_spectrum"])
+        o = prof[el_idx == el.element_index("O")]
+        cc = prof[el_idx == el.element_index("C")]
+        assert np.array_equal(spec[el_idx == el.element_index("O")], np.arange(64))
+        ratios.append(o / cc)
+        p = _np(b.params["jump_ratio"])
+        assert np.all((p >= 0.2) & (p <= 1.5))
+    change = np.log(ratios[1] / ratios[0])
+    assert np.all(np.abs(change) <= 2 * np.log(4.0) + 1e-4)
+    assert change.std() > 0.5  # log-uniform over a factor 16 either way: std ~ 1.1
+    with pytest.raises(ValueError, match="areal_density"):
+        SimulationConfig(areal_density=(0.0, 2.0))
+
+
 def test_bad_configuration_values_are_clear_errors(gosh):
     with pytest.raises(ValueError, match="convergence_mrad"):
         SimulationConfig(convergence_mrad=(20, 1))

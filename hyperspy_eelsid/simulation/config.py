@@ -88,6 +88,13 @@ class SimulationConfig:
         Uniform range of the second power law's exponent.
     jump_ratio : (float, float)
         Uniform range of the jump ratio imposed on one edge per spectrum.
+    areal_density : (float, float)
+        Not in Table 1 (default ``(1, 1)``: every element has the same areal
+        density). Range of each element's relative areal density, drawn
+        log-uniformly per element and spectrum: measured compounds are not
+        equiatomic (O:Ti is 3 in SrTiO3, dopants are a few percent), so the
+        edges of one spectrum differ in strength by more than their cross
+        sections. The anchor edge keeps its drawn jump ratio.
     start_min_ev, end_max_ev : int
         The spectrum start is drawn in ``[start_min_ev, E_first - start_margin_ev]``
         and the end in ``[E_last + end_margin_ev, end_max_ev]`` (integers).
@@ -144,6 +151,7 @@ class SimulationConfig:
     background_second_fraction: tuple = (0.0, 0.0)
     background_second_exponent: tuple = (0.5, 6.0)
     jump_ratio: tuple = (0.2, 1.5)
+    areal_density: tuple = (1.0, 1.0)
     start_min_ev: int = 75
     end_max_ev: int = 3272
     start_margin_ev: int = 10
@@ -167,6 +175,7 @@ class SimulationConfig:
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
         "background_exponent", "background_second_fraction", "background_second_exponent", "jump_ratio",
+        "areal_density",
     )
     _INTEGER_RANGES = (
         "chemical_shift_ev", "instrumental_shift_ev", "fs_peaks", "fs_width_ev",
@@ -177,6 +186,7 @@ class SimulationConfig:
         "fs_fwhm_clip_ev", "white_line_fwhm_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
         "background_exponent", "background_second_exponent", "jump_ratio",
+        "areal_density",
     )
 
     def __post_init__(self):

@@ -16,8 +16,9 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    ``[0.2, 1.5]``; every edge is multiplied by ``J * bg(E_onset) / peak``, with
    ``peak`` the maximum of the picked edge (before fine structure and
    convolution) inside the spectrum range and ``bg`` the background at its
-   onset: all elements have the same areal density, so the other jump ratios
-   follow from the cross sections;
+   onset: all elements have the same areal density (or, with
+   ``config.areal_density``, one drawn per element), so the other jump
+   ratios follow from the cross sections;
 6. white lines (optional, ``config.white_line_strength``; not in Table 1) at
    the onsets of the subshells in
    :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES`, then the
@@ -41,9 +42,11 @@ reproducible from its seed on a given device.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
 import torch
 
 from hyperspy_eelsid import elements as el
@@ -245,6 +248,12 @@ class Simulator:
         qm = torch.div(fam_flat, F, rounding_mode="floor") % M
         qf = fam_flat % F
         q_onset = onset[qb, qm, qf]
+        if cfg.areal_density != (1.0, 1.0):  # unequal amounts: log-uniform per element
+            lo, hi = (math.log(v) for v in cfg.areal_density)
+            density = torch.exp(lo + (hi - lo) * torch.rand((B, M), generator=g, device=dev, dtype=dt))
+            prof *= density[qb, qm][:, None]
+            if white is not None:
+                white *= density[qb, qm][:, None]
 
         # 5. the jump ratio of one anchor edge sets the scale of all edges
         jump_slot = torch.multinomial(active.float(), 1, generator=g)[:, 0]
