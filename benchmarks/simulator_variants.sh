@@ -15,6 +15,7 @@ declare -A settings=(
     [combo]='{"white_line_strength": [1.0, 10.0], "jump_ratio": [0.05, 1.5], "fs_max_scale": 30.0}'
     [realistic]="$(cat configs/simulation/realistic.json)"
     [realistic_bg]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic.json")); c["background_second_fraction"] = [0.0, 3.0]; print(json.dumps(c))')"
+    [realistic_v4]="$(cat configs/simulation/realistic_v4.json)"
 )
 # baseline: the first 200,000 spectra of the Table 1 default training set
 [ -f data/train400k.h5 ] || eelsid simulate --n 400000 --seed 11 --out data/train400k.h5 --no-progress

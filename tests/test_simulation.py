@@ -217,6 +217,33 @@ def test_white_lines_are_off_by_default_and_sit_at_their_onsets(gosh, batch):
         SimulationConfig(white_line_strength=(-1.0, 2.0))
 
 
+def test_giant_resonances_are_broad_peaks_above_the_lanthanide_n45_onsets():
+    # the shipped tables: Ce has N4,5 (110 eV) and M4,5 (883 eV) edges
+    cfg = SimulationConfig(giant_resonance_strength=(2.0, 2.0), elements=("Ce", "O"), n_elements_probs=(0, 1))
+    sim = Simulator(cfg)
+    b = sim.simulate(32, seed=6, components=True)
+    c = b.components
+    gr, raw = _np(c["white_lines"]), _np(c["edge_profiles_raw"])
+    onset, shell, element = _np(c["edge_onset_ev"]), _np(c["edge_shell"]), _np(c["edge_element"])
+    ce = element == el.element_index("Ce")
+    n_edge = ce & (gr.max(1) > 0)
+    assert n_edge.any()
+    assert np.all(gr[~n_edge] == 0)  # O K and Ce M4,5: nothing (white lines are off)
+    assert np.all(onset[n_edge] < 130)  # only the N4,5 edge has one
+    grid = np.arange(3072)
+    below = grid[None, :] < onset[n_edge, None] - 1e-3
+    assert np.all(gr[n_edge][below] == 0)  # nothing below the onset
+    peak_at = gr[n_edge].argmax(1)
+    assert np.all((peak_at >= onset[n_edge] + 5 - 1) & (peak_at <= onset[n_edge] + 20 + 1))
+    half = (gr[n_edge] > 0.5 * gr[n_edge].max(1, keepdims=True)).sum(1)
+    assert np.all(half >= 6)  # broad: FWHM 8..20 eV (cut at the onset)
+    assert np.all((_np(b.params["jump_ratio"]) >= 0.2) & (_np(b.params["jump_ratio"]) <= 1.5))
+    assert float(Simulator(SimulationConfig(elements=("Ce",), n_elements_probs=(1,))).simulate(
+        8, seed=6, components=True).components["white_lines"].abs().max()) == 0  # off by default
+    with pytest.raises(ValueError, match="giant_resonance"):
+        SimulationConfig(giant_resonance_strength=(-1.0, 1.0))
+
+
 def test_log_uniform_end_keeps_the_range_and_ends_closer_to_the_last_edge(gosh):
     def after_last_edge(distribution):
         b = Simulator(SimulationConfig(end_distribution=distribution), database=gosh).simulate(1024, seed=2)

@@ -64,6 +64,16 @@ class SimulationConfig:
         Uniform range of the white lines' FWHM.
     white_line_offset_ev : (float, float)
         Uniform range of the white-line position above the subshell onset.
+    giant_resonance_strength : (float, float)
+        Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
+        of a broad Lorentzian added to the N4,5 edges of Cs..Yb
+        (:data:`~hyperspy_eelsid.simulation.white_lines.GIANT_RESONANCES`,
+        the 4d -> 4f giant resonance), relative to the subshell's maximum;
+        zero below the subshell onset.
+    giant_resonance_fwhm_ev : (float, float)
+        Uniform range of the giant resonance's FWHM.
+    giant_resonance_offset_ev : (float, float)
+        Uniform range of its position above the subshell onset.
     atomic_diameter_pm : (float, float)
         Uniform range of the atomic diameter in the Seah-Dench mean free path.
     zlp_fwhm_ev : (float, float)
@@ -140,6 +150,9 @@ class SimulationConfig:
     white_line_strength: tuple = (0.0, 0.0)
     white_line_fwhm_ev: tuple = (1.0, 4.0)
     white_line_offset_ev: tuple = (0.0, 3.0)
+    giant_resonance_strength: tuple = (0.0, 0.0)
+    giant_resonance_fwhm_ev: tuple = (8.0, 20.0)
+    giant_resonance_offset_ev: tuple = (5.0, 20.0)
     atomic_diameter_pm: tuple = (25.0, 250.0)
     zlp_fwhm_ev: tuple = (1.0, 3.0)
     plasmon_energy_ev: tuple = (3, 20)
@@ -172,6 +185,7 @@ class SimulationConfig:
         "convergence_mrad", "collection_mrad", "chemical_shift_ev",
         "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev",
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev",
+        "giant_resonance_strength", "giant_resonance_fwhm_ev", "giant_resonance_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
         "background_exponent", "background_second_fraction", "background_second_exponent", "jump_ratio",
@@ -183,7 +197,7 @@ class SimulationConfig:
     )
     _POSITIVE_RANGES = (
         "convergence_mrad", "collection_mrad", "fs_peaks", "fs_width_ev",
-        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
+        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "giant_resonance_fwhm_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
         "background_exponent", "background_second_exponent", "jump_ratio",
         "areal_density",
@@ -223,6 +237,8 @@ class SimulationConfig:
             raise ValueError("background_second_fraction must be >= 0")
         if self.white_line_strength[0] < 0 or self.white_line_offset_ev[0] < 0:
             raise ValueError("white_line_strength and white_line_offset_ev must be >= 0")
+        if self.giant_resonance_strength[0] < 0 or self.giant_resonance_offset_ev[0] < 0:
+            raise ValueError("giant_resonance_strength and giant_resonance_offset_ev must be >= 0")
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

@@ -21,7 +21,9 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    ratios follow from the cross sections;
 6. white lines (optional, ``config.white_line_strength``; not in Table 1) at
    the onsets of the subshells in
-   :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES`, then the
+   :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES` and giant
+   resonances (optional, ``config.giant_resonance_strength``) on the N4,5
+   edges of :data:`~hyperspy_eelsid.simulation.white_lines.GIANT_RESONANCES`, then the
    fine structure per edge; negative lobes lower the edge to at most
    ``fs_floor`` (0.25) of its value;
 7. plural scattering: the summed edges are convolved with a generic low-loss
@@ -59,7 +61,7 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import has_white_line, lorentzian
+from .white_lines import has_giant_resonance, has_white_line, lorentzian
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -143,8 +145,10 @@ class Simulator:
             "fam_shell": torch.as_tensor(cat.fam_shell, device=d),
             "label_index": torch.as_tensor(cat.label_index, device=d),
         }
-        self._white_line_table = torch.as_tensor(
-            [has_white_line(t.subshell, el.atomic_number(t.element)) for t in cat.tables], dtype=torch.bool, device=d
+        self._white_line_table, self._giant_table = (
+            torch.as_tensor([has(t.subshell, el.atomic_number(t.element)) for t in cat.tables],
+                            dtype=torch.bool, device=d)
+            for has in (has_white_line, has_giant_resonance)
         )
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
@@ -240,10 +244,16 @@ class Simulator:
         prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         pair_table, pair_shift = st[b, m, s], chem[b, m, f]
-        with_white = cfg.white_line_strength[1] > 0
+        kinds = []  # white lines, then giant resonances (each only when switched on)
+        if cfg.white_line_strength[1] > 0:
+            kinds.append((self._white_line_table, cfg.white_line_strength, cfg.white_line_fwhm_ev,
+                          cfg.white_line_offset_ev, False))
+        if cfg.giant_resonance_strength[1] > 0:
+            kinds.append((self._giant_table, cfg.giant_resonance_strength, cfg.giant_resonance_fwhm_ev,
+                          cfg.giant_resonance_offset_ev, True))
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
-                                          chunk=chunk, out=prof, rows=qp, group=rank, peaks=with_white)
-        white = self._white_lines(sub_peak, pair_table, pair_shift, rank, qp, Q, g) if with_white else None
+                                          chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
+        white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None
         qb = torch.div(fam_flat, M * F, rounding_mode="floor")
         qm = torch.div(fam_flat, F, rounding_mode="floor") % M
         qf = fam_flat % F
@@ -359,28 +369,36 @@ class Simulator:
             }
         return SimulatedBatch(spectra=spectra, labels=labels, params=params, components=comp)
 
-    def _white_lines(self, sub_peak, table, shift, rank, row, n_rows, g):
-        """White lines of the subshell pairs that have one, summed per edge.
+    def _onset_peaks(self, kinds, sub_peak, table, shift, rank, row, n_rows, g):
+        """White lines and giant resonances of the subshell pairs that have one,
+        summed per edge.
 
-        ``sub_peak`` (P,) are the maxima of the pairs' cross sections, ``table``/``shift``/
-        ``rank``/``row`` their table, onset shift, rank within the edge and
-        edge row. Returns ``(n_rows, C)``; heights are relative to each
-        subshell's maximum, so the result scales with the edges.
+        ``kinds`` lists ``(flags, strength, fwhm, offset, cut)``: a per-table
+        boolean tensor and the config ranges; ``cut`` zeroes the peak below the
+        subshell onset. ``sub_peak`` (P,) are the maxima of the pairs' cross
+        sections, ``table``/``shift``/``rank``/``row`` their table, onset
+        shift, rank within the edge and edge row. Returns ``(n_rows, C)``;
+        heights are relative to each subshell's maximum, so the result
+        scales with the edges.
         """
-        cfg, dt = self.config, self.dtype
+        dt = self.dtype
         out = torch.zeros((n_rows, self.grid.numel()), device=self.device, dtype=dt)
-        k = self._white_line_table[table].nonzero(as_tuple=True)[0]
-        n = k.numel()
-        if n == 0:
-            return out
-        height = self._uniform(cfg.white_line_strength, (n,), g) * sub_peak[k]
-        fwhm = self._uniform(cfg.white_line_fwhm_ev, (n,), g)
-        centre = self.xs._onset[table[k]].to(dt) + shift[k] + self._uniform(cfg.white_line_offset_ev, (n,), g)
-        lines = lorentzian(self.grid[None, :], centre[:, None], fwhm[:, None], height[:, None])
-        rk, rows = rank[k], row[k]
-        for r in range(int(rk.max()) + 1):
-            sel = rk == r  # one subshell per edge per rank: no index collisions
-            out[rows[sel]] += lines[sel]
+        for flags, strength, fwhm_range, offset, cut in kinds:
+            k = flags[table].nonzero(as_tuple=True)[0]
+            n = k.numel()
+            if n == 0:
+                continue
+            height = self._uniform(strength, (n,), g) * sub_peak[k]
+            fwhm = self._uniform(fwhm_range, (n,), g)
+            onset = self.xs._onset[table[k]].to(dt) + shift[k]
+            centre = onset + self._uniform(offset, (n,), g)
+            lines = lorentzian(self.grid[None, :], centre[:, None], fwhm[:, None], height[:, None])
+            if cut:
+                lines = torch.where(self.grid[None, :] >= onset[:, None], lines, torch.zeros_like(lines))
+            rk, rows = rank[k], row[k]
+            for r in range(int(rk.max()) + 1):
+                sel = rk == r  # one subshell per edge per rank: no index collisions
+                out[rows[sel]] += lines[sel]
         return out
 
     def batches(self, n: int, seed: int = 0, batch_size: int = 1024):

@@ -8,12 +8,18 @@ behind them, which a continuum GOS does not contain. The paper's generic fine
 structure only makes them by chance. :data:`WHITE_LINES` lists the subshells
 that get one; :func:`lorentzian` is the line shape.
 
+The N4,5 edges of Cs..Yb (4d -> 4f) are dominated by a *giant resonance*: a
+broad peak (10-20 eV) some 5-20 eV above the onset that holds most of the
+edge's strength. In the free-atom tables this strength goes to the bound,
+collapsed 4f orbital and is missing from the continuum (see the physics
+validation page). :data:`GIANT_RESONANCES` lists those subshells.
+
 numpy/torch only: no HyperSpy.
 """
 
 from __future__ import annotations
 
-__all__ = ["WHITE_LINES", "has_white_line", "lorentzian"]
+__all__ = ["GIANT_RESONANCES", "WHITE_LINES", "has_giant_resonance", "has_white_line", "lorentzian"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -25,9 +31,22 @@ WHITE_LINES = {
 }
 
 
+#: Subshell -> atomic numbers whose edge is dominated by the 4d -> 4f giant
+#: resonance: N4,5 of Cs..Yb.
+GIANT_RESONANCES = {
+    "N4": (range(55, 71),),
+    "N5": (range(55, 71),),
+}
+
+
 def has_white_line(subshell: str, z: int) -> bool:
     """Whether the ``subshell`` edge of element ``z`` starts with a white line."""
     return any(int(z) in r for r in WHITE_LINES.get(subshell, ()))
+
+
+def has_giant_resonance(subshell: str, z: int) -> bool:
+    """Whether the ``subshell`` edge of element ``z`` has a 4d -> 4f giant resonance."""
+    return any(int(z) in r for r in GIANT_RESONANCES.get(subshell, ()))
 
 
 def lorentzian(energy, centre, fwhm, height):
