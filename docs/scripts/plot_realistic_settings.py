@@ -1,13 +1,15 @@
-"""White lines in simulated MnO and CeO2 spectra (configs/simulation/realistic.json).
+"""White lines and giant resonances in simulated MnO, CeO2 and Nd2O3 spectra.
 
-For the first three draws (seed 0) of each compound whose range covers the
-metal edge, one panel each: the continuum edges from the GOS tables, the
-white lines added on top of them, and the edges after fine structure and
-low-loss convolution (no background, no noise), all scaled together.
+With the settings of configs/simulation/realistic_v4.json (or --config), for
+the first three draws (seed 0) of each compound whose range covers the
+plotted window, one panel each: the continuum edges from the GOS tables, the
+white lines (Mn L2,3, Ce M4,5) or the 4d -> 4f giant resonance (Nd N4,5)
+added on top of them, and the edges after fine structure and low-loss
+convolution (no background, no noise), all scaled together.
 
 Usage::
 
-    python docs/scripts/plot_realistic_settings.py [--seed N] [--out docs/figures/simulation_realistic.png]
+    python docs/scripts/plot_realistic_settings.py [--seed N] [--config JSON] [--out docs/figures/simulation_realistic.png]
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
-CASES = (("MnO", ("Mn", "O"), (600, 720)), ("CeO2", ("Ce", "O"), (860, 940)))
+#: compound, elements, plotted window (eV): the spectrum must cover it
+CASES = (
+    ("MnO", ("Mn", "O"), (580, 800)),
+    ("CeO2", ("Ce", "O"), (800, 1020)),
+    ("Nd2O3", ("Nd", "O"), (95, 300)),
+)
 
 
 def main(argv=None):
@@ -33,18 +40,20 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", default=str(ROOT / "configs" / "simulation" / "realistic_v4.json"))
     p.add_argument("--out", default=str(HERE.parent / "figures" / "simulation_realistic.png"))
     a = p.parse_args(argv)
-    overrides = read_overrides(ROOT / "configs" / "simulation" / "realistic.json")
+    overrides = read_overrides(a.config)
     n_draws = 3
     fig, axes = plt.subplots(len(CASES), n_draws, figsize=(4 * n_draws, 3.2 * len(CASES)), squeeze=False)
     e = np.arange(3072)
     for row, (name, elements, window) in enumerate(CASES):
         cfg = SimulationConfig.from_dict({**overrides, "elements": elements, "n_elements_probs": (0, 1)})
-        b = Simulator(cfg).simulate(64, seed=a.seed, components=True)
+        b = Simulator(cfg).simulate(256, seed=a.seed, components=True)
         c = b.components
         start, end = b.params["start_ev"].numpy(), b.params["end_ev"].numpy()
-        shown = [k for k in range(64) if start[k] < window[0] - 60 and end[k] > window[1] + 80][:n_draws]
+        lo, hi = window
+        shown = [k for k in range(256) if start[k] <= lo and end[k] >= hi][:n_draws]
         spectrum = c["edge_spectrum"].numpy()
         for col, i in enumerate(shown):
             ax = axes[row, col]
@@ -52,11 +61,10 @@ def main(argv=None):
             raw = c["edge_profiles_raw"].numpy()[rows].sum(0)
             white = c["white_lines"].numpy()[rows].sum(0)
             final = c["convolved"].numpy()[i]
-            lo, hi = window[0] - 60, window[1] + 80
             sel = (e >= lo) & (e <= hi)
             top = max(final[sel].max(), (raw + white)[sel].max())
             ax.plot(e, raw / top, color="0.5", lw=1, label="continuum edges (GOS)")
-            ax.plot(e, (raw + white) / top, color="tab:blue", lw=1, label="+ white lines")
+            ax.plot(e, (raw + white) / top, color="tab:blue", lw=1, label="+ white lines / giant resonance")
             ax.plot(e, final / top, color="k", lw=1.2, label="+ fine structure, convolved")
             ax.set_xlim(lo, hi)
             ax.set_ylim(0, 1.05)
