@@ -37,3 +37,33 @@ def test_scores_real_spectra_through_front_end(fake_model, tmp_path, capsys):  #
     r = figures["spectra"]["model card"]
     assert r["n_spectra"] == 6 and 0 <= r["f1"] <= 1 and 0 <= r["emr"] <= 1
     assert np.isfinite(r["rmse"])
+
+
+def test_card_metrics_script_adds_real_and_table1_figures(tmp_path):
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "add_card_metrics", SCRIPT.parents[1] / "scripts" / "add_card_metrics.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    card = tmp_path / "ensemble.json"
+    card.write_text(json.dumps({"name": "x", "threshold": 0.3, "metrics": {"test": {"f1": 0.8}}}))
+    real = tmp_path / "real.json"
+    real.write_text(json.dumps({
+        "spectra": {"model card": {"threshold": 0.3, "f1": 0.7}, "P = R on this set": {"threshold": 0.5, "f1": 0.72}},
+        "scans": [{"id": "a", "equal": True}],
+    }))
+    table1 = tmp_path / "t1.json"
+    table1.write_text(json.dumps({"threshold": 0.3, "f1": 0.79}))
+    assert module.main([str(card), "--real", str(real), "--real-source", "bench", "--table1", str(table1),
+                        "--table1-data", "test20k"]) == 0
+    m = json.loads(card.read_text())["metrics"]
+    assert m["test"] == {"f1": 0.8}  # what the card had stays
+    assert m["real_benchmark"]["at_card_threshold"]["f1"] == 0.7
+    assert m["real_benchmark"]["at_card_threshold"]["threshold_chosen_on_this_set"] is False
+    assert m["real_benchmark"]["at_p_equals_r_on_this_set"]["threshold"] == 0.5
+    assert m["real_benchmark"]["scans_1_percent_filter"] == [{"id": "a", "equal": True}]
+    assert m["real_benchmark"]["source"] == "bench"
+    assert m["test_table1"] == {"threshold": 0.3, "f1": 0.79, "data": "test20k"}
+    with pytest.raises(SystemExit):
+        module.main([str(card)])  # nothing to add: a clear usage error

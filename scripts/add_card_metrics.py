@@ -1,0 +1,61 @@
+"""Add measured benchmark figures to a model or ensemble card (JSON).
+
+The cards that ``eelsid train`` and ``eelsid ensemble`` write carry the
+validation and test figures they measure themselves. This script adds the
+figures measured afterwards, from the JSON files the benchmark tools write:
+
+* ``--real``: ``python benchmarks/real_spectra.py --json REAL`` (the real
+  spectra of ../shared/eels-benchmark, at the card threshold and where
+  precision equals recall on that set, plus the 1 %-filtered scans);
+* ``--table1``: ``eelsid evaluate --data data/test20k.h5 --output TABLE1``
+  (the simulated Table 1 test set).
+
+Usage::
+
+    python scripts/add_card_metrics.py weights/ensemble.json --real real.json \\
+        --real-source "..." --table1 table1.json --table1-data "data/test20k.h5: ..."
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def real_benchmark(figures: dict, source: str) -> dict:
+    """The card's ``metrics.real_benchmark`` entry from ``real_spectra.py --json`` output."""
+    spectra = figures["spectra"]
+    entry = {"source": source}
+    if "model card" in spectra:
+        entry["at_card_threshold"] = {**spectra["model card"], "threshold_chosen_on_this_set": False}
+    entry["at_p_equals_r_on_this_set"] = {**spectra["P = R on this set"], "threshold_chosen_on_this_set": True}
+    if "scans" in figures:
+        entry["scans_1_percent_filter"] = figures["scans"]
+    return entry
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("card", type=Path, help="model card or ensemble.json")
+    p.add_argument("--real", type=Path, help="JSON written by benchmarks/real_spectra.py --json")
+    p.add_argument("--real-source", default="../shared/eels-benchmark, benchmarks/real_spectra.py",
+                   help="where the real figures come from (stored with them)")
+    p.add_argument("--table1", type=Path, help="JSON written by eelsid evaluate --output on a Table 1 test set")
+    p.add_argument("--table1-data", default="data/test20k.h5", help="how that test set was made (stored with it)")
+    a = p.parse_args(argv)
+    if a.real is None and a.table1 is None:
+        p.error("give --real and/or --table1")
+    card = json.loads(a.card.read_text())
+    metrics = card.setdefault("metrics", {})
+    if a.real is not None:
+        metrics["real_benchmark"] = real_benchmark(json.loads(a.real.read_text()), a.real_source)
+    if a.table1 is not None:
+        metrics["test_table1"] = {**json.loads(a.table1.read_text()), "data": a.table1_data}
+    a.card.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"updated {a.card}: metrics {sorted(metrics)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
