@@ -244,6 +244,22 @@ def test_giant_resonances_are_broad_peaks_above_the_lanthanide_n45_onsets():
         SimulationConfig(giant_resonance_strength=(-1.0, 1.0))
 
 
+def test_pi_star_peaks_sit_at_the_light_k_edges_only(gosh):
+    cfg = SimulationConfig(pi_star_strength=(2.0, 5.0), elements=("N", "Ti"), n_elements_probs=(0, 1))
+    c = Simulator(cfg, database=gosh).simulate(16, seed=2, components=True).components
+    peaks, raw, element = _np(c["white_lines"]), _np(c["edge_profiles_raw"]), _np(c["edge_element"])
+    onset = _np(c["edge_onset_ev"])
+    n, ti = element == el.element_index("N"), element == el.element_index("Ti")
+    assert n.any() and ti.any()
+    assert np.all(peaks[ti] == 0)  # Ti L: no pi* (and white lines are off)
+    at = peaks[n].argmax(1)
+    assert np.all((at >= np.ceil(onset[n]) - 1) & (at <= onset[n] + 4))  # 0..3 eV above the onset
+    ratio = peaks[n].max(1) / raw[n].max(1)
+    assert np.all((ratio >= 2.0 * 0.9) & (ratio <= 5.0 * 1.0001))
+    with pytest.raises(ValueError, match="pi_star"):
+        SimulationConfig(pi_star_strength=(-1.0, 1.0))
+
+
 def test_log_uniform_end_keeps_the_range_and_ends_closer_to_the_last_edge(gosh):
     def after_last_edge(distribution):
         b = Simulator(SimulationConfig(end_distribution=distribution), database=gosh).simulate(1024, seed=2)

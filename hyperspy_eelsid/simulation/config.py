@@ -74,6 +74,14 @@ class SimulationConfig:
         Uniform range of the giant resonance's FWHM.
     giant_resonance_offset_ev : (float, float)
         Uniform range of its position above the subshell onset.
+    pi_star_strength : (float, float)
+        Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
+        of a pi* peak (Lorentzian) at the K edges of B..O
+        (:data:`~hyperspy_eelsid.simulation.white_lines.PI_STAR`), relative
+        to the subshell's maximum; the lower bound may be 0 (no pi* peak, as
+        in sp3-bonded or ionic solids).
+    pi_star_fwhm_ev, pi_star_offset_ev : (float, float)
+        Uniform ranges of its FWHM and of its position above the onset.
     atomic_diameter_pm : (float, float)
         Uniform range of the atomic diameter in the Seah-Dench mean free path.
     zlp_fwhm_ev : (float, float)
@@ -153,6 +161,9 @@ class SimulationConfig:
     giant_resonance_strength: tuple = (0.0, 0.0)
     giant_resonance_fwhm_ev: tuple = (8.0, 20.0)
     giant_resonance_offset_ev: tuple = (5.0, 20.0)
+    pi_star_strength: tuple = (0.0, 0.0)
+    pi_star_fwhm_ev: tuple = (1.0, 3.0)
+    pi_star_offset_ev: tuple = (0.0, 3.0)
     atomic_diameter_pm: tuple = (25.0, 250.0)
     zlp_fwhm_ev: tuple = (1.0, 3.0)
     plasmon_energy_ev: tuple = (3, 20)
@@ -186,6 +197,7 @@ class SimulationConfig:
         "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev",
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev",
         "giant_resonance_strength", "giant_resonance_fwhm_ev", "giant_resonance_offset_ev",
+        "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
         "background_exponent", "background_second_fraction", "background_second_exponent", "jump_ratio",
@@ -197,7 +209,8 @@ class SimulationConfig:
     )
     _POSITIVE_RANGES = (
         "convergence_mrad", "collection_mrad", "fs_peaks", "fs_width_ev",
-        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "giant_resonance_fwhm_ev", "atomic_diameter_pm", "zlp_fwhm_ev",
+        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "giant_resonance_fwhm_ev", "pi_star_fwhm_ev",
+        "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
         "background_exponent", "background_second_exponent", "jump_ratio",
         "areal_density",
@@ -239,6 +252,8 @@ class SimulationConfig:
             raise ValueError("white_line_strength and white_line_offset_ev must be >= 0")
         if self.giant_resonance_strength[0] < 0 or self.giant_resonance_offset_ev[0] < 0:
             raise ValueError("giant_resonance_strength and giant_resonance_offset_ev must be >= 0")
+        if self.pi_star_strength[0] < 0 or self.pi_star_offset_ev[0] < 0:
+            raise ValueError("pi_star_strength and pi_star_offset_ev must be >= 0")
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

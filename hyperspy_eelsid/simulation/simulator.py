@@ -23,7 +23,9 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
    the onsets of the subshells in
    :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES` and giant
    resonances (optional, ``config.giant_resonance_strength``) on the N4,5
-   edges of :data:`~hyperspy_eelsid.simulation.white_lines.GIANT_RESONANCES`, then the
+   edges of :data:`~hyperspy_eelsid.simulation.white_lines.GIANT_RESONANCES`
+   and pi* peaks (optional, ``config.pi_star_strength``) on the K edges of
+   :data:`~hyperspy_eelsid.simulation.white_lines.PI_STAR`, then the
    fine structure per edge; negative lobes lower the edge to at most
    ``fs_floor`` (0.25) of its value;
 7. plural scattering: the summed edges are convolved with a generic low-loss
@@ -61,7 +63,7 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import has_giant_resonance, has_white_line, lorentzian
+from .white_lines import has_giant_resonance, has_pi_star, has_white_line, lorentzian
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -145,10 +147,10 @@ class Simulator:
             "fam_shell": torch.as_tensor(cat.fam_shell, device=d),
             "label_index": torch.as_tensor(cat.label_index, device=d),
         }
-        self._white_line_table, self._giant_table = (
+        self._white_line_table, self._giant_table, self._pi_star_table = (
             torch.as_tensor([has(t.subshell, el.atomic_number(t.element)) for t in cat.tables],
                             dtype=torch.bool, device=d)
-            for has in (has_white_line, has_giant_resonance)
+            for has in (has_white_line, has_giant_resonance, has_pi_star)
         )
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
@@ -244,13 +246,16 @@ class Simulator:
         prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         pair_table, pair_shift = st[b, m, s], chem[b, m, f]
-        kinds = []  # white lines, then giant resonances (each only when switched on)
+        kinds = []  # white lines, giant resonances, pi* peaks (each only when switched on)
         if cfg.white_line_strength[1] > 0:
             kinds.append((self._white_line_table, cfg.white_line_strength, cfg.white_line_fwhm_ev,
                           cfg.white_line_offset_ev, False))
         if cfg.giant_resonance_strength[1] > 0:
             kinds.append((self._giant_table, cfg.giant_resonance_strength, cfg.giant_resonance_fwhm_ev,
                           cfg.giant_resonance_offset_ev, True))
+        if cfg.pi_star_strength[1] > 0:
+            kinds.append((self._pi_star_table, cfg.pi_star_strength, cfg.pi_star_fwhm_ev,
+                          cfg.pi_star_offset_ev, False))
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
                                           chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
         white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None

@@ -14,12 +14,18 @@ edge's strength. In the free-atom tables this strength goes to the bound,
 collapsed 4f orbital and is missing from the continuum (see the physics
 validation page). :data:`GIANT_RESONANCES` lists those subshells.
 
+The K edges of B, C, N and O in sp2-bonded or molecular solids (BN,
+graphite, N2, O2, nitrates, carbonates) start with a pi* peak: a transition
+into the empty pi* orbital, 1-2 eV wide, below the sigma* continuum.
+:data:`PI_STAR` lists those subshells.
+
 numpy/torch only: no HyperSpy.
 """
 
 from __future__ import annotations
 
-__all__ = ["GIANT_RESONANCES", "WHITE_LINES", "has_giant_resonance", "has_white_line", "lorentzian"]
+__all__ = ["GIANT_RESONANCES", "PI_STAR", "WHITE_LINES", "has_giant_resonance", "has_pi_star", "has_white_line",
+           "lorentzian"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -39,6 +45,12 @@ GIANT_RESONANCES = {
 }
 
 
+#: Subshell -> atomic numbers whose edge can start with a pi* peak: K of B..O.
+PI_STAR = {
+    "K": (range(5, 9),),
+}
+
+
 def has_white_line(subshell: str, z: int) -> bool:
     """Whether the ``subshell`` edge of element ``z`` starts with a white line."""
     return any(int(z) in r for r in WHITE_LINES.get(subshell, ()))
@@ -47,6 +59,11 @@ def has_white_line(subshell: str, z: int) -> bool:
 def has_giant_resonance(subshell: str, z: int) -> bool:
     """Whether the ``subshell`` edge of element ``z`` has a 4d -> 4f giant resonance."""
     return any(int(z) in r for r in GIANT_RESONANCES.get(subshell, ()))
+
+
+def has_pi_star(subshell: str, z: int) -> bool:
+    """Whether the ``subshell`` edge of element ``z`` can start with a pi* peak."""
+    return any(int(z) in r for r in PI_STAR.get(subshell, ()))
 
 
 def lorentzian(energy, centre, fwhm, height):
