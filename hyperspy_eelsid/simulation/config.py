@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .white_lines import ONSET_PEAKS
+
 __all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS", "read_overrides"]
 
 #: Relative draw weights of elements (others weigh 1). Elements that dominate
@@ -248,12 +250,9 @@ class SimulationConfig:
             raise ValueError("fs_floor must lie in [0, 1]")
         if self.background_second_fraction[0] < 0:
             raise ValueError("background_second_fraction must be >= 0")
-        if self.white_line_strength[0] < 0 or self.white_line_offset_ev[0] < 0:
-            raise ValueError("white_line_strength and white_line_offset_ev must be >= 0")
-        if self.giant_resonance_strength[0] < 0 or self.giant_resonance_offset_ev[0] < 0:
-            raise ValueError("giant_resonance_strength and giant_resonance_offset_ev must be >= 0")
-        if self.pi_star_strength[0] < 0 or self.pi_star_offset_ev[0] < 0:
-            raise ValueError("pi_star_strength and pi_star_offset_ev must be >= 0")
+        for prefix, _, _ in ONSET_PEAKS:
+            if getattr(self, f"{prefix}_strength")[0] < 0 or getattr(self, f"{prefix}_offset_ev")[0] < 0:
+                raise ValueError(f"{prefix}_strength and {prefix}_offset_ev must be >= 0")
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

@@ -50,7 +50,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 import torch
 
 from hyperspy_eelsid import elements as el
@@ -63,7 +62,7 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import has_giant_resonance, has_pi_star, has_white_line, lorentzian
+from .white_lines import ONSET_PEAKS, is_listed, lorentzian
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -147,10 +146,11 @@ class Simulator:
             "fam_shell": torch.as_tensor(cat.fam_shell, device=d),
             "label_index": torch.as_tensor(cat.label_index, device=d),
         }
-        self._white_line_table, self._giant_table, self._pi_star_table = (
-            torch.as_tensor([has(t.subshell, el.atomic_number(t.element)) for t in cat.tables],
-                            dtype=torch.bool, device=d)
-            for has in (has_white_line, has_giant_resonance, has_pi_star)
+        # per onset-peak kind: which of the tables get one
+        self._onset_peak_tables = tuple(
+            (prefix, torch.as_tensor([is_listed(listed, t.subshell, el.atomic_number(t.element)) for t in cat.tables],
+                                     dtype=torch.bool, device=d), cut)
+            for prefix, listed, cut in ONSET_PEAKS
         )
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
@@ -246,16 +246,9 @@ class Simulator:
         prof = torch.zeros((Q, C + W), device=dev, dtype=dt)
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         pair_table, pair_shift = st[b, m, s], chem[b, m, f]
-        kinds = []  # white lines, giant resonances, pi* peaks (each only when switched on)
-        if cfg.white_line_strength[1] > 0:
-            kinds.append((self._white_line_table, cfg.white_line_strength, cfg.white_line_fwhm_ev,
-                          cfg.white_line_offset_ev, False))
-        if cfg.giant_resonance_strength[1] > 0:
-            kinds.append((self._giant_table, cfg.giant_resonance_strength, cfg.giant_resonance_fwhm_ev,
-                          cfg.giant_resonance_offset_ev, True))
-        if cfg.pi_star_strength[1] > 0:
-            kinds.append((self._pi_star_table, cfg.pi_star_strength, cfg.pi_star_fwhm_ev,
-                          cfg.pi_star_offset_ev, False))
+        # white lines, giant resonances, pi* peaks: each kind only when switched on
+        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"), cut)
+                 for p, flags, cut in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
                                           chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
         white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None

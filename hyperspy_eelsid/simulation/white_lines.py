@@ -24,8 +24,7 @@ numpy/torch only: no HyperSpy.
 
 from __future__ import annotations
 
-__all__ = ["GIANT_RESONANCES", "PI_STAR", "WHITE_LINES", "has_giant_resonance", "has_pi_star", "has_white_line",
-           "lorentzian"]
+__all__ = ["GIANT_RESONANCES", "ONSET_PEAKS", "PI_STAR", "WHITE_LINES", "has_white_line", "is_listed", "lorentzian"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -51,19 +50,26 @@ PI_STAR = {
 }
 
 
+#: The kinds of onset peak, in the order the simulator draws them:
+#: ``(SimulationConfig field prefix, subshell table, zero below the onset)``.
+#: Each kind has the configuration fields ``<prefix>_strength``,
+#: ``<prefix>_fwhm_ev`` and ``<prefix>_offset_ev``.
+ONSET_PEAKS = (
+    ("white_line", WHITE_LINES, False),
+    ("giant_resonance", GIANT_RESONANCES, True),
+    ("pi_star", PI_STAR, False),
+)
+
+
+def is_listed(table, subshell: str, z: int) -> bool:
+    """Whether ``table`` (one of :data:`WHITE_LINES`, :data:`GIANT_RESONANCES`,
+    :data:`PI_STAR`) lists the ``subshell`` edge of element ``z``."""
+    return any(int(z) in r for r in table.get(subshell, ()))
+
+
 def has_white_line(subshell: str, z: int) -> bool:
     """Whether the ``subshell`` edge of element ``z`` starts with a white line."""
-    return any(int(z) in r for r in WHITE_LINES.get(subshell, ()))
-
-
-def has_giant_resonance(subshell: str, z: int) -> bool:
-    """Whether the ``subshell`` edge of element ``z`` has a 4d -> 4f giant resonance."""
-    return any(int(z) in r for r in GIANT_RESONANCES.get(subshell, ()))
-
-
-def has_pi_star(subshell: str, z: int) -> bool:
-    """Whether the ``subshell`` edge of element ``z`` can start with a pi* peak."""
-    return any(int(z) in r for r in PI_STAR.get(subshell, ()))
+    return is_listed(WHITE_LINES, subshell, z)
 
 
 def lorentzian(energy, centre, fwhm, height):
