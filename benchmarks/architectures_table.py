@@ -102,6 +102,8 @@ def markdown(rows) -> str:
 def main(argv=None):
     import torch
 
+    from hyperspy_eelsid.evaluation import read_manifest
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", nargs="*", help="model cards or ensemble directories")
     parser.add_argument("--test", default=str(ROOT / "data" / "test20k.h5"))
@@ -120,7 +122,7 @@ def main(argv=None):
     if test is None:
         print(f"no simulated test set at {args.test}: simulated columns left out")
     root = Path(args.benchmark)
-    manifest = json.loads((root / "manifest.json").read_text()) if (root / "manifest.json").is_file() else None
+    manifest = read_manifest(root)
     if args.speed_only:
         manifest = None
     elif manifest is None:

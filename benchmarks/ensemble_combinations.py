@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ sys.path.insert(0, str(HERE))
 def main(argv=None):
     from real_spectra import score_spectra
 
-    from hyperspy_eelsid.evaluation import benchmark_report
+    from hyperspy_eelsid.evaluation import benchmark_report, read_manifest
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("cards", nargs="+", help="model cards (.json) or ensemble folders")
@@ -37,10 +36,10 @@ def main(argv=None):
     p.add_argument("--benchmark", default=str(HERE.parents[1] / "shared" / "eels-benchmark"))
     a = p.parse_args(argv)
     root = Path(a.benchmark)
-    if not (root / "manifest.json").is_file():
+    manifest = read_manifest(root)
+    if manifest is None:
         print(f"no real-spectrum benchmark at {root}: nothing to do")
         return 0
-    manifest = json.loads((root / "manifest.json").read_text())
     probs = {}
     for card in a.cards:
         s = score_spectra(manifest, root, weights=card, device="cpu")

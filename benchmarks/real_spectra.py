@@ -137,6 +137,8 @@ def report(spectra, top=12):
 
 
 def main(argv=None):
+    from hyperspy_eelsid.evaluation import read_manifest
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="model or ensemble directory (default: shipped ensemble)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
@@ -146,10 +148,10 @@ def main(argv=None):
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     root = args.shared / "eels-benchmark"
-    if not (root / "manifest.json").is_file():
+    manifest = read_manifest(root)
+    if manifest is None:
         print(f"{root}/manifest.json is absent: nothing to score (the benchmark is optional).")
         return 0
-    manifest = json.loads((root / "manifest.json").read_text())
     spectra = score_spectra(manifest, root, args.weights, args.device, args.limit)
     figures = report(spectra)
     if not args.no_scans:

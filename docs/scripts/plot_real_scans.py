@@ -18,7 +18,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,16 +70,18 @@ def main(argv=None):
     import matplotlib
 
     matplotlib.use("Agg")
+    from hyperspy_eelsid.evaluation import read_manifest
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="ensemble directory (default: shipped)")
     parser.add_argument("--benchmark", default=str(HERE.parents[2] / "shared" / "eels-benchmark"))
     parser.add_argument("--out", default=str(HERE.parent / "figures"))
     args = parser.parse_args(argv)
     root = Path(args.benchmark)
-    if not (root / "manifest.json").is_file():
+    manifest = read_manifest(root)
+    if manifest is None:
         print(f"no benchmark at {root}: nothing to draw")
         return 0
-    manifest = json.loads((root / "manifest.json").read_text())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for entry in manifest["scans"]:

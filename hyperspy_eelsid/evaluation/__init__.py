@@ -4,7 +4,7 @@ numpy only (no torch, no HyperSpy), so it serves the training loop, the
 benchmark report and the front end alike.
 """
 
-from hyperspy_eelsid.evaluation.benchmark import benchmark_report, label_arrays
+from hyperspy_eelsid.evaluation.benchmark import benchmark_report, label_arrays, read_manifest
 from hyperspy_eelsid.evaluation.confusion import confused_pairs
 from hyperspy_eelsid.evaluation.metrics import (
     SUMMARY_KEYS,
@@ -28,6 +28,7 @@ __all__ = [
     "SUMMARY_KEYS",
     "ElementCounts",
     "benchmark_report",
+    "read_manifest",
     "confused_pairs",
     "counts_at_thresholds",
     "element_counts",

@@ -8,6 +8,9 @@ assembles the paper's figures for a report.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS
@@ -15,9 +18,16 @@ from hyperspy_eelsid.evaluation.confusion import confused_pairs
 from hyperspy_eelsid.evaluation.metrics import evaluate_predictions
 from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
 
-__all__ = ["label_arrays", "benchmark_report"]
+__all__ = ["label_arrays", "benchmark_report", "read_manifest"]
 
 _INDEX = {s: i for i, s in enumerate(ELEMENTS)}
+
+
+def read_manifest(root) -> dict | None:
+    """The ``manifest.json`` of a benchmark folder, or ``None`` when the folder
+    has none (the benchmark material is optional)."""
+    path = Path(root) / "manifest.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def label_arrays(entries, always_ignore=("C",)):
