@@ -3,7 +3,11 @@
 Usage::
 
     python benchmarks/bench_simulate.py [--device cuda] [--batch-size 1024]
-        [--batches 5] [--threads N] [--gos-file FILE]
+        [--batches 5] [--threads N] [--workers N] [--gos-file FILE]
+
+``--workers N`` (CPU) simulates the batches in N processes of one torch
+thread each (``eelsid simulate --workers``); the rate counts the batches
+after each worker has finished one warm-up batch.
 
 Without the package's GOSH table (``hyperspy_eelsid/data/eelsid_hfs.gosh``)
 pass ``--gos-file``; ``--fixture`` writes a small hydrogenic K/L table with
@@ -30,7 +34,10 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--gos-file", default=None)
     p.add_argument("--fixture", action="store_true", help="use a hydrogenic K/L test table")
+    p.add_argument("--workers", type=int, default=1, help="CPU worker processes (one thread each)")
     a = p.parse_args(argv)
+    if a.workers > 1:
+        return _bench_workers(a)
     if a.threads:
         torch.set_num_threads(a.threads)
     if a.fixture:
@@ -68,6 +75,24 @@ def main(argv=None):
     # on a shared machine the wall-clock rate depends on the other load; the
     # process CPU time tells how much work a spectrum takes
     print(f"{n / cpu:,.0f} spectra per CPU-second ({cpu:.2f} s CPU in this process)")
+
+
+def _bench_workers(a):
+    from hyperspy_eelsid.simulation.parallel import parallel_batches
+
+    if a.fixture or a.device != "cpu":
+        raise SystemExit("--workers runs on the CPU with the package's table or --gos-file")
+    warm = a.workers  # the first batch of each worker includes its start-up
+    stamps = []
+    t0 = time.perf_counter()
+    for spectra, _, _ in parallel_batches((warm + a.batches) * a.batch_size, seed=0,
+                                          batch_size=a.batch_size, workers=a.workers, gos_file=a.gos_file):
+        stamps.append(time.perf_counter())
+    n = a.batches * a.batch_size
+    dt = stamps[-1] - stamps[warm - 1]
+    print(f"device=cpu workers={a.workers} (1 torch thread each) batch={a.batch_size} "
+          f"start-up and warm-up={stamps[warm - 1] - t0:.1f}s")
+    print(f"{n / dt:,.0f} spectra/s ({n} spectra in {dt:.2f} s wall)")
 
 
 if __name__ == "__main__":

@@ -368,6 +368,23 @@ def test_dataset_round_trip(tmp_path, gosh, sim):
     assert next(iter(loader))[0].shape == (5, 3072)
 
 
+def test_dataset_from_worker_processes_is_the_same_file(tmp_path, gosh):
+    import h5py
+
+    one, two = tmp_path / "one.h5", tmp_path / "two.h5"
+    write_dataset(one, 50, seed=9, batch_size=16, progress=False, database=gosh)
+    write_dataset(two, 50, seed=9, batch_size=16, progress=False, database=gosh, workers=2)
+    with h5py.File(one) as a, h5py.File(two) as b:
+        for key in ("spectra", "labels", "element_names"):
+            assert np.array_equal(a[key][()], b[key][()]), key
+        assert set(a["params"]) == set(b["params"])
+        for key in a["params"]:
+            assert np.array_equal(a["params"][key][()], b["params"][key][()]), key
+        assert dict(a.attrs) == dict(b.attrs)
+    with pytest.raises(ValueError, match="workers"):
+        write_dataset(tmp_path / "bad.h5", 5, workers=0, database=gosh)
+
+
 def test_cli_simulate(tmp_path, gosh):
     parser = argparse.ArgumentParser(prog="eelsid")
     cli.register(parser.add_subparsers(dest="command"))

@@ -726,9 +726,8 @@ class TorchCrossSections:
                     continue
                 en = energy[lo:]
                 if unit is not None:
-                    table, width, first = unit
-                    j = torch.clamp(en.long()[None, :] - first[sel][:, None] + 1, 0, width - 1)
-                    index = table[j.add_(t[sel][:, None] * width)]
+                    table, base = unit
+                    index = table[en.long()[None, :] + base[sel][:, None]]
             else:
                 en = energy if energy.dim() == 1 else energy[sel]
             vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en, index)
@@ -744,11 +743,13 @@ class TorchCrossSections:
         """Interval look-up for integer grids ``e0, e0+1, ...`` and integer shifts.
 
         Returns ``None`` when the grid or the shifts do not qualify, else
-        ``(table, width, first)``: ``table[t * width + j + 1]`` is the spline
-        interval of table ``t`` at ``j = E - floor(onset) - shift`` eV, or the
-        all-zero interval ``n_energy - 1`` where ``E`` lies below the onset
-        (``j < 0`` included, at column 0); ``first`` is ``floor(onset) +
-        shift`` per pair.
+        ``(table, base)``: ``table[E + base[p]]`` is the spline interval of
+        pair ``p`` at the integer energy ``E`` (eV), or the all-zero interval
+        ``n_energy - 1`` where ``E`` lies below the pair's onset. ``table``
+        holds one row per table, ``j = E - floor(onset) - shift`` eV running
+        over the row after ``pad`` entries of the zero interval, so that no
+        channel of the grid needs clamping: ``base = t * width + pad -
+        floor(onset) - shift``.
         """
         import torch
 
@@ -761,25 +762,29 @@ class TorchCrossSections:
             or not bool((energy == e0 + torch.arange(C, device=energy.device, dtype=energy.dtype)).all())
             or not bool((shift == torch.round(shift)).all())
             or bool((shift.abs() > 16).any())
+            or bool((self._onset < 0).any())
         ):
             return None
-        width = int(e0) + C + 32
-        key = width
+        span = int(e0) + C + 32  # j stays below this for every channel (onset >= 0, |shift| <= 16)
+        key = span
         cache = self.__dict__.setdefault("_unit_cache", {})
         if key not in cache:
             floor_onset = torch.floor(self._onset)
             frac = self._onset - floor_onset
-            j = torch.arange(width, device=self.device, dtype=self._work)
+            j = torch.arange(span, device=self.device, dtype=self._work)
             rel = self._rel.contiguous()
             x = (j[None, :] - frac[:, None]).contiguous()
             i = torch.searchsorted(rel, x, right=True) - 1
             i = torch.minimum(torch.clamp(i, min=0), (self._n_e - 2)[:, None])
             zero = self.n_energy - 1
             i = torch.where(x >= 0, i, torch.full_like(i, zero))
-            i = torch.cat([torch.full_like(i[:, :1], zero), i], 1)
-            cache[key] = (i.reshape(-1), floor_onset.long())
-        table, floor_onset = cache[key]
-        return table, width + 1, floor_onset[t] + shift.long()
+            # below the onset (E - floor(onset) - shift < 0, down to -(onset + 16)
+            # at E = 0) every entry is the zero interval
+            pad = int(floor_onset.max()) + 17
+            i = torch.cat([torch.full((i.shape[0], pad), zero, dtype=i.dtype, device=i.device), i], 1)
+            cache[key] = (i.reshape(-1), floor_onset.long(), i.shape[1], pad)
+        table, floor_onset, width, pad = cache[key]
+        return table, t * width + pad - floor_onset[t] - shift.long()
 
     @staticmethod
     def _evaluate(nodes, coef, n_e, tail, energy, index=None):
@@ -795,8 +800,10 @@ class TorchCrossSections:
             i = index
 
         x0, a, b, c, d = (torch.gather(k, 1, i) for k in coef)
-        dx = en - x0
-        out = a + dx * (b + dx * (c + dx * d))
+        # a + dx (b + dx (c + dx d)), in place on the gathered copies (the
+        # same operations in the same order, without the temporaries)
+        dx = x0.neg_().add_(en)
+        out = d.mul_(dx).add_(c).mul_(dx).add_(b).mul_(dx).add_(a)
         e_last = torch.gather(nodes, 1, last)
         if bool((e_last.min() <= en.max())):  # some channels lie above a table
             e1, y1, r = tail[:, 0:1], tail[:, 1:2], tail[:, 2:3]

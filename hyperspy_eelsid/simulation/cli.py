@@ -24,6 +24,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     p.add_argument("--batch-size", type=int, default=1024, help="spectra per batch (default 1024)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="CPU worker processes, one torch thread each (default 1); same file for any number")
     p.add_argument("--config", help="JSON file with configuration overrides (SimulationConfig fields)")
     p.add_argument("--gos-file", help="GOSH file (default: the package's table)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -45,13 +47,15 @@ def run(args) -> int:
             raise ValueError("--n must be >= 1")
         if args.batch_size < 1:
             raise ValueError("--batch-size must be >= 1")
+        if args.workers < 1:
+            raise ValueError("--workers must be >= 1")
         if args.device.startswith("cuda"):
             import torch
 
             if not torch.cuda.is_available():
                 raise ValueError("--device cuda requested but torch sees no CUDA device")
         write_dataset(args.out, args.n, seed=args.seed, config=config, device=args.device,
-                      batch_size=args.batch_size, progress=not args.no_progress)
+                      batch_size=args.batch_size, progress=not args.no_progress, workers=args.workers)
     except (ValueError, FileNotFoundError) as exc:
         print(f"eelsid simulate: error: {exc}", file=sys.stderr)
         return 2

@@ -87,8 +87,8 @@ def fine_structure(n_peaks, width, diameter_pm, edge_peak, config, window, gen, 
         if rows.numel() == Q:
             rows = slice(None)
         xr = x if x.shape[0] == 1 else x[rows]
-        z = (xr[:, None, :] - centre[rows, a : a + 5, None]) * k[rows, a : a + 5, None]
-        f[rows] += torch.einsum("qp,qpw->qw", weight[rows, a : a + 5], torch.exp(-z * z))
+        z = (xr[:, None, :] - centre[rows, a : a + 5, None]).mul_(k[rows, a : a + 5, None])
+        f[rows] += torch.einsum("qp,qpw->qw", weight[rows, a : a + 5], z.square_().neg_().exp_())
     top = f.amax(1)
     bottom = (-f).amax(1)
     rho = torch.where(bottom > 0, top / torch.clamp(bottom, min=1e-30), torch.full_like(top, float("inf")))
