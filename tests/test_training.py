@@ -103,6 +103,23 @@ def test_resume_with_other_settings_is_refused(toy, tmp_path):
         Trainer(tiny_config(epochs=2, lr=1e-2), source, val, tmp_path, log=None).run()
 
 
+def test_fine_tuning_starts_from_the_given_weights(toy, tmp_path):
+    source, val = toy
+    first = Trainer(tiny_config(epochs=2, steps_per_epoch=12), source, val, tmp_path / "a", log=None).run()
+    card = tmp_path / "a" / "model.json"
+    start = Trainer(tiny_config(init_weights=str(card)), source, val, log=None)
+    saved = load_model(card).state_dict()  # stored as float16: compare with what was saved
+    assert all(torch.equal(start.model.state_dict()[k], saved[k]) for k in saved)
+    # it starts where the first run ended, far better than a fresh start
+    fresh = Trainer(tiny_config(), source, val, log=None)
+    assert start.validate()["val_loss"] < fresh.validate()["val_loss"]
+    assert start.validate()["val_f1"] == pytest.approx(first.history[-1]["val_f1"], abs=0.05)
+    with pytest.raises(ValueError, match="does not fit"):
+        Trainer(tiny_config(model={"hidden": [16]}, init_weights=str(card)), source, val, log=None)
+    with pytest.raises(ValueError, match="architecture"):
+        Trainer(tiny_config(architecture="cnn", model={}, init_weights=str(card)), source, val, log=None)
+
+
 def test_learning_rate_halves_on_f1_plateau(toy):
     source, val = toy
     # no progress possible: tiny steps, no batch-norm statistics drifting

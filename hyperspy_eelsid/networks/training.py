@@ -102,6 +102,12 @@ class TrainConfig:
         DataLoader workers for Dataset training.
     weights_dtype : {"float32", "float16"}
         Storage precision of the saved model.
+    init_weights : str or None
+        A saved model's card (``.json``) whose weights start the run instead
+        of a random initialisation (fine-tuning, e.g. a shipped member on
+        spectra of another simulator setting). Its architecture and
+        parameter shapes must be this run's. A resumed run continues from its
+        checkpoint instead.
     """
 
     name: str = "model"
@@ -127,6 +133,7 @@ class TrainConfig:
     val_batch_size: int = 1024
     num_workers: int = 0
     weights_dtype: str = "float32"
+    init_weights: str | None = None
 
     def __post_init__(self):
         if self.precision not in ("fp32", "bf16", "fp16"):
@@ -248,6 +255,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = model if model is not None else build_model(
             config.architecture, config.preset, **config.model)
+        if config.init_weights:
+            self._load_initial_weights(config.init_weights)
         self.model.to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
                                           weight_decay=config.weight_decay)
@@ -261,6 +270,20 @@ class Trainer:
         self.best_f1 = -math.inf
         self.epochs_since_best = 0
         self.wall_s = 0.0
+
+    def _load_initial_weights(self, path):
+        from hyperspy_eelsid.networks.io import load_model
+
+        start = load_model(path)
+        if start.card.get("architecture") != self.config.architecture:
+            raise ValueError(f"init_weights {path} holds a {start.card.get('architecture')}, "
+                             f"not a {self.config.architecture}; start from a model of this architecture")
+        own, given = self.model.state_dict(), start.state_dict()
+        if set(own) != set(given) or any(own[k].shape != given[k].shape for k in own):
+            raise ValueError(f"init_weights {path} does not fit this run's {self.config.architecture} "
+                             "(other preset or options); use the same [model] settings as that model")
+        self.model.load_state_dict(given)
+        self.log(f"initial weights from {path}")
 
     # ------------------------------------------------------------------
     def _paths(self):

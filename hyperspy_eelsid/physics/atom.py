@@ -16,6 +16,11 @@ Beyond the outermost radius :math:`r_0` where it crosses
 (Latter, Phys. Rev. 99, 510 (1955)), so that an electron far from the
 neutral atom sees the unit charge of the hole it left behind.
 
+For validation only, ``solve_atom(..., alpha=2/3, correlation="vwn",
+latter=False)`` is the local-density approximation (Kohn-Sham-Dirac exchange
+plus the Vosko-Wilk-Nusair correlation, no tail correction) of the NIST
+reference tables of atomic LDA eigenvalues, which the tests compare with.
+
 Numerics
 --------
 * Radial grid: :func:`.radial_grid.make_grid`, log-linear,
@@ -43,7 +48,8 @@ from scipy.integrate import cumulative_simpson
 from .configurations import L_LETTERS, atomic_number, configuration
 from .radial_grid import RadialGrid, make_grid
 
-__all__ = ["Atom", "solve_atom", "bound_states", "latter_tail", "hfs_potential"]
+__all__ = ["Atom", "solve_atom", "bound_states", "latter_tail", "hfs_potential",
+           "vwn_correlation_potential"]
 
 HARTREE_EV = 27.211386245988
 """Hartree energy in eV (CODATA 2018)."""
@@ -217,7 +223,43 @@ def _cumint(grid, f):
     return cumulative_simpson(f * grid.dr, dx=grid.h, initial=0.0)
 
 
-def hfs_potential(grid, z, rho, alpha=1.0):
+#: Vosko-Wilk-Nusair (1980) parameters of the paramagnetic correlation energy
+#: (their fit "V" to Ceperley-Alder), hartree: A, x0, b, c.
+_VWN = (0.0310907, -0.10498, 3.72744, 12.9352)
+
+
+def vwn_correlation_potential(rho):
+    """Vosko-Wilk-Nusair correlation potential of the unpolarised electron gas.
+
+    ``v_c = e_c - (r_s / 3) de_c/dr_s`` with ``r_s = (3 / (4 pi rho))^(1/3)``
+    and VWN's interpolation of ``e_c(r_s)`` (Can. J. Phys. 58, 1200 (1980)).
+
+    Parameters
+    ----------
+    rho : ndarray
+        Electron density (electrons / bohr^3).
+
+    Returns
+    -------
+    ndarray
+        v_c in hartree (0 where ``rho`` is 0).
+    """
+    a, x0, b, c = _VWN
+    rho = np.asarray(rho, dtype=float)
+    pos = rho > 1e-300
+    x = np.sqrt(np.cbrt(3.0 / (4.0 * np.pi * np.where(pos, rho, 1.0))))
+    q = np.sqrt(4.0 * c - b * b)
+    big_x, big_x0 = x * x + b * x + c, x0 * x0 + b * x0 + c
+    atan = np.arctan(q / (2.0 * x + b))
+    e_c = a * (np.log(x * x / big_x) + 2.0 * b / q * atan
+               - b * x0 / big_x0 * (np.log((x - x0) ** 2 / big_x) + 2.0 * (b + 2.0 * x0) / q * atan))
+    den = (2.0 * x + b) ** 2 + q * q
+    de_dx = a * (2.0 / x - (2.0 * x + b) / big_x - 4.0 * b / den
+                 - b * x0 / big_x0 * (2.0 / (x - x0) - (2.0 * x + b) / big_x - 4.0 * (b + 2.0 * x0) / den))
+    return np.where(pos, e_c - x / 6.0 * de_dx, 0.0)  # r_s d/dr_s = (x / 2) d/dx
+
+
+def hfs_potential(grid, z, rho, alpha=1.0, correlation=None):
     """Hartree + Slater-exchange + nuclear potential of a density.
 
     Parameters
@@ -229,6 +271,9 @@ def hfs_potential(grid, z, rho, alpha=1.0):
         Spherical electron density (electrons / bohr^3).
     alpha : float
         Exchange scaling; 1 is Slater's / Herman-Skillman's value.
+    correlation : {None, "vwn"}
+        Add the Vosko-Wilk-Nusair correlation potential (LDA; for the
+        comparison with published LDA eigenvalues, not used by the tables).
 
     Returns
     -------
@@ -241,7 +286,12 @@ def hfs_potential(grid, z, rho, alpha=1.0):
     outer = _cumint(grid, shell / r)
     v_h = q_in / r + (outer[-1] - outer)
     v_x = -1.5 * alpha * np.cbrt(3.0 * rho / np.pi)
-    return -z / r + v_h + v_x
+    v = -z / r + v_h + v_x
+    if correlation == "vwn":
+        v = v + vwn_correlation_potential(rho)
+    elif correlation is not None:
+        raise ValueError(f"correlation must be None or 'vwn', got {correlation!r}")
+    return v
 
 
 def latter_tail(grid, potential, ion_charge):
@@ -303,6 +353,8 @@ def solve_atom(
     max_iter=300,
     mixing=0.3,
     anderson_depth=5,
+    correlation=None,
+    latter=True,
 ):
     """Solve the self-consistent HFS (Herman-Skillman) atom.
 
@@ -328,6 +380,11 @@ def solve_atom(
         Linear mixing parameter of the Anderson scheme.
     anderson_depth : int
         Number of previous iterations used by Anderson mixing.
+    correlation : {None, "vwn"}
+        Correlation potential (None: HFS; ``"vwn"`` with ``alpha=2/3`` and
+        ``latter=False``: the LDA of published reference eigenvalues).
+    latter : bool
+        Apply Latter's tail correction (HFS); the LDA has none.
 
     Returns
     -------
@@ -354,7 +411,9 @@ def solve_atom(
     for it in range(1, max_iter + 1):
         energies, orbitals = _solve_orbitals(grid, v_in, occupations)
         rho = _density(grid, orbitals, occupations)
-        v_out = latter_tail(grid, hfs_potential(grid, z, rho, alpha), ion)
+        v_out = hfs_potential(grid, z, rho, alpha, correlation)
+        if latter:
+            v_out = latter_tail(grid, v_out, ion)
         x_in, f = r * v_in, r * (v_out - v_in)
         res = np.abs(f).max()
         de = (
@@ -385,5 +444,5 @@ def solve_atom(
         else:
             x_bar, f_bar = xs[-1], fs[-1]
         x_new = x_bar + mixing * f_bar
-        v_in = latter_tail(grid, x_new / r, ion)
+        v_in = latter_tail(grid, x_new / r, ion) if latter else x_new / r
     raise RuntimeError(f"HFS SCF for Z={z} did not converge in {max_iter} iterations")
