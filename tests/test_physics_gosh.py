@@ -155,3 +155,8 @@ def test_against_hartree_slater_reference(path):
     # the second onset of delayed M4,5 edges and the lanthanide N4,5 edges
     # (see docs/physics_validation.md). Regression floor:
     assert within >= 0.85, within
+    # Leaving out the 30 eV above every onset of the shell (the reference
+    # README's "first ~30 eV above each onset"), not only the lowest: measured
+    # 96 % (82/85; Tl, Pb and Bi M fail by 17-21 % at M5 + 31-33 eV).
+    each = np.mean([r["max_abs_dev_each"] <= 0.15 for r in results if r["mask_each"].any()])
+    assert each >= 0.90, each
