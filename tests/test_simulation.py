@@ -196,6 +196,28 @@ def test_fine_structure_changes_the_edge_and_keeps_it_non_negative(batch):
     assert np.all((fs - raw).max(1) <= 10.0 * raw.max(1) * 1.0001)
 
 
+def test_fine_structure_envelope_keeps_the_strongest_features_near_the_onset():
+    from hyperspy_eelsid.simulation.fine_structure import fine_structure
+
+    cfg = SimulationConfig(fs_decay_ev=(10.0, 10.0))
+    Q, W = 400, 192
+    args = (torch.full((Q,), 25), torch.full((Q,), 100.0), torch.full((Q,), 100.0), torch.ones(Q), cfg, W)
+
+    def draw(decay):
+        return _np(fine_structure(*args, torch.Generator().manual_seed(5), decay=decay)).__abs__()
+
+    flat, damped = draw(None), draw(torch.full((Q,), 10.0))
+    # same peaks, same scaling rule: the largest feature stays at most fs_max_scale
+    assert damped.max() <= 10.0 * 1.0001 and flat.max() <= 10.0 * 1.0001
+    # but 50-100 eV above the onset it is e^-5 weaker relative to the first 20 eV
+    ratio = lambda f: f[:, 50:100].mean() / f[:, :20].mean()  # noqa: E731
+    assert ratio(damped) < 0.05 * ratio(flat)
+    with pytest.raises(ValueError, match="fs_decay_ev"):
+        SimulationConfig(fs_decay_ev=(0.0, 10.0))
+    # off by default: Table 1 has no envelope
+    assert SimulationConfig().fs_decay_ev == (0.0, 0.0)
+
+
 def test_white_lines_are_off_by_default_and_sit_at_their_onsets(gosh, batch):
     # Table 1 has no white lines
     assert float(batch.components["white_lines"].abs().max()) == 0

@@ -56,6 +56,12 @@ class SimulationConfig:
     fs_fwhm_clip_ev : (float, float)
         Lifetime widths are clipped to this range (the grid is 1 eV; very
         small atomic diameters would give widths of hundreds of eV).
+    fs_decay_ev : (float, float)
+        Not in Table 1 (default ``(0, 0)``: off). Uniform range of an
+        e-folding energy ``L`` per edge: the fine structure is multiplied by
+        ``exp(-(E - onset) / L)`` before it is scaled, so its strongest
+        features stay near the onset and the oscillations far above it are
+        weaker, as in measured near-edge and extended fine structure.
     white_line_strength : (float, float)
         Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
         of a Lorentzian white line at the onset of every subshell listed in
@@ -157,6 +163,7 @@ class SimulationConfig:
     fs_max_scale: float = 10.0
     fs_floor: float = 0.25
     fs_fwhm_clip_ev: tuple = (1.0, 50.0)
+    fs_decay_ev: tuple = (0.0, 0.0)
     white_line_strength: tuple = (0.0, 0.0)
     white_line_fwhm_ev: tuple = (1.0, 4.0)
     white_line_offset_ev: tuple = (0.0, 3.0)
@@ -196,7 +203,7 @@ class SimulationConfig:
 
     _RANGES = (
         "convergence_mrad", "collection_mrad", "chemical_shift_ev",
-        "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev",
+        "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev", "fs_decay_ev",
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev",
         "giant_resonance_strength", "giant_resonance_fwhm_ev", "giant_resonance_offset_ev",
         "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
@@ -248,6 +255,8 @@ class SimulationConfig:
         object.__setattr__(self, "n_elements_probs", probs)
         if not 0 <= self.fs_floor <= 1:
             raise ValueError("fs_floor must lie in [0, 1]")
+        if self.fs_decay_ev != (0.0, 0.0) and self.fs_decay_ev[0] <= 0:
+            raise ValueError(f"fs_decay_ev must be (0, 0) (off) or positive, got {self.fs_decay_ev!r}")
         if self.background_second_fraction[0] < 0:
             raise ValueError("background_second_fraction must be >= 0")
         for prefix, _, _ in ONSET_PEAKS:

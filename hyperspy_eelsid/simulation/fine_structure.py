@@ -41,7 +41,7 @@ def lifetime_fwhm(eps, diameter_nm):
     return _HBAR_EV_S * v / lam
 
 
-def fine_structure(n_peaks, width, diameter_pm, edge_peak, config, window, gen, offset=None):
+def fine_structure(n_peaks, width, diameter_pm, edge_peak, config, window, gen, offset=None, decay=None):
     """Fine structures of ``Q`` edges on a local grid ``offset + 0..window-1`` eV above onset.
 
     Parameters
@@ -58,6 +58,9 @@ def fine_structure(n_peaks, width, diameter_pm, edge_peak, config, window, gen, 
     gen : torch.Generator
     offset : torch.Tensor, optional
         ``(Q,)`` energy (eV, relative to the onset) of the first local channel.
+    decay : torch.Tensor, optional
+        ``(Q,)`` e-folding energies (eV) of an envelope ``exp(-(E - onset) /
+        decay)`` applied before the scaling (``config.fs_decay_ev``).
 
     Returns
     -------
@@ -89,6 +92,8 @@ def fine_structure(n_peaks, width, diameter_pm, edge_peak, config, window, gen, 
         xr = x if x.shape[0] == 1 else x[rows]
         z = (xr[:, None, :] - centre[rows, a : a + 5, None]).mul_(k[rows, a : a + 5, None])
         f[rows] += torch.einsum("qp,qpw->qw", weight[rows, a : a + 5], z.square_().neg_().exp_())
+    if decay is not None:
+        f *= torch.exp(-torch.clamp(x, min=0.0) / decay[:, None])
     top = f.amax(1)
     bottom = (-f).amax(1)
     rho = torch.where(bottom > 0, top / torch.clamp(bottom, min=1e-30), torch.full_like(top, float("inf")))

@@ -285,11 +285,12 @@ class Simulator:
         # 6. fine structure per edge
         peak = prof.amax(1)
         o = torch.clamp(torch.ceil(q_onset), max=C).long()
+        decay = self._uniform(cfg.fs_decay_ev, (Q,), g) if cfg.fs_decay_ev[1] > 0 else None
         fs = fine_structure(
             self._integers(cfg.fs_peaks, (Q,), g),
             self._integers(cfg.fs_width_ev, (Q,), g).to(dt),
             self._uniform(cfg.atomic_diameter_pm, (Q,), g),
-            peak, cfg, W, g, offset=o.to(dt) - q_onset,
+            peak, cfg, W, g, offset=o.to(dt) - q_onset, decay=decay,
         )
         idx = o[:, None] + torch.arange(W, device=dev)[None, :]
         raw = prof[:, :C].clone() if components else None
