@@ -366,6 +366,20 @@ def test_configured_elements_only(gosh):
     assert np.all(lab.sum(1) == 2)
 
 
+def test_oxide_fraction_puts_oxygen_into_multi_element_spectra(gosh):
+    o = el.element_index("O")
+    b = Simulator(SimulationConfig(oxide_fraction=1.0), database=gosh).simulate(64, seed=2)
+    lab, n = _np(b.labels), _np(b.params["n_elements"])
+    assert (n >= 2).any() and (n == 1).any()
+    assert np.all(lab[n >= 2, o] == 1)
+    # O replaces an element: the count of distinct elements is unchanged
+    assert np.array_equal(lab.sum(1), n)
+    off = Simulator(SimulationConfig(), database=gosh).simulate(64, seed=2)
+    assert _np(off.labels)[_np(off.params["n_elements"]) >= 2, o].mean() < 1
+    with pytest.raises(ValueError, match="oxide_fraction"):
+        SimulationConfig(oxide_fraction=1.5)
+
+
 def test_dataset_round_trip(tmp_path, gosh, sim):
     path = tmp_path / "sim.h5"
     cfg = SimulationConfig()

@@ -23,7 +23,9 @@ Composition distribution (defaults)
   :data:`~hyperspy_eelsid.simulation.config.DEFAULT_ELEMENT_WEIGHTS`;
 * for each element one of its counted edges, uniformly: the *anchor* edge,
   which the spectrum range must contain. The element's other edges are
-  simulated too and appear when they fall in the range.
+  simulated too and appear when they fall in the range;
+* optionally (``oxide_fraction``, off in Table 1) O replaces the last drawn
+  element of a fraction of the spectra with two or more elements.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def build_catalogue(db: GOSHDatabase, config: SimulationConfig) -> EdgeCatalogue
     )
 
 
-def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen):
+def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen, oxide=None):
     """Draw the elements and anchor edges of ``batch`` spectra (torch).
 
     Parameters
@@ -203,6 +205,10 @@ def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen):
         ``len(probs)`` capped at the number of drawable elements.
     batch : int
     gen : torch.Generator
+    oxide : (float, int), optional
+        ``(fraction, catalogue index of O)``: in that fraction of the spectra
+        with two or more elements, O replaces the last active element (or
+        moves into the active slots if it was drawn into an inactive one).
 
     Returns
     -------
@@ -221,6 +227,19 @@ def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen):
     w = cat["weights"].expand(batch, -1)
     element = torch.multinomial(w, max_elements, replacement=False, generator=gen)
     active = torch.arange(max_elements, device=dev)[None, :] < n[:, None]
+    if oxide is not None and oxide[0] > 0:
+        fraction, o = oxide
+        pick = (torch.rand(batch, generator=gen, device=dev) < fraction) & (n >= 2)
+        has_o = ((element == o) & active).any(1)
+        pick &= ~has_o
+        rows = pick.nonzero(as_tuple=True)[0]
+        last = n[rows] - 1
+        # O drawn into an inactive slot swaps with the last active element
+        where_o = (element[rows] == o).float().argmax(1)
+        o_drawn = (element[rows] == o).any(1)
+        moved = element[rows, last]
+        element[rows[o_drawn], where_o[o_drawn]] = moved[o_drawn]
+        element[rows, last] = o
     count = cat["n_counted"][element]
     u = torch.rand(element.shape, generator=gen, device=dev)
     j = torch.clamp((u * count).long(), max=cat["counted"].shape[1] - 1)

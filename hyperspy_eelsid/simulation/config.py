@@ -135,6 +135,11 @@ class SimulationConfig:
         hundred eV after the edges of interest, do.
     n_elements_probs : tuple of float
         Probability of 1, 2, 3, ... elements per spectrum (normalised).
+    oxide_fraction : float
+        Not in Table 1 (default 0: elements drawn independently). Probability
+        that a spectrum of two or more elements contains O: O then replaces
+        its last drawn element (unless O is already among them), so oxides,
+        the commonest EELS specimens, and O next to metal edges are common.
     elements : tuple of str or None
         Elements that may be drawn; ``None``: every element with a GOS table
         and at least one countable edge.
@@ -191,6 +196,7 @@ class SimulationConfig:
     end_margin_ev: int = 25
     end_distribution: str = "uniform"
     n_elements_probs: tuple = (0.35, 0.35, 0.2, 0.1)
+    oxide_fraction: float = 0.0
     elements: tuple | None = None
     element_weights: Mapping[str, float] = field(
         default_factory=lambda: dict(DEFAULT_ELEMENT_WEIGHTS)
@@ -255,6 +261,8 @@ class SimulationConfig:
         object.__setattr__(self, "n_elements_probs", probs)
         if not 0 <= self.fs_floor <= 1:
             raise ValueError("fs_floor must lie in [0, 1]")
+        if not 0 <= self.oxide_fraction <= 1:
+            raise ValueError(f"oxide_fraction must lie in [0, 1], got {self.oxide_fraction!r}")
         if self.fs_decay_ev != (0.0, 0.0) and self.fs_decay_ev[0] <= 0:
             raise ValueError(f"fs_decay_ev must be (0, 0) (off) or positive, got {self.fs_decay_ev!r}")
         if self.background_second_fraction[0] < 0:

@@ -156,6 +156,11 @@ class Simulator:
         self.max_elements = min(self.config.max_elements, n_positive)
         probs = np.asarray(self.config.n_elements_probs[: self.max_elements], dtype=float)
         self._probs = torch.as_tensor(probs / probs.sum(), dtype=torch.float32, device=d)
+        self._oxide = None
+        if self.config.oxide_fraction > 0:
+            if "O" not in cat.elements:
+                raise ValueError("oxide_fraction > 0 needs O among the drawable elements")
+            self._oxide = (self.config.oxide_fraction, cat.elements.index("O"))
         self.grid = torch.arange(N_CHANNELS, device=d, dtype=self.dtype)
 
     # ------------------------------------------------------------------
@@ -205,7 +210,7 @@ class Simulator:
         beta = self._uniform(cfg.collection_mrad, (B,), g)
 
         # 2. composition and chemical shifts (one per edge slot)
-        element, active, anchor = draw_composition(cat, self._probs, self.max_elements, B, g)
+        element, active, anchor = draw_composition(cat, self._probs, self.max_elements, B, g, self._oxide)
         M, F = element.shape[1], cat["fam_onset"].shape[1]
         chem = self._integers(cfg.chemical_shift_ev, (B, M, F), g).to(dt)
         onset = cat["fam_onset"][element] + chem  # (B, M, F), inf where no edge
