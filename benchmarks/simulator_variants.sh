@@ -5,7 +5,7 @@
 # 200,000 spectra of each setting, scored on ../shared/eels-benchmark at its
 # card threshold. Prints one line of figures per setting.
 #
-#   bash benchmarks/simulator_variants.sh        # about 3 hours on 2 cores
+#   bash benchmarks/simulator_variants.sh        # about 4 hours on 2 cores
 set -euo pipefail
 mkdir -p data runs/variants
 declare -A settings=(
@@ -17,6 +17,9 @@ declare -A settings=(
     [realistic_bg]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic.json")); c["background_second_fraction"] = [0.0, 3.0]; print(json.dumps(c))')"
     [realistic_v4]="$(cat configs/simulation/realistic_v4.json)"
     [v4_pistar]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic_v4.json")); c["pi_star_strength"] = [0.0, 10.0]; print(json.dumps(c))')"
+    [v5_decay]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic_v5.json")); c["fs_decay_ev"] = [10.0, 60.0]; print(json.dumps(c))')"
+    [v5_decay_strong]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic_v5.json")); c["fs_decay_ev"] = [5.0, 30.0]; print(json.dumps(c))')"
+    [v5_oxide]="$(cat configs/simulation/realistic_v6.json)"
     [v4_fewer]="$(python -c 'import json; c = json.load(open("configs/simulation/realistic_v4.json")); c["n_elements_probs"] = [0.5, 0.3, 0.15, 0.05]; print(json.dumps(c))')"
 )
 # baseline: the first 200,000 spectra of the Table 1 default training set
