@@ -465,3 +465,12 @@ def test_simulator_on_the_shipped_table():
     b = sim.simulate(32, seed=0, components=True)
     assert torch.isfinite(b.spectra).all() and np.allclose(_np(b.spectra).max(1), 1.0)
     assert np.all(_np(b.labels).sum(1) == _np(b.params["n_elements"]))
+
+
+@pytest.mark.parametrize("path", sorted((__import__("pathlib").Path(__file__).resolve().parents[1]
+                                         / "configs" / "simulation").glob("*.json")), ids=lambda p: p.name)
+def test_every_shipped_simulation_setting_loads(path):
+    from hyperspy_eelsid.simulation.config import read_overrides
+
+    cfg = SimulationConfig.from_dict(read_overrides(path))
+    assert cfg != SimulationConfig()  # each file changes something relative to Table 1
