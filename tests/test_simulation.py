@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -467,8 +468,8 @@ def test_simulator_on_the_shipped_table():
     assert np.all(_np(b.labels).sum(1) == _np(b.params["n_elements"]))
 
 
-@pytest.mark.parametrize("path", sorted((__import__("pathlib").Path(__file__).resolve().parents[1]
-                                         / "configs" / "simulation").glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "configs" / "simulation").glob("*.json")),
+                         ids=lambda p: p.name)
 def test_every_shipped_simulation_setting_loads(path):
     from hyperspy_eelsid.simulation.config import read_overrides
 

@@ -766,9 +766,8 @@ class TorchCrossSections:
         ):
             return None
         span = int(e0) + C + 32  # j stays below this for every channel (onset >= 0, |shift| <= 16)
-        key = span
         cache = self.__dict__.setdefault("_unit_cache", {})
-        if key not in cache:
+        if span not in cache:
             floor_onset = torch.floor(self._onset)
             frac = self._onset - floor_onset
             j = torch.arange(span, device=self.device, dtype=self._work)
@@ -782,8 +781,8 @@ class TorchCrossSections:
             # at E = 0) every entry is the zero interval
             pad = int(floor_onset.max()) + 17
             i = torch.cat([torch.full((i.shape[0], pad), zero, dtype=i.dtype, device=i.device), i], 1)
-            cache[key] = (i.reshape(-1), floor_onset.long(), i.shape[1], pad)
-        table, floor_onset, width, pad = cache[key]
+            cache[span] = (i.reshape(-1), floor_onset.long(), i.shape[1], pad)
+        table, floor_onset, width, pad = cache[span]
         return table, t * width + pad - floor_onset[t] - shift.long()
 
     @staticmethod

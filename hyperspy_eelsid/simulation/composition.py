@@ -235,8 +235,8 @@ def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen, oxide
         rows = pick.nonzero(as_tuple=True)[0]
         last = n[rows] - 1
         # O drawn into an inactive slot swaps with the last active element
-        where_o = (element[rows] == o).float().argmax(1)
-        o_drawn = (element[rows] == o).any(1)
+        is_o = element[rows] == o
+        where_o, o_drawn = is_o.float().argmax(1), is_o.any(1)
         moved = element[rows, last]
         element[rows[o_drawn], where_o[o_drawn]] = moved[o_drawn]
         element[rows, last] = o

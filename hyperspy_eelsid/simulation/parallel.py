@@ -17,6 +17,7 @@ tables once.
 from __future__ import annotations
 
 import collections
+import itertools
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
@@ -41,9 +42,7 @@ def _init_worker(config_dict, gos_file):
 
 
 def _simulate(size, batch_seed):
-    batch = _WORKER["sim"].simulate(size, seed=batch_seed)
-    return (batch.spectra.numpy(), batch.labels.numpy(),
-            {k: v.cpu().numpy() for k, v in batch.params.items()})
+    return _WORKER["sim"].simulate(size, seed=batch_seed).arrays()
 
 
 def parallel_batches(n: int, seed: int = 0, batch_size: int = 1024, workers: int = 2,
@@ -89,12 +88,8 @@ def parallel_batches(n: int, seed: int = 0, batch_size: int = 1024, workers: int
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(config.to_dict(), None if gos_file is None else str(gos_file))) as pool:
-        pending = collections.deque()
         jobs = iter(jobs)
-        for job in jobs:
-            pending.append(pool.submit(_simulate, *job))
-            if len(pending) >= 2 * workers:
-                break
+        pending = collections.deque(pool.submit(_simulate, *job) for job in itertools.islice(jobs, 2 * workers))
         while pending:
             spectra, labels, params = pending.popleft().result()
             nxt = next(jobs, None)

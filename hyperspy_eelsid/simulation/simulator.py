@@ -112,6 +112,12 @@ class SimulatedBatch:
     params: dict
     components: dict | None = field(default=None)
 
+    def arrays(self):
+        """``(spectra, labels, params)`` as numpy arrays on the host (what a
+        dataset file stores)."""
+        return (self.spectra.cpu().numpy(), self.labels.cpu().numpy(),
+                {k: v.cpu().numpy() for k, v in self.params.items()})
+
 
 class Simulator:
     """Draws simulated spectra in batches.
