@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +35,20 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
     from hyperspy_eelsid.inference import Predictor
     from hyperspy_eelsid.signals.identification import identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
+    from hyperspy_eelsid.splices import SpliceWarning
 
     entries = manifest["spectra"][:limit]
-    probs, ids, failed = [], [], []
+    probs, ids, failed, spliced = [], [], [], 0
     card_threshold = Predictor(weights, device=device).model.threshold  # loads (and caches) it once
     t0 = time.perf_counter()
     for entry in entries:
         try:
             s = load_spectrum(root / entry["file"])
-            p = identify_elements(s, threshold=card_threshold or 0.5, device=device, weights=weights,
-                                  print_summary=False, show_progressbar=False)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SpliceWarning)
+                p = identify_elements(s, threshold=card_threshold or 0.5, device=device, weights=weights,
+                                      print_summary=False, show_progressbar=False)
+            spliced += any(issubclass(w.category, SpliceWarning) for w in caught)
         except Exception as err:
             failed.append((entry["id"], f"{type(err).__name__}: {err}"))
             continue
@@ -59,6 +64,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         "failed": failed,
         "card_threshold": card_threshold,
         "seconds": elapsed,
+        "spliced": spliced,
     }
 
 
@@ -103,7 +109,8 @@ def report(spectra, top=12):
     p, y, ign = spectra["probabilities"], spectra["y_true"], spectra["ignore"]
     n = len(p)
     print(f"{n} real spectra ({int((y.astype(bool) & ~ign).sum())} element occurrences), "
-          f"identified in {spectra['seconds']:.1f} s through the front end")
+          f"identified in {spectra['seconds']:.1f} s through the front end; "
+          f"{spectra['spliced']} of them stitched from two read-outs (read from the splice on)")
     for sid, err in spectra["failed"]:
         print(f"  FAILED {sid}: {err}")
     results = {}
@@ -133,7 +140,7 @@ def report(spectra, top=12):
     for sid, compound, present, got in wrong:
         print(f"  {sid} {compound:<12} present {present} predicted {got}")
     return {"spectra": results, "chosen_threshold": t_best, "confused_pairs": pairs,
-            "n_spectra": n, "seconds": spectra["seconds"]}
+            "n_spectra": n, "seconds": spectra["seconds"], "spliced": spectra["spliced"]}
 
 
 def main(argv=None):

@@ -23,18 +23,27 @@ identically:
    its maximum inside the measured window. The simulator calls this same
    function on its torch tensors.
 
+Measured spectra stitched from a weak low-loss and a strong core-loss read-out
+(gain splices, common in reference collections such as the Gatan EELS Atlas)
+are measured, for the networks, from the splice on: :func:`preprocess` finds
+the splice with :func:`hyperspy_eelsid.splices.splice_onsets` and leaves the
+channels below it out of the window (``cut_splices=False`` keeps them).
+
 :func:`preprocess` chains the two for numpy arrays, dask arrays and HyperSpy
 signals. The caller's data are never modified.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
 from scipy.interpolate import CubicSpline
+
+from hyperspy_eelsid.splices import SpliceWarning, splice_onsets
 
 __all__ = [
     "N_CHANNELS",
@@ -337,8 +346,40 @@ def _resample_block(block: np.ndarray, matrix) -> np.ndarray:
     return out.reshape(block.shape[:-1] + (N_CHANNELS,))
 
 
-def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool):
-    """Resample (and optionally finalise) a numpy stack block by block."""
+def _splice_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray):
+    """Measured channels per spectrum, without those below a gain splice.
+
+    Returns the mask (``window`` itself when no spectrum of ``block`` is
+    spliced, else one row per spectrum) and the splice energies found.
+    """
+    flat = np.asarray(block).reshape(-1, block.shape[-1])
+    onsets = splice_onsets(flat, axis.centres)
+    spliced = np.flatnonzero(np.isfinite(onsets))
+    if spliced.size == 0:
+        return window, onsets[spliced]
+    mask = np.repeat(window[None, :], flat.shape[0], axis=0)
+    # the 1 eV bin holding the first channel after the splice may hold part of the rise
+    after = GRID[None, :] >= onsets[spliced, None] + 1.0
+    kept = mask[spliced] & after
+    enough = kept.sum(axis=-1) >= MIN_WINDOW_EV  # else the splice is left as measured
+    mask[spliced[enough]] = kept[enough]
+    mask = mask.reshape(block.shape[:-1] + (N_CHANNELS,))
+    return mask, onsets[spliced[enough]]
+
+
+def _finalise_block(raw: np.ndarray, grid: np.ndarray, axis: EnergyAxis, window, cut_splices: bool):
+    """``finalise_on_grid`` of one resampled block; also returns the splice energies."""
+    if not cut_splices:
+        return finalise_on_grid(grid, window), np.empty(0)
+    mask, onsets = _splice_mask(raw, axis, window)
+    return finalise_on_grid(grid, mask), onsets
+
+
+def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool, cut_splices: bool = True):
+    """Resample (and optionally finalise) a numpy stack block by block.
+
+    Returns the grid, the window and the energies of the gain splices cut.
+    """
     data = _as_real_float(np.asarray(data))
     _check_channels(data, axis)
     if axis.reversed:
@@ -346,12 +387,16 @@ def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool):
     matrix, window = resampling_matrix(axis)
     flat = data.reshape(-1, data.shape[-1])
     out = np.empty((flat.shape[0], N_CHANNELS), dtype=np.float32)
+    onsets = []
     for start in range(0, flat.shape[0], block_size):
-        grid = _resample_block(flat[start : start + block_size], matrix)
-        out[start : start + block_size] = (
-            finalise_on_grid(grid, window) if finalise else grid
-        )
-    return out.reshape(data.shape[:-1] + (N_CHANNELS,)), window
+        raw = flat[start : start + block_size]
+        grid = _resample_block(raw, matrix)
+        if finalise:
+            grid, cut = _finalise_block(raw, grid, axis, window, cut_splices)
+            onsets.append(cut)
+        out[start : start + block_size] = grid
+    onsets = np.concatenate(onsets) if onsets else np.empty(0)
+    return out.reshape(data.shape[:-1] + (N_CHANNELS,)), window, onsets
 
 
 def resample_to_grid(data, axis: EnergyAxis, block_size: int = _DEFAULT_BLOCK):
@@ -376,7 +421,8 @@ def resample_to_grid(data, axis: EnergyAxis, block_size: int = _DEFAULT_BLOCK):
     window : numpy.ndarray
         Boolean ``(3072,)`` mask of measured channels at or above 75 eV.
     """
-    return _numpy_blocks(data, axis, block_size, finalise=False)
+    grid, window, _ = _numpy_blocks(data, axis, block_size, finalise=False)
+    return grid, window
 
 
 # --------------------------------------------------------------------------
@@ -426,7 +472,7 @@ def finalise_on_grid(spectra, mask):
 # --------------------------------------------------------------------------
 # The one entry point
 # --------------------------------------------------------------------------
-def _preprocess_dask(data, axis, block_size):
+def _preprocess_dask(data, axis, block_size, cut_splices):
     import dask.array as da
 
     _as_real_float(data)
@@ -439,8 +485,9 @@ def _preprocess_dask(data, axis, block_size):
         data = data.rechunk({data.ndim - 1: -1})
 
     def block(b):
-        grid = _resample_block(b, matrix)
-        return finalise_on_grid(grid, window)
+        x, onsets = _finalise_block(b, _resample_block(b, matrix), axis, window, cut_splices)
+        _warn_splices(onsets, int(np.prod(b.shape[:-1], dtype=int)))
+        return x
 
     out = da.map_blocks(
         block,
@@ -452,7 +499,13 @@ def _preprocess_dask(data, axis, block_size):
     return out, window
 
 
-def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_BLOCK):
+def _warn_splices(onsets, n_spectra: int) -> None:
+    if len(onsets):
+        warnings.warn(SpliceWarning(len(onsets), n_spectra, onsets), stacklevel=3)
+
+
+def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_BLOCK,
+               cut_splices: bool = True):
     """Turn measured or simulated spectra into network input.
 
     Parameters
@@ -468,13 +521,18 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
         Units of ``energy``: ``"eV"`` (default) or ``"keV"``.
     block_size : int
         Spectra processed at a time, which bounds the memory used.
+    cut_splices : bool
+        Treat the channels below a gain splice (a spectrum stitched from a
+        weak and a strong read-out, see :mod:`hyperspy_eelsid.splices`) as
+        not measured (default), with a :class:`~hyperspy_eelsid.splices.SpliceWarning`.
 
     Returns
     -------
     x : numpy.ndarray or dask.array.Array
         float32, shape ``navigation shape + (3072,)``, the network input.
     window : numpy.ndarray
-        Boolean ``(3072,)``: the measured channels at or above 75 eV.
+        Boolean ``(3072,)``: the measured channels at or above 75 eV (before
+        any splice is cut).
 
     Raises
     ------
@@ -502,5 +560,7 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
             )
         axis = EnergyAxis.from_values(energy, units)
     if type(data).__module__.startswith("dask"):
-        return _preprocess_dask(data, axis, block_size)
-    return _numpy_blocks(data, axis, block_size, finalise=True)
+        return _preprocess_dask(data, axis, block_size, cut_splices)
+    x, window, onsets = _numpy_blocks(data, axis, block_size, finalise=True, cut_splices=cut_splices)
+    _warn_splices(onsets, int(np.prod(x.shape[:-1], dtype=int)))
+    return x, window

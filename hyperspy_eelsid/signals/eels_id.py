@@ -34,6 +34,7 @@ class EELSIDSpectrum(EELSSpectrum):
         show_progressbar=None,
         weights=None,
         print_summary=True,
+        cut_splices=True,
     ):
         return _identification.identify_elements(
             self,
@@ -44,6 +45,7 @@ class EELSIDSpectrum(EELSSpectrum):
             show_progressbar=show_progressbar,
             weights=weights,
             print_summary=print_summary,
+            cut_splices=cut_splices,
         )
 
     identify_elements.__doc__ = _identification.identify_elements.__doc__

@@ -21,6 +21,7 @@ from hyperspy_eelsid.preprocessing import (
     resampling_matrix,
     spectra_last,
 )
+from hyperspy_eelsid.splices import SpliceWarning
 
 __all__ = [
     "IdentificationSummary",
@@ -92,7 +93,21 @@ def _energy(signal):
     return np.asarray(ax.axis, dtype=float), ax.units
 
 
-def _eager_probabilities(signal, predictor, show_progressbar):
+def _preprocess_batch(block, energy, units, cut_splices):
+    """``preprocess`` of one batch, holding back its SpliceWarning (returned)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpliceWarning)
+        x, _ = preprocess(block, energy, units=units, cut_splices=cut_splices)
+    spliced = []
+    for w in caught:
+        if issubclass(w.category, SpliceWarning):
+            spliced.append(w.message.energies)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return x, spliced
+
+
+def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
     data = spectra_last(signal)
     energy, units = _energy(signal)
     flat = data.reshape(-1, data.shape[-1])
@@ -103,12 +118,16 @@ def _eager_probabilities(signal, predictor, show_progressbar):
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, total=math.ceil(flat.shape[0] / step), desc="Identifying", unit="batch")
-    n_empty = 0
+    n_empty, spliced = 0, []
     for start in starts:
-        x, _ = preprocess(flat[start : start + step], energy, units=units)
+        x, cut = _preprocess_batch(flat[start : start + step], energy, units, cut_splices)
         out[start : start + step] = _predict_nonempty(predictor, x)
         n_empty += int(np.count_nonzero(x.max(axis=-1) <= 0))
+        spliced += cut
     _warn_unidentifiable(n_empty, flat.shape[0])
+    if spliced:
+        energies = np.concatenate(spliced)
+        warnings.warn(SpliceWarning(energies.size, flat.shape[0], energies), stacklevel=3)
     return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
 
 
@@ -122,15 +141,16 @@ def _predict_nonempty(predictor, x):
 class _BlockIdentifier:
     """Picklable dask block function: raw spectra block -> probabilities block."""
 
-    def __init__(self, predictor, energy, units):
+    def __init__(self, predictor, energy, units, cut_splices=True):
         self.predictor, self.energy, self.units = predictor, energy, units
+        self.cut_splices = cut_splices
 
     def __call__(self, block):
-        x, _ = preprocess(block, self.energy, units=self.units)
+        x, _ = preprocess(block, self.energy, units=self.units, cut_splices=self.cut_splices)
         return _predict_nonempty(self.predictor, x)
 
 
-def _lazy_probabilities(signal, predictor):
+def _lazy_probabilities(signal, predictor, cut_splices=True):
     import dask.array as da
 
     data = spectra_last(signal)
@@ -138,7 +158,7 @@ def _lazy_probabilities(signal, predictor):
         data = data.rechunk({data.ndim - 1: -1})
     energy, units = _energy(signal)
     return da.map_blocks(
-        _BlockIdentifier(predictor, energy, units),
+        _BlockIdentifier(predictor, energy, units, cut_splices),
         data,
         dtype=np.float32,
         chunks=data.chunks[:-1] + ((N_ELEMENTS,),),
@@ -272,6 +292,7 @@ def identify_elements(
     show_progressbar: bool | None = None,
     weights=None,
     print_summary: bool = True,
+    cut_splices: bool = True,
 ):
     """Identify the elements in every spectrum of an EELS signal.
 
@@ -298,6 +319,12 @@ def identify_elements(
         Another model or ensemble directory instead of the shipped ensemble.
     print_summary : bool
         Print the table of detected elements (default True).
+    cut_splices : bool
+        Spectra stitched from a weak low-loss and a strong core-loss read-out
+        (a jump of 30 times or more in the counts, as in Gatan EELS Atlas
+        spectra) are read from the jump on, with a
+        :class:`~hyperspy_eelsid.splices.SpliceWarning` (default True; lazy
+        signals warn per block when computed). False uses every channel.
 
     Returns
     -------
@@ -323,7 +350,7 @@ def identify_elements(
     if signal._lazy:
         import dask
 
-        probs = _lazy_probabilities(signal, predictor)
+        probs = _lazy_probabilities(signal, predictor, cut_splices)
         nav_axes = tuple(range(probs.ndim - 1))
         reductions = (probs.max(axis=nav_axes), (probs >= threshold).mean(axis=nav_axes))
         if progress:
@@ -334,7 +361,7 @@ def identify_elements(
         else:
             probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
     else:
-        probs = _eager_probabilities(signal, predictor, progress)
+        probs = _eager_probabilities(signal, predictor, progress, cut_splices)
         flat = probs.reshape(-1, N_ELEMENTS)
         max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
 

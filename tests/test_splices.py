@@ -1,0 +1,160 @@
+"""Gain splices: found where two read-outs were stitched, never in single read-outs."""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hyperspy_eelsid.preprocessing import GRID, preprocess
+from hyperspy_eelsid.splices import SPLICE_FACTOR, SpliceWarning, splice_onsets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spliced(energy, splice_ev, gain=300.0, ramp_ev=0.0, exponent=3.0):
+    """Power-law spectrum whose channels below `splice_ev` come from a read-out `gain` times weaker."""
+    counts = 1e6 * (energy / 50.0) ** -exponent
+    weight = np.clip((energy - splice_ev) / max(ramp_ev, 1e-9) + 1.0, 0.0, 1.0)
+    return counts * (1.0 / gain + (1.0 - 1.0 / gain) * weight)
+
+
+@pytest.mark.parametrize("dispersion", [0.1, 0.5, 1.0, 4.0])
+def test_splice_found_where_the_strong_read_out_starts(dispersion):
+    energy = np.arange(-100.0, 1500.0, dispersion)
+    counts = spliced(np.maximum(energy, 5.0), 230.0)
+    onset = float(splice_onsets(counts, energy))
+    assert abs(onset - 230.0) <= dispersion + 1e-9
+
+
+def test_gradual_splice_starts_at_half_the_strong_level():
+    energy = np.arange(0.0, 1000.0)
+    counts = spliced(np.maximum(energy, 5.0), 200.0, ramp_ev=6.0)
+    onset = float(splice_onsets(counts, energy))
+    assert 194.0 <= onset <= 200.0  # the rise spans 194-200 eV
+
+
+def test_no_splice_in_single_read_outs():
+    energy = np.arange(60.0, 2000.0)
+    background = 1e6 * (energy / 60.0) ** -3
+    edge = np.where(energy >= 532, 1.5 * 1e6 * (532 / 60.0) ** -3 * (energy / 532) ** -3, 0.0)
+    white_line = 10 * edge.max() * np.exp(-0.5 * ((energy - 534) / 1.0) ** 2)
+    rng = np.random.default_rng(0)
+    stack = np.stack([background, background + edge, background + edge + white_line])
+    noisy = rng.poisson(stack).astype(float)
+    assert np.isnan(splice_onsets(np.concatenate([stack, noisy]), energy)).all()
+
+
+def test_background_subtracted_or_blank_steps_are_left_alone():
+    energy = np.arange(50.0, 800.0)
+    counts = spliced(energy, 300.0)
+    counts[energy < 300] = 0.0  # unmeasured (zero) channels before the strong part
+    assert np.isnan(splice_onsets(counts, energy))
+    signed = spliced(energy, 300.0)
+    signed[energy < 300] -= 2 * signed[energy < 300].max()  # background-subtracted: negative
+    assert np.isnan(splice_onsets(signed, energy))
+
+
+def test_no_splice_in_the_most_extreme_simulated_spectra():
+    torch = pytest.importorskip("torch")  # noqa: F841
+    from hyperspy_eelsid.simulation import SimulationConfig, Simulator
+
+    overrides = json.loads((ROOT / "configs" / "simulation" / "realistic_v6.json").read_text())
+    batch = Simulator(SimulationConfig(**overrides)).simulate(256, seed=5, components=True)
+    counts = batch.components["noisy"].numpy()
+    assert counts.max() > 0
+    assert np.isnan(splice_onsets(counts, GRID)).all()
+
+
+def test_preprocess_reads_a_spliced_spectrum_from_the_splice_on():
+    energy = np.arange(-50.0, 1200.0, 0.5)
+    counts = spliced(np.maximum(energy, 5.0), 260.0)
+    before = counts.copy()
+    with pytest.warns(SpliceWarning, match="1 of 1 spectra"):
+        x, window = preprocess(counts[None], energy)
+    np.testing.assert_array_equal(counts, before)
+    assert window[100] and window[300]  # the window itself is unchanged
+    assert np.all(x[0, GRID < 261] == 0)
+    assert x[0, 261] == pytest.approx(1.0)  # normalised to the strong read-out
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpliceWarning)
+        kept, _ = preprocess(counts[None], energy, cut_splices=False)
+    assert kept[0, 100] > 0 and kept[0, 261] == pytest.approx(1.0)  # the weak read-out is used
+
+
+def test_a_splice_that_leaves_too_little_is_not_cut():
+    energy = np.arange(50.0, 400.0)
+    counts = spliced(energy, 390.0)  # 10 eV left after the splice: below the 20 eV minimum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpliceWarning)
+        x, _ = preprocess(counts[None], energy)
+    assert x[0, 100] > 0
+
+
+def test_lazy_preprocess_cuts_the_same_splices():
+    da = pytest.importorskip("dask.array")
+    energy = np.arange(0.0, 1000.0)
+    stack = np.stack([spliced(np.maximum(energy, 5.0), s) for s in (150.0, 420.0)] +
+                     [1e6 * (np.maximum(energy, 5.0) / 50.0) ** -3])
+    with pytest.warns(SpliceWarning):
+        eager, _ = preprocess(stack, energy)
+    lazy, _ = preprocess(da.from_array(stack, chunks=(1, -1)), energy)
+    with pytest.warns(SpliceWarning):
+        computed = lazy.compute()
+    np.testing.assert_array_equal(computed, eager)
+    assert np.all(eager[0, GRID < 151] == 0) and np.all(eager[1, GRID < 421] == 0)
+    assert eager[2, 75] == pytest.approx(1.0)  # the unspliced spectrum keeps its window
+
+
+def test_identify_elements_warns_once_for_a_spectrum_image():
+    hs = pytest.importorskip("hyperspy.api")
+    from hyperspy_eelsid import inference
+    from hyperspy_eelsid.signals.identification import identify_elements
+
+    class Flat:
+        name, threshold = "flat", 0.5
+
+        def predict_proba(self, x):
+            import torch
+
+            return torch.full((x.shape[0], 80), 0.1)
+
+    energy = np.arange(0.0, 1000.0)
+    pixels = [spliced(np.maximum(energy, 5.0), 300.0) if i % 3 == 0 else
+              1e6 * (np.maximum(energy, 5.0) / 50.0) ** -3 for i in range(6)]
+    s = hs.signals.Signal1D(np.array(pixels).reshape(2, 3, -1))
+    s.axes_manager.signal_axes[0].units = "eV"
+    s.set_signal_type("EELS_ID")
+    before = s.data.copy()
+    key = ("flat-weights", "cpu")
+    inference._CACHE[key] = Flat()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            identify_elements(s, device="cpu", weights="flat-weights", batch_size=2, print_summary=False)
+        splice = [w for w in caught if issubclass(w.category, SpliceWarning)]
+        assert len(splice) == 1 and "2 of 6 spectra" in str(splice[0].message)
+        assert "300 eV" in str(splice[0].message)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SpliceWarning)
+            identify_elements(s, device="cpu", weights="flat-weights", print_summary=False, cut_splices=False)
+    finally:
+        inference._CACHE.pop(key, None)
+    np.testing.assert_array_equal(s.data, before)
+
+
+def test_splice_factor_separates_measured_splices(benchmark_manifest):
+    """Every scan of the benchmark is a single read-out; the Gatan Atlas Cr spectrum is spliced at 198 eV."""
+    from hyperspy_eelsid.signals.loading import load_spectrum
+
+    manifest = benchmark_manifest
+    benchmark_root = manifest["root"]
+    for entry in manifest["scans"]:
+        s = load_spectrum(benchmark_root / entry["file"])
+        energy = s.axes_manager.signal_axes[0].axis
+        assert np.isnan(splice_onsets(np.asarray(s.data, float), energy)).all(), entry["id"]
+    cr = next(e for e in manifest["spectra"] if e["id"] == "450f3afd32")
+    s = load_spectrum(benchmark_root / cr["file"])
+    assert float(splice_onsets(s.data, s.axes_manager.signal_axes[0].axis)) == pytest.approx(198.0, abs=2.0)
+    assert SPLICE_FACTOR == 30.0
