@@ -57,7 +57,7 @@ def test_background_subtracted_or_blank_steps_are_left_alone():
 
 
 def test_no_splice_in_the_most_extreme_simulated_spectra():
-    torch = pytest.importorskip("torch")  # noqa: F841
+    pytest.importorskip("torch")
     from hyperspy_eelsid.simulation import SimulationConfig, Simulator
 
     overrides = json.loads((ROOT / "configs" / "simulation" / "realistic_v6.json").read_text())
