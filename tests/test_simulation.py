@@ -475,3 +475,26 @@ def test_every_shipped_simulation_setting_loads(path):
 
     cfg = SimulationConfig.from_dict(read_overrides(path))
     assert cfg != SimulationConfig()  # each file changes something relative to Table 1
+
+
+def test_minor_subshells_add_the_m3_edge_that_sits_under_a_neighbours_m5():
+    """Nd M3 (1297 eV) is where Dy M5 starts: simulated only with major_subshells_only=False."""
+    cfg = dict(elements=("Nd",), n_elements_probs=(1.0,), noise=False)
+    major = Simulator(SimulationConfig(**cfg))
+    minor = Simulator(SimulationConfig(**cfg, major_subshells_only=False))
+    labels = {t.label for t in minor.catalogue.tables}
+    assert "Nd_M3" in labels and "Nd_M3" not in {t.label for t in major.catalogue.tables}
+    assert {t.label for t in major.catalogue.tables} < labels
+
+    def step_at_m3(simulator):
+        b = simulator.simulate(64, seed=4, components=True)
+        edges = _np(b.components["edges"])
+        start, end = _np(b.params["start_ev"]), _np(b.params["end_ev"])
+        keep = (start < 1270) & (end > 1330)  # the M3 onset and its shifts lie inside
+        assert keep.sum() >= 5
+        below, above = edges[keep, 1270:1285].mean(1), edges[keep, 1315:1330].mean(1)
+        return above / below
+
+    # the M4,5 tail falls between 1270 and 1330 eV; the M3 edge lifts it
+    assert np.all(step_at_m3(major) < 1.0)
+    assert np.median(step_at_m3(minor)) > np.median(step_at_m3(major)) * 1.05
