@@ -31,21 +31,32 @@ def main(argv=None):
 
     import hyperspy.api as hs
 
+    import warnings
+
     from hyperspy_eelsid.preprocessing import GRID, preprocess
+    from hyperspy_eelsid.splices import SpliceWarning, splice_onsets
 
     bench = args.shared / "eels-benchmark"
     manifest = {e["id"]: e for e in json.loads((bench / "manifest.json").read_text())["spectra"]}
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), constrained_layout=True)
     for row, (sid, title) in zip(axes, EXAMPLES):
         s = hs.load(bench / manifest[sid]["file"])
-        x, window = preprocess(s)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SpliceWarning)
+            x, window = preprocess(s)
         energy = s.axes_manager.signal_axes[0].axis
+        splice = float(splice_onsets(s.data, energy))
         row[0].plot(energy, s.data, lw=0.8, color="0.2")
         row[0].set(title=f"measured: {title}", xlabel="energy loss (eV)", ylabel="counts")
         row[0].set_yscale("log" if s.data.min() > 0 else "linear")
         row[1].plot(GRID, x, lw=0.8, color="C0")
-        row[1].axvspan(GRID[window][0], GRID[window][-1], color="C0", alpha=0.08, label="measured window")
+        first = GRID[window][0] if np.isnan(splice) else splice + 1
+        row[1].axvspan(first, GRID[window][-1], color="C0", alpha=0.08, label="measured window")
         row[1].axvline(75, color="C3", lw=0.8, ls="--", label="75 eV: low-loss cut")
+        if not np.isnan(splice):
+            row[0].axvline(splice, color="C1", lw=0.8, ls=":", label=f"gain splice ({splice:.0f} eV)")
+            row[0].legend(loc="upper right", fontsize=8)
+            row[1].axvline(splice, color="C1", lw=0.8, ls=":", label="gain splice: read from here")
         row[1].set(title="network input (1 eV, 0..3071 eV, normalised)", xlabel="energy loss (eV)", xlim=(0, 3071))
         row[1].legend(loc="upper right", fontsize=8)
     args.out.parent.mkdir(parents=True, exist_ok=True)
