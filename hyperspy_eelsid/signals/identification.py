@@ -16,6 +16,7 @@ from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, element_index, subshe
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.preprocessing import (
     PreprocessingError,
+    _numpy_blocks,
     energy_axis_from_signal,
     preprocess,
     resampling_matrix,
@@ -93,23 +94,9 @@ def _energy(signal):
     return np.asarray(ax.axis, dtype=float), ax.units
 
 
-def _preprocess_batch(block, energy, units, cut_splices):
-    """``preprocess`` of one batch, holding back its SpliceWarning (returned)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SpliceWarning)
-        x, _ = preprocess(block, energy, units=units, cut_splices=cut_splices)
-    spliced = []
-    for w in caught:
-        if issubclass(w.category, SpliceWarning):
-            spliced.append(w.message.energies)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return x, spliced
-
-
 def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
     data = spectra_last(signal)
-    energy, units = _energy(signal)
+    axis = energy_axis_from_signal(signal)
     flat = data.reshape(-1, data.shape[-1])
     out = np.empty((flat.shape[0], N_ELEMENTS), dtype=np.float32)
     step = max(predictor.batch_size, 1)
@@ -120,13 +107,14 @@ def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
         starts = tqdm(starts, total=math.ceil(flat.shape[0] / step), desc="Identifying", unit="batch")
     n_empty, spliced = 0, []
     for start in starts:
-        x, cut = _preprocess_batch(flat[start : start + step], energy, units, cut_splices)
+        # preprocess() of one batch, without its SpliceWarning: one warning for the whole signal below
+        x, _, cut = _numpy_blocks(flat[start : start + step], axis, step, finalise=True, cut_splices=cut_splices)
         out[start : start + step] = _predict_nonempty(predictor, x)
         n_empty += int(np.count_nonzero(x.max(axis=-1) <= 0))
-        spliced += cut
+        spliced.append(cut)
     _warn_unidentifiable(n_empty, flat.shape[0])
-    if spliced:
-        energies = np.concatenate(spliced)
+    energies = np.concatenate(spliced) if spliced else np.empty(0)
+    if energies.size:
         warnings.warn(SpliceWarning(energies.size, flat.shape[0], energies), stacklevel=3)
     return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
 
