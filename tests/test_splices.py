@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hyperspy_eelsid.preprocessing import GRID, preprocess
-from hyperspy_eelsid.splices import SPLICE_FACTOR, SpliceWarning, splice_onsets
+from hyperspy_eelsid.splices import SPLICE_FACTOR, SpliceWarning, largest_steps, splice_onsets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +33,17 @@ def test_gradual_splice_starts_at_half_the_strong_level():
     counts = spliced(np.maximum(energy, 5.0), 200.0, ramp_ev=6.0)
     onset = float(splice_onsets(counts, energy))
     assert 194.0 <= onset <= 200.0  # the rise spans 194-200 eV
+
+
+def test_largest_step_reaches_the_factor_exactly_where_a_splice_is_found():
+    energy = np.arange(0.0, 1200.0, 0.5)
+    base = np.maximum(energy, 5.0)
+    stack = np.stack([spliced(base, 300.0, gain=g) for g in (3.0, 10.0, 29.0, 60.0, 100.0, 2000.0)])
+    steps = largest_steps(stack, energy)
+    found = np.isfinite(splice_onsets(stack, energy))
+    np.testing.assert_array_equal(found, steps >= SPLICE_FACTOR)
+    assert found.tolist() == [False, False, False, True, True, True]
+    assert np.all(np.diff(steps) > 0)
 
 
 def test_no_splice_in_single_read_outs():
@@ -65,6 +76,7 @@ def test_no_splice_in_the_most_extreme_simulated_spectra():
     counts = batch.components["noisy"].numpy()
     assert counts.max() > 0
     assert np.isnan(splice_onsets(counts, GRID)).all()
+    assert largest_steps(counts, GRID).max() < SPLICE_FACTOR
 
 
 def test_preprocess_reads_a_spliced_spectrum_from_the_splice_on():

@@ -1,0 +1,125 @@
+"""Gain splices in the real benchmark and in simulated spectra, and what cutting them does.
+
+Prints the figures behind docs/preprocessing.md ("Gain splices"):
+
+1. for the real single spectra and scans of ../shared/eels-benchmark: how many
+   are spliced (``hyperspy_eelsid.splices.splice_onsets``), the range of their
+   steps, and the largest step of the spectra that are not;
+2. the largest step in simulated spectra of one setting (no splice exists
+   there, so this shows the margin to ``SPLICE_FACTOR``);
+3. a model's real figures (weighted F1 and EMR at its card threshold, through
+   ``identify_elements``) with and without the cut, for all spectra and split
+   by whether the record starts below 75 eV.
+
+Run::
+
+    python benchmarks/splice_survey.py [--weights DIR] [--setting configs/simulation/realistic_v6.json]
+        [--n 2048] [--seed 100]
+
+Parts 1 and 3 are skipped with a message when ../shared is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SHARED = ROOT.parent / "shared"
+
+
+def _counts(s):
+    return np.asarray(s.data, dtype=float), np.asarray(s.axes_manager.signal_axes[0].axis, dtype=float)
+
+
+def survey_real(root, manifest):
+    from hyperspy_eelsid.signals.loading import load_spectrum
+    from hyperspy_eelsid.splices import largest_steps, splice_onsets
+
+    steps, onsets = [], []
+    for entry in manifest["spectra"]:
+        data, energy = _counts(load_spectrum(root / entry["file"]))
+        steps.append(float(largest_steps(data, energy)))
+        onsets.append(float(splice_onsets(data, energy)))
+    steps, cut = np.array(steps), np.isfinite(onsets)
+    print(f"real single spectra: {cut.sum()} of {cut.size} spliced; their steps "
+          f"{steps[cut].min():.0f}-{steps[cut].max():.0f} x; largest step of the others {steps[~cut].max():.1f} x")
+    total = spliced = 0
+    biggest = 0.0
+    for entry in manifest["scans"]:
+        data, energy = _counts(load_spectrum(root / entry["file"]))
+        flat = data.reshape(-1, data.shape[-1])
+        total += flat.shape[0]
+        spliced += int(np.isfinite(splice_onsets(flat, energy)).sum())
+        biggest = max(biggest, float(largest_steps(flat, energy).max()))
+    print(f"real scans: {spliced} of {total} spectra spliced; largest step {biggest:.1f} x")
+
+
+def survey_simulated(setting, n, seed):
+    from hyperspy_eelsid.preprocessing import GRID
+    from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
+    from hyperspy_eelsid.simulation.simulator import Simulator
+    from hyperspy_eelsid.splices import largest_steps, splice_onsets
+
+    sim = Simulator(SimulationConfig.from_dict(read_overrides(setting)))
+    counts = sim.simulate(n, seed=seed, components=True).components["noisy"].cpu().numpy()
+    steps = largest_steps(counts, GRID)
+    print(f"simulated ({Path(setting).name}, {n} spectra, seed {seed}): "
+          f"{int(np.isfinite(splice_onsets(counts, GRID)).sum())} spliced; largest step {steps.max():.1f} x")
+
+
+def score_real(root, manifest, weights):
+    from hyperspy_eelsid.evaluation import benchmark_report, label_arrays
+    from hyperspy_eelsid.inference import Predictor
+    from hyperspy_eelsid.signals.identification import identify_elements
+    from hyperspy_eelsid.signals.loading import load_spectrum
+    from hyperspy_eelsid.splices import SpliceWarning
+
+    threshold = Predictor(weights, device="cpu").threshold
+    entries = manifest["spectra"]
+    y, ignore = label_arrays(entries)
+    low = np.array([e["e_min_eV"] < 75 for e in entries])
+    for cut in (False, True):
+        probs = []
+        for entry in entries:
+            s = load_spectrum(root / entry["file"])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SpliceWarning)
+                p = identify_elements(s, threshold=threshold, device="cpu", weights=weights,
+                                      print_summary=False, show_progressbar=False, cut_splices=cut)
+            probs.append(np.asarray(p.data, dtype=float).ravel())
+        probs = np.array(probs)
+        parts = []
+        for name, m in (("all", np.ones_like(low)), ("start < 75 eV", low), ("start >= 75 eV", ~low)):
+            r = benchmark_report(y[m], probs[m], ignore=ignore[m], threshold=threshold)
+            parts.append(f"{name} ({m.sum()}): F1 {r['f1']:.3f} EMR {r['emr']:.3f} RMSE {r['rmse']:.3f}")
+        print(f"cut_splices={cut} (t = {threshold:.3f}): " + "; ".join(parts))
+
+
+def main(argv=None):
+    from hyperspy_eelsid.evaluation import read_manifest
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--weights", default=None, help="model or ensemble (default: shipped ensemble)")
+    p.add_argument("--setting", default=str(ROOT / "configs" / "simulation" / "realistic_v6.json"))
+    p.add_argument("--n", type=int, default=2048, help="simulated spectra (one batch)")
+    p.add_argument("--seed", type=int, default=100)
+    p.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    a = p.parse_args(argv)
+    root = a.shared / "eels-benchmark"
+    manifest = read_manifest(root)
+    if manifest is None:
+        print(f"{root}/manifest.json is absent: real-spectrum parts skipped.")
+    else:
+        survey_real(root, manifest)
+    survey_simulated(a.setting, a.n, a.seed)
+    if manifest is not None:
+        score_real(root, manifest, a.weights)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
