@@ -4,6 +4,10 @@ Usage::
 
     python benchmarks/bench_simulate.py [--device cuda] [--batch-size 1024]
         [--batches 5] [--threads N] [--workers N] [--gos-file FILE]
+        [--config configs/simulation/realistic_v7.json]
+
+``--config`` times a simulator setting other than Table 1 (a JSON file of
+overrides, as for ``eelsid simulate --config``).
 
 ``--workers N`` (CPU) simulates the batches in N processes of one torch
 thread each (``eelsid simulate --workers``); the rate counts the batches
@@ -24,7 +28,6 @@ def main(argv=None):
     import torch
 
     from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, load_gosh
-    from hyperspy_eelsid.simulation.config import SimulationConfig
     from hyperspy_eelsid.simulation.simulator import Simulator
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,7 +38,9 @@ def main(argv=None):
     p.add_argument("--gos-file", default=None)
     p.add_argument("--fixture", action="store_true", help="use a hydrogenic K/L test table")
     p.add_argument("--workers", type=int, default=1, help="CPU worker processes (one thread each)")
+    p.add_argument("--config", default=None, help="JSON file of simulator settings (default: Table 1)")
     a = p.parse_args(argv)
+    a.config = _config(a.config)
     if a.workers > 1:
         return _bench_workers(a)
     if a.threads:
@@ -53,7 +58,7 @@ def main(argv=None):
     else:
         db = load_gosh(a.gos_file)
     t0 = time.perf_counter()
-    sim = Simulator(SimulationConfig(), device=a.device, database=db)
+    sim = Simulator(a.config, device=a.device, database=db)
     setup = time.perf_counter() - t0
 
     def sync():
@@ -77,6 +82,12 @@ def main(argv=None):
     print(f"{n / cpu:,.0f} spectra per CPU-second ({cpu:.2f} s CPU in this process)")
 
 
+def _config(path):
+    from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
+
+    return SimulationConfig() if path is None else SimulationConfig.from_dict(read_overrides(path))
+
+
 def _bench_workers(a):
     from hyperspy_eelsid.simulation.parallel import parallel_batches
 
@@ -86,7 +97,8 @@ def _bench_workers(a):
     stamps = []
     t0 = time.perf_counter()
     for spectra, _, _ in parallel_batches((warm + a.batches) * a.batch_size, seed=0,
-                                          batch_size=a.batch_size, workers=a.workers, gos_file=a.gos_file):
+                                          batch_size=a.batch_size, workers=a.workers, config=a.config,
+                                          gos_file=a.gos_file):
         stamps.append(time.perf_counter())
     n = a.batches * a.batch_size
     dt = stamps[-1] - stamps[warm - 1]
