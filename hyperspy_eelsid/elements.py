@@ -11,6 +11,14 @@ It reads ``data/elements.json``, which ``scripts/make_element_table.py``
 generates from exSpy's element table, so it imports neither HyperSpy nor
 exSpy (the training machine has only numpy/scipy/torch/h5py).
 
+exSpy lists the subshells an EELS user quantifies, not every subshell a
+spectrum shows (the 5d metals have no M1-M3 or N edges there, the
+lanthanides no N1-N3, S and Cl no K edge). The table also holds those
+*supplementary* subshells, with the edge energies of Elam, Ravel & Sieber
+(2002), all "Minor"; :func:`subshells` returns them only when asked
+(``supplementary=True``): the GOS file has tables for them and the simulator
+can draw them, while labels and quantification follow exSpy's list.
+
 Examples
 --------
 >>> from hyperspy_eelsid.elements import ELEMENTS, subshells
@@ -58,6 +66,8 @@ class Subshell:
     edge : str
         Qualitative edge shape from the Atlas (e.g. ``"Delayed maximum"``),
         may be empty.
+    supplementary : bool
+        ``True`` for a subshell exSpy does not list (onset from Elam et al.).
     """
 
     element: str
@@ -65,6 +75,7 @@ class Subshell:
     onset_energy: float
     relevance: str
     edge: str = ""
+    supplementary: bool = False
 
     @property
     def label(self) -> str:
@@ -90,11 +101,14 @@ def _table() -> dict:
 
 @lru_cache(maxsize=1)
 def _by_symbol() -> dict:
+    """``{symbol: (Z, exSpy subshells, exSpy + supplementary subshells)}``."""
+    extra = _table().get("supplementary", {}).get("subshells", {})
     out = {}
     for entry in _table()["elements"]:
-        subs = tuple(
+        symbol = entry["symbol"]
+        listed = tuple(
             Subshell(
-                element=entry["symbol"],
+                element=symbol,
                 name=s["name"],
                 onset_energy=float(s["onset_energy"]),
                 relevance=s["relevance"],
@@ -102,7 +116,13 @@ def _by_symbol() -> dict:
             )
             for s in entry["subshells"]
         )
-        out[entry["symbol"]] = (int(entry["Z"]), subs)
+        added = tuple(
+            Subshell(element=symbol, name=s["name"], onset_energy=float(s["onset_energy"]),
+                     relevance=s["relevance"], supplementary=True)
+            for s in extra.get(symbol, ())
+        )
+        both = tuple(sorted(listed + added, key=lambda s: (s.onset_energy, s.name)))
+        out[symbol] = (int(entry["Z"]), listed, both)
     return out
 
 
@@ -150,6 +170,7 @@ def subshells(
     emin: float = 50.0,
     emax: float = 4000.0,
     major_only: bool = False,
+    supplementary: bool = False,
 ) -> tuple[Subshell, ...]:
     """Core-loss subshells of one element with onsets in ``[emin, emax]`` eV.
 
@@ -161,13 +182,16 @@ def subshells(
         Onset energy range in eV (inclusive). The table covers 50-4000 eV.
     major_only : bool
         Keep only the subshells exSpy marks ``"Major"``.
+    supplementary : bool
+        Add the subshells exSpy does not list (all "Minor", see the module
+        docstring); ignored with ``major_only``.
 
     Returns
     -------
     tuple of Subshell
         Sorted by onset energy.
     """
-    subs = _by_symbol()[_check(symbol)][1]
+    subs = _by_symbol()[_check(symbol)][2 if supplementary else 1]
     return tuple(
         s
         for s in subs

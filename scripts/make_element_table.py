@@ -9,6 +9,16 @@ exSpy upgrade and commit the result::
 
 ``tests/test_elements.py`` checks that the shipped file still agrees with the
 installed exSpy.
+
+exSpy lists the subshells an EELS user quantifies, not every subshell a
+spectrum shows: the 5d metals have only M4,5 (no M1-M3, no N edges), the
+lanthanides no N1-N3, S and Cl no K edge. Real spectra show those edges, so
+the table also carries a *supplementary* list: every K, L1-L3, M1-M5 and
+N1-N7 subshell between 50 and 4000 eV that exSpy does not list, with the edge
+energies of Elam, Ravel & Sieber (Radiat. Phys. Chem. 63, 121 (2002)) as
+packaged by ``xraydb`` (``pip install xraydb``, needed only to run this
+script). They are all "Minor": labels and quantification still follow
+exSpy's table; the GOS file and, when asked, the simulator include them.
 """
 
 from __future__ import annotations
@@ -75,6 +85,63 @@ def build_table(exspy_elements) -> dict:
     }
 
 
+#: Shells taken from the supplementary source (O and P subshells are valence-like).
+SUPPLEMENTARY_SHELLS = ("K", "L", "M", "N")
+SUPPLEMENTARY_SOURCE = (
+    "edge energies of Elam, Ravel & Sieber, Radiat. Phys. Chem. 63, 121 (2002), "
+    "from the xraydb package (version {version}); subshells exSpy does not list"
+)
+
+
+def _covered(names) -> set:
+    """Subshell names an exSpy list covers, combined names split (``L2,3`` -> L2, L3)."""
+    out = set()
+    for name in names:
+        if "," in name:
+            shell, rest = name[0], name[1:]
+            out.update(shell + part for part in rest.split(","))
+        out.add(name)
+    return out
+
+
+def build_supplementary(table: dict, edge_energies) -> dict:
+    """Subshells between ``EMIN`` and ``EMAX`` that the exSpy table lacks.
+
+    Parameters
+    ----------
+    table : dict
+        The output of :func:`build_table`.
+    edge_energies : callable
+        ``edge_energies(symbol) -> {subshell name: onset in eV}`` (xraydb's
+        ``xray_edges`` turned into energies).
+
+    Returns
+    -------
+    dict
+        ``{symbol: [{"name", "onset_energy", "relevance": "Minor"}, ...]}``,
+        each list sorted by onset; elements with nothing to add are left out.
+    """
+    out = {}
+    for entry in table["elements"]:
+        covered = _covered(s["name"] for s in entry["subshells"])
+        extra = []
+        for name, energy in edge_energies(entry["symbol"]).items():
+            energy = round(float(energy), 1)
+            if name[0] not in SUPPLEMENTARY_SHELLS or name in covered or not EMIN <= energy <= EMAX:
+                continue
+            extra.append({"name": name, "onset_energy": energy, "relevance": "Minor"})
+        if extra:
+            out[entry["symbol"]] = sorted(extra, key=lambda s: (s["onset_energy"], s["name"]))
+    return out
+
+
+def xraydb_edge_energies(symbol: str) -> dict:
+    """``{subshell: energy in eV}`` of one element from xraydb."""
+    import xraydb
+
+    return {name: edge.energy for name, edge in xraydb.xray_edges(symbol).items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -82,11 +149,19 @@ def main(argv=None):
     import exspy
     from exspy._misc.elements import elements as exspy_elements
 
+    import xraydb
+
     table = build_table(exspy_elements)
     table["exspy_version"] = exspy.__version__
+    table["supplementary"] = {
+        "source": SUPPLEMENTARY_SOURCE.format(version=xraydb.__version__),
+        "subshells": build_supplementary(table, xraydb_edge_energies),
+    }
     args.out.write_text(json.dumps(table, indent=1) + "\n")
     n = sum(len(e["subshells"]) for e in table["elements"])
-    print(f"wrote {args.out}: {len(table['elements'])} elements, {n} subshells")
+    n_extra = sum(len(v) for v in table["supplementary"]["subshells"].values())
+    print(f"wrote {args.out}: {len(table['elements'])} elements, {n} subshells from exSpy, "
+          f"{n_extra} supplementary")
 
 
 if __name__ == "__main__":

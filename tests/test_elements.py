@@ -88,3 +88,34 @@ def test_loads_without_hyperspy():
         text=True,
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_supplementary_subshells_fill_what_exspy_leaves_out():
+    # exSpy lists only M4,5 for W; real W spectra also show M3 (2281 eV) and N4,5
+    listed = {s.name for s in el.subshells("W")}
+    both = {s.name: s for s in el.subshells("W", supplementary=True)}
+    assert listed == {"M4", "M5"}
+    assert {"M1", "M2", "M3", "N1", "N2", "N3", "N4", "N5"} <= set(both)
+    assert both["M3"].onset_energy == pytest.approx(2281, abs=1) and both["M3"].supplementary
+    assert not both["M5"].supplementary and both["M5"].onset_energy == 1809.0
+    assert el.subshells("S", supplementary=True)[-1].name == "K"  # S K, 2472 eV
+    for sym in el.ELEMENTS:
+        subs = el.subshells(sym, supplementary=True)
+        assert list(subs) == sorted(subs, key=lambda s: (s.onset_energy, s.name))
+        extra = [s for s in subs if s.supplementary]
+        assert all(s.relevance == "Minor" and 50 <= s.onset_energy <= 4000 for s in extra)
+        # never a second copy of a subshell exSpy lists, combined names included (Al L2,3)
+        covered = {n for s in el.subshells(sym) for n in
+                   ([s.name[0] + p for p in s.name[1:].split(",")] + [s.name])}
+        assert not covered & {s.name for s in extra}, sym
+        # major-only lists (labels) are unchanged
+        assert el.subshells(sym, major_only=True, supplementary=True) == el.subshells(sym, major_only=True)
+
+
+def test_supplementary_subshells_agree_with_xraydb():
+    xraydb = pytest.importorskip("xraydb")
+    table = el._table()["supplementary"]["subshells"]
+    for sym, subs in table.items():
+        edges = xraydb.xray_edges(sym)
+        for s in subs:
+            assert s["onset_energy"] == pytest.approx(edges[s["name"]].energy, abs=0.1), (sym, s)

@@ -39,7 +39,7 @@ def test_file_layout_covers_every_subshell(path):
         text = json.dumps({k: str(v) for k, v in gen.items()})
         assert not re.search(r"\d{4}-\d{2}-\d{2}", text)  # no dates stored
         for el in ELEMENTS:
-            for sub in subshells(el):
+            for sub in subshells(el, supplementary=True):  # exSpy's and the supplementary ones
                 table = info[sub.name].attrs["table"]
                 assert table == SUBSHELL_TABLES[sub.name][0]
                 g = h[f"{el}/{table}"]

@@ -498,3 +498,28 @@ def test_minor_subshells_add_the_m3_edge_that_sits_under_a_neighbours_m5():
     # the M4,5 tail falls between 1270 and 1330 eV; the M3 edge lifts it
     assert np.all(step_at_m3(major) < 1.0)
     assert np.median(step_at_m3(minor)) > np.median(step_at_m3(major)) * 1.05
+
+
+def test_supplementary_subshells_add_w_m3_and_leave_the_labels_alone():
+    """W M3 (2281 eV, not in exSpy's table) sits where Au M5 starts (2206 eV):
+    simulated only with supplementary_subshells=True, and W stays the only label."""
+    cfg = dict(elements=("W",), n_elements_probs=(1.0,), noise=False, major_subshells_only=False)
+    plain = Simulator(SimulationConfig(**cfg))
+    extra = Simulator(SimulationConfig(**cfg, supplementary_subshells=True))
+    added = {t.label for t in extra.catalogue.tables} - {t.label for t in plain.catalogue.tables}
+    assert {"W_M3", "W_M2", "W_N4", "W_N5"} <= added
+    assert extra.catalogue.n_counted_edges == plain.catalogue.n_counted_edges  # labels: exSpy's Major edges
+
+    def step_at_m3(simulator):
+        b = simulator.simulate(64, seed=5, components=True)
+        assert np.all(_np(b.labels).sum(1) == 1)
+        edges = _np(b.components["edges"])
+        start, end = _np(b.params["start_ev"]), _np(b.params["end_ev"])
+        keep = (start < 2250) & (end > 2310)
+        assert keep.sum() >= 5
+        return edges[keep, 2255:2268].mean(1), edges[keep, 2295:2308].mean(1)
+
+    below, above = step_at_m3(plain)
+    assert np.all(above < below)  # the M4,5 tail only falls
+    below, above = step_at_m3(extra)
+    assert np.median(above / below) > 1.02

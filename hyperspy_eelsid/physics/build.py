@@ -119,7 +119,7 @@ def tables_for_element(symbol, emin=DEFAULT_EMIN, emax=DEFAULT_EMAX):
     from ..elements import subshells
 
     names = set()
-    for sub in subshells(symbol, emin=emin, emax=emax):
+    for sub in subshells(symbol, emin=emin, emax=emax, supplementary=True):
         names.add(SUBSHELL_TABLES[sub.name][0])
     return sorted(names)
 

@@ -113,7 +113,7 @@ def _default_onsets() -> dict[str, float]:
 
     out = {}
     for symbol in el.ELEMENTS:
-        for sub in el.subshells(symbol, emin=0.0, emax=1e9):
+        for sub in el.subshells(symbol, emin=0.0, emax=1e9, supplementary=True):
             out[sub.label] = sub.onset_energy
     return out
 

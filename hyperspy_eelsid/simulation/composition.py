@@ -124,7 +124,8 @@ def build_catalogue(db: GOSHDatabase, config: SimulationConfig) -> EdgeCatalogue
     for symbol in el.ELEMENTS:
         if requested is not None and symbol not in requested:
             continue
-        subs = el.subshells(symbol, emin=config.subshell_emin_ev, emax=config.end_max_ev)
+        subs = el.subshells(symbol, emin=config.subshell_emin_ev, emax=config.end_max_ev,
+                            supplementary=config.supplementary_subshells)
         fams: dict[str, dict] = {}
         for s in subs:
             if s.label not in db or (config.major_subshells_only and not s.is_major):

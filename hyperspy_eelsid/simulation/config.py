@@ -148,6 +148,12 @@ class SimulationConfig:
     major_subshells_only : bool
         Simulate only the subshells exSpy marks "Major" (the counted edges);
         ``False`` adds the minor subshells (L1, M1-M3...) to the signal.
+    supplementary_subshells : bool
+        Not in Table 1 (default ``False``). With ``major_subshells_only``
+        off, also simulate the subshells exSpy does not list (the M1-M3 and
+        N edges of the 5d metals, N1-N3 of the lanthanides, the K edges of
+        S and Cl...; see :mod:`hyperspy_eelsid.elements`). They add signal
+        only: labels still follow exSpy's "Major" edges.
     subshell_emin_ev : float
         Subshells with onsets below this are not simulated.
     lowloss_channels : int
@@ -202,6 +208,7 @@ class SimulationConfig:
         default_factory=lambda: dict(DEFAULT_ELEMENT_WEIGHTS)
     )
     major_subshells_only: bool = True
+    supplementary_subshells: bool = False
     subshell_emin_ev: float = 50.0
     lowloss_channels: int = 512
     noise: bool = True
