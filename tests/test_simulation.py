@@ -246,8 +246,8 @@ def test_giant_resonances_are_broad_peaks_above_the_lanthanide_n45_onsets():
     sim = Simulator(cfg)
     b = sim.simulate(32, seed=6, components=True)
     c = b.components
-    gr, raw = _np(c["white_lines"]), _np(c["edge_profiles_raw"])
-    onset, shell, element = _np(c["edge_onset_ev"]), _np(c["edge_shell"]), _np(c["edge_element"])
+    gr = _np(c["white_lines"])
+    onset, element = _np(c["edge_onset_ev"]), _np(c["edge_element"])
     ce = element == el.element_index("Ce")
     n_edge = ce & (gr.max(1) > 0)
     assert n_edge.any()

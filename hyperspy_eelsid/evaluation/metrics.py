@@ -26,7 +26,7 @@ Definitions (only non-ignored entries count):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from hyperspy_eelsid.networks.layers import EELSNet, InputEncoding, MLPHead
 from hyperspy_eelsid.networks.registry import register

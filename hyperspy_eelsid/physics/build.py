@@ -25,7 +25,6 @@ from scipy.optimize import brentq
 
 from .._version import __version__
 from .atom import solve_atom
-from .configurations import configuration, atomic_number
 from .gos import subshell_gos
 from .gosh_io import BOHR_RADIUS_M, SUBSHELL_TABLES, table_quantum_numbers, write_gosh
 

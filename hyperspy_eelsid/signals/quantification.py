@@ -10,8 +10,6 @@ pixel and returns one intensity map per element, like the paper's Fig. 7c.
 
 from __future__ import annotations
 
-import numpy as np
-
 __all__ = ["MicroscopeParametersError", "create_model", "quantify_elements"]
 
 _PARAMETERS = {

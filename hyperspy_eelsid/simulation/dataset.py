@@ -35,7 +35,7 @@ from hyperspy_eelsid._version import __version__
 from hyperspy_eelsid.preprocessing import N_CHANNELS
 
 from .config import SimulationConfig
-from .simulator import PARAMETER_NAMES, Simulator
+from .simulator import Simulator
 
 __all__ = ["write_dataset", "read_config", "SimulatedDataset"]
 
