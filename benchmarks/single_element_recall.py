@@ -39,12 +39,13 @@ def main(argv=None):
     p.add_argument("--end-max", type=int, default=None, help="latest spectrum end (eV)")
     p.add_argument("--n", type=int, default=512, help="spectra per element (multiple of 256)")
     a = p.parse_args(argv)
+    setting = read_overrides(a.setting)
+    setting.update(n_elements_probs=[1.0], oxide_fraction=0.0)
+    if a.end_max is not None:
+        setting["end_max_ev"] = a.end_max
     batches = {}
     for k, el in enumerate(a.elements):
-        overrides = read_overrides(a.setting)
-        overrides.update(elements=[el], n_elements_probs=[1.0], oxide_fraction=0.0)
-        if a.end_max is not None:
-            overrides["end_max_ev"] = a.end_max
+        overrides = dict(setting, elements=[el])
         sim = Simulator(SimulationConfig.from_dict(overrides))
         batches[el] = np.concatenate([sim.simulate(256, seed=200 + 100 * k + i).spectra.numpy()
                                       for i in range(max(1, a.n // 256))])
