@@ -150,3 +150,24 @@ def test_benchmark_labels_and_report():
     assert report["confused_pairs"] == []  # a false positive without a miss pairs with nothing
     assert report["micro_precision"] == pytest.approx(4 / 5)
     assert benchmark_report(y, prob, ignore)["threshold_chosen_on_this_set"] is True
+
+
+def test_leave_one_out_scores_each_spectrum_at_a_threshold_chosen_without_it():
+    from hyperspy_eelsid.evaluation import leave_one_out_report
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((12, 5)) < 0.4).astype(int)
+    prob = np.clip(0.5 * y + 0.5 * rng.random((12, 5)), 0, 1)
+    report = leave_one_out_report(y, prob)
+    assert len(report["thresholds"]) == 12
+    decided = np.empty_like(prob, dtype=bool)
+    for i in range(12):
+        rest = np.arange(12) != i
+        t = threshold_at_equal_precision_recall(y[rest], prob[rest])["threshold"]
+        assert report["thresholds"][i] == t  # spectrum i never takes part in its own threshold
+        decided[i] = prob[i] >= t
+    expected = evaluate_predictions(y, decided.astype(float), 0.5)
+    assert report["f1"] == pytest.approx(expected["f1"]) and report["emr"] == pytest.approx(expected["emr"])
+    assert report["rmse"] == pytest.approx(rmse(y, prob))  # from the probabilities, not the decisions
+    with pytest.raises(ValueError, match="at least 2"):
+        leave_one_out_report(y[:1], prob[:1])

@@ -4,7 +4,7 @@ numpy only (no torch, no HyperSpy), so it serves the training loop, the
 benchmark report and the front end alike.
 """
 
-from hyperspy_eelsid.evaluation.benchmark import benchmark_report, label_arrays, read_manifest
+from hyperspy_eelsid.evaluation.benchmark import benchmark_report, label_arrays, leave_one_out_report, read_manifest
 from hyperspy_eelsid.evaluation.confusion import confused_pairs
 from hyperspy_eelsid.evaluation.metrics import (
     SUMMARY_KEYS,
@@ -35,6 +35,7 @@ __all__ = [
     "evaluate_predictions",
     "exact_match_rate",
     "label_arrays",
+    "leave_one_out_report",
     "micro_scores",
     "per_element_scores",
     "precision_recall_curve",

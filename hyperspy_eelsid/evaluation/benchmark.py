@@ -18,7 +18,7 @@ from hyperspy_eelsid.evaluation.confusion import confused_pairs
 from hyperspy_eelsid.evaluation.metrics import evaluate_predictions
 from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
 
-__all__ = ["label_arrays", "benchmark_report", "read_manifest"]
+__all__ = ["label_arrays", "benchmark_report", "leave_one_out_report", "read_manifest"]
 
 _INDEX = {s: i for i, s in enumerate(ELEMENTS)}
 
@@ -92,4 +92,45 @@ def benchmark_report(labels, probabilities, ignore=None, threshold: float | None
     pred = np.asarray(probabilities) >= threshold
     report["confused_pairs"] = confused_pairs(labels, pred, ignore, top=top_pairs)
     report["threshold_chosen_on_this_set"] = chosen_here
+    return report
+
+
+def leave_one_out_report(labels, probabilities, ignore=None) -> dict:
+    """The figures when each spectrum's threshold is chosen without it.
+
+    For every spectrum ``i`` the threshold where precision equals recall is
+    found on all the *other* spectra and applied to spectrum ``i`` alone
+    (leave-one-out cross-validation). The figures then estimate how well a
+    threshold calibrated on a set of labelled spectra of this kind would
+    do on a new spectrum, without the optimism of choosing it on the scored
+    spectra themselves (``benchmark_report(..., threshold=None)``).
+
+    Parameters
+    ----------
+    labels, probabilities : array_like
+        ``(N, 80)`` labels and predicted probabilities, ``N >= 2``.
+    ignore : array_like of bool, optional
+        ``(N, 80)`` entries to leave out.
+
+    Returns
+    -------
+    dict
+        :func:`~hyperspy_eelsid.evaluation.metrics.evaluate_predictions`
+        output for the out-of-fold decisions (``rmse`` from the
+        probabilities), plus ``thresholds``: the ``N`` thresholds used.
+    """
+    y = np.asarray(labels)
+    p = np.asarray(probabilities, dtype=float)
+    ign = np.zeros(y.shape, dtype=bool) if ignore is None else np.asarray(ignore, dtype=bool)
+    n = len(y)
+    if n < 2:
+        raise ValueError(f"leave-one-out needs at least 2 spectra, got {n}")
+    thresholds = np.empty(n)
+    for i in range(n):
+        rest = np.arange(n) != i
+        thresholds[i] = threshold_at_equal_precision_recall(y[rest], p[rest], ignore=ign[rest])["threshold"]
+    decided = (p >= thresholds[:, None]).astype(float)
+    report = evaluate_predictions(y, decided, 0.5, ign)
+    report["rmse"] = evaluate_predictions(y, p, 0.5, ign)["rmse"]
+    report["thresholds"] = thresholds.tolist()
     return report
