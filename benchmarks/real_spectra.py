@@ -106,7 +106,7 @@ def print_scans(scans, threshold):
 def report(spectra, top=12):
     """Print the tables of the single spectra; return the figures as a JSON-friendly dict."""
     from hyperspy_eelsid.elements import ELEMENTS
-    from hyperspy_eelsid.evaluation import benchmark_report
+    from hyperspy_eelsid.evaluation import benchmark_report, leave_one_out_report
 
     p, y, ign = spectra["probabilities"], spectra["y_true"], spectra["ignore"]
     n = len(p)
@@ -118,22 +118,23 @@ def report(spectra, top=12):
     results = {}
     header = f"{'threshold':>22} {'t':>6} {'P':>6} {'R':>6} {'F1':>6} {'EMR':>6} {'RMSE':>6} {'microP':>7} {'microR':>7} {'microF1':>7}"
     print(header)
+
+    def row(label, t, r, note=""):
+        print(f"{label:>22} {t:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f} "
+              f"{r['emr']:6.3f} {r['rmse']:6.3f} {r['micro_precision']:7.3f} {r['micro_recall']:7.3f} "
+              f"{r['micro_f1']:7.3f}{note}")
+
     for label, t in (("model card", spectra["card_threshold"]), ("P = R on this set", None)):
         if t is None and label == "model card":
             continue
         r = benchmark_report(y, p, ignore=ign, threshold=t, top_pairs=top)
-        t = r["threshold"]
         results[label] = r
-        print(f"{label:>22} {t:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f} "
-              f"{r['emr']:6.3f} {r['rmse']:6.3f} {r['micro_precision']:7.3f} {r['micro_recall']:7.3f} {r['micro_f1']:7.3f}")
-    from hyperspy_eelsid.evaluation import leave_one_out_report
-
+        row(label, r["threshold"], r)
     r = leave_one_out_report(y, p, ign)
     results["P = R, leave-one-out"] = r
     lo, med, hi = np.percentile(r["thresholds"], [0, 50, 100])
-    print(f"{'P = R, leave-one-out':>22} {med:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f} "
-          f"{r['emr']:6.3f} {r['rmse']:6.3f} {r['micro_precision']:7.3f} {r['micro_recall']:7.3f} {r['micro_f1']:7.3f}"
-          f"   (each spectrum scored at the P = R threshold of the other {n - 1}: t {lo:.3f}-{hi:.3f}, median shown)")
+    row("P = R, leave-one-out", med, r, f"   (each spectrum scored at the P = R threshold of the other {n - 1}: "
+                                        f"t {lo:.3f}-{hi:.3f}, median shown)")
     t_best = results["P = R on this set"]["threshold"]
     pairs = results["P = R on this set"]["confused_pairs"]
     if pairs:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 
@@ -42,7 +43,7 @@ def real_benchmark(figures: dict, source: str, card_threshold_from_real: bool = 
         loo = dict(spectra["P = R, leave-one-out"])
         thresholds = loo.pop("thresholds")
         entry["at_p_equals_r_leave_one_out"] = {**loo, "thresholds_min_median_max": [
-            min(thresholds), sorted(thresholds)[len(thresholds) // 2], max(thresholds)]}
+            min(thresholds), statistics.median(thresholds), max(thresholds)]}
     if "scans" in figures:
         entry["scans_1_percent_filter"] = figures["scans"]
     return entry
@@ -64,27 +65,28 @@ def main(argv=None) -> int:
     if a.threshold_from_real and a.real is None:
         p.error("--threshold-from-real needs --real")
     card = json.loads(a.card.read_text())
+    real = json.loads(a.real.read_text()) if a.real is not None else None
     if a.threshold_from_real:
-        real = json.loads(a.real.read_text())["spectra"]["P = R on this set"]
+        at_real = real["spectra"]["P = R on this set"]
         choice = card.get("threshold_choice") or {"simulated_validation_threshold": card["threshold"]}
         choice.update({"rule": "precision = recall on the real spectra of the benchmark (the paper chose its "
                                "real-data threshold on experimental validation spectra); the figures from "
                                "leave-one-out cross-validation in metrics.real_benchmark estimate it on new spectra",
                        "source": a.real_source})
-        at_sim = json.loads(a.real.read_text())["spectra"].get("model card")
+        at_sim = real["spectra"].get("model card")
         if at_sim is not None and abs(at_sim["threshold"] - choice["simulated_validation_threshold"]) < 1e-9:
             choice["real_figures_at_simulated_validation_threshold"] = {
                 k: at_sim[k] for k in ("precision", "recall", "f1", "emr", "rmse")}
         card["threshold_choice"] = choice
-        card["threshold"] = round(float(real["threshold"]), 3)
+        card["threshold"] = round(float(at_real["threshold"]), 3)
         a.card.write_text(json.dumps(card, indent=2) + "\n")
         print(f"{a.card}: threshold {choice['simulated_validation_threshold']} (simulated validation) "
               f"-> {card['threshold']} (P = R on the real spectra); now run benchmarks/real_spectra.py "
               "again and add its figures")
         return 0
     metrics = card.setdefault("metrics", {})
-    if a.real is not None:
-        metrics["real_benchmark"] = real_benchmark(json.loads(a.real.read_text()), a.real_source,
+    if real is not None:
+        metrics["real_benchmark"] = real_benchmark(real, a.real_source,
                                                    card_threshold_from_real="threshold_choice" in card)
     if a.table1 is not None:
         metrics["test_table1"] = {**json.loads(a.table1.read_text()), "data": a.table1_data}

@@ -15,7 +15,7 @@ import numpy as np
 
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS
 from hyperspy_eelsid.evaluation.confusion import confused_pairs
-from hyperspy_eelsid.evaluation.metrics import evaluate_predictions
+from hyperspy_eelsid.evaluation.metrics import evaluate_predictions, rmse
 from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
 
 __all__ = ["label_arrays", "benchmark_report", "leave_one_out_report", "read_manifest"]
@@ -131,6 +131,6 @@ def leave_one_out_report(labels, probabilities, ignore=None) -> dict:
         thresholds[i] = threshold_at_equal_precision_recall(y[rest], p[rest], ignore=ign[rest])["threshold"]
     decided = (p >= thresholds[:, None]).astype(float)
     report = evaluate_predictions(y, decided, 0.5, ign)
-    report["rmse"] = evaluate_predictions(y, p, 0.5, ign)["rmse"]
+    report["rmse"] = rmse(y, p, ign)
     report["thresholds"] = thresholds.tolist()
     return report
