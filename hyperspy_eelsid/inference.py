@@ -167,19 +167,64 @@ class Predictor:
         """Name of the model or ensemble, from its card."""
         return str(getattr(self.model, "name", "model"))
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Probabilities for a block of preprocessed spectra (leading shape kept)."""
+    def __call__(self, x) -> np.ndarray:
+        """Probabilities for a block of preprocessed spectra (leading shape kept).
+
+        ``x`` is a numpy array, or a torch tensor (e.g. from
+        :func:`~hyperspy_eelsid.preprocessing.preprocess_on_device`, already
+        on the device); the result is a numpy array either way.
+        """
         import torch
 
-        x = np.asarray(x, dtype=np.float32)
-        lead = x.shape[:-1]
+        if not isinstance(x, torch.Tensor):
+            x = torch.from_numpy(np.asarray(x, dtype=np.float32))
+        lead = tuple(x.shape[:-1])
         flat = x.reshape(-1, x.shape[-1])
         out = np.empty((flat.shape[0], 80), dtype=np.float32)
         model = self.model
         with torch.inference_mode():
             for start in range(0, flat.shape[0], self.batch_size):
-                batch = torch.from_numpy(flat[start : start + self.batch_size]).to(self.device)
+                batch = flat[start : start + self.batch_size].to(self.device, dtype=torch.float32)
                 out[start : start + batch.shape[0]] = (
                     model.predict_proba(batch).float().cpu().numpy()
                 )
         return out.reshape(lead + (80,))
+
+    def identify_block(self, data, axis, cut_splices: bool = True):
+        """Preprocess a block of raw spectra and predict, on this predictor's device.
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            Raw spectra ``(N, n_channels)``, read only.
+        axis : hyperspy_eelsid.preprocessing.EnergyAxis
+            Their energy axis.
+        cut_splices : bool
+            As for :func:`~hyperspy_eelsid.preprocessing.preprocess`.
+
+        Returns
+        -------
+        probabilities : numpy.ndarray
+            ``(N, 80)``; zero for spectra without positive counts.
+        empty : numpy.ndarray
+            Boolean ``(N,)``: spectra without positive counts in the window.
+        splices : numpy.ndarray
+            Energies of the gain splices cut.
+
+        Notes
+        -----
+        On a CUDA device the preprocessing runs there too
+        (:func:`~hyperspy_eelsid.preprocessing.preprocess_on_device`), so the
+        spectra cross to the GPU once, raw; on a CPU it is the numpy path.
+        """
+        from hyperspy_eelsid import preprocessing as pp
+
+        if self.device.startswith("cuda"):
+            x, _, splices = pp.preprocess_on_device(data, axis, self.device, cut_splices=cut_splices)
+            empty = (x.amax(dim=-1) <= 0).cpu().numpy()
+        else:
+            x, _, splices = pp._numpy_blocks(data, axis, max(len(data), 1), finalise=True, cut_splices=cut_splices)
+            empty = x.max(axis=-1) <= 0
+        probs = self(x)
+        probs[empty] = 0.0
+        return probs, empty, splices

@@ -43,7 +43,7 @@ import numpy as np
 from scipy import sparse
 from scipy.interpolate import CubicSpline
 
-from hyperspy_eelsid.splices import SpliceWarning, splice_onsets
+from hyperspy_eelsid.splices import SpliceWarning, splice_onsets, splice_onsets_torch
 
 __all__ = [
     "N_CHANNELS",
@@ -58,6 +58,7 @@ __all__ = [
     "resampling_matrix",
     "resample_to_grid",
     "finalise_on_grid",
+    "preprocess_on_device",
     "preprocess",
 ]
 
@@ -467,6 +468,85 @@ def finalise_on_grid(spectra, mask):
     with np.errstate(divide="ignore"):
         scale = np.where(peak > 0, np.float32(1) / np.where(peak > 0, peak, 1), 0)
     return (x * scale.astype(np.float32)).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------
+# The same steps with torch, on a GPU
+# --------------------------------------------------------------------------
+_DEVICE_MATRICES: dict = {}
+
+
+def _device_matrix(matrix, device):
+    """The resampling matrix as a dense float32 tensor on ``device`` (cached)."""
+    import torch
+
+    key = (id(matrix), str(device))
+    cached = _DEVICE_MATRICES.get(key)
+    if cached is None or cached[0] is not matrix:
+        if len(_DEVICE_MATRICES) >= 8:
+            _DEVICE_MATRICES.clear()
+        cached = (matrix, torch.as_tensor(matrix.toarray(), dtype=torch.float32, device=device))
+        _DEVICE_MATRICES[key] = cached
+    return cached[1]
+
+
+def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = True):
+    """:func:`preprocess` of one block of spectra, computed with torch on ``device``.
+
+    The steps and results of the numpy path (resampling matrix, gain splices,
+    :func:`finalise_on_grid`), for a GPU: the block is copied to the device
+    once and the network input stays there. On a CPU the numpy path is
+    faster; the front end uses this function only for CUDA devices.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Spectra ``(N, n_channels)`` (or any leading shape), read only.
+    axis : EnergyAxis
+        Energy axis of the last dimension.
+    device : str or torch.device
+        Where to compute, e.g. ``"cuda"``.
+    cut_splices : bool
+        As for :func:`preprocess`.
+
+    Returns
+    -------
+    x : torch.Tensor
+        float32 ``(N, 3072)`` on ``device``: the network input.
+    window : numpy.ndarray
+        Boolean ``(3072,)``, as for :func:`preprocess`.
+    splices : numpy.ndarray
+        Energies (eV) of the gain splices cut, one per spliced spectrum.
+
+    Raises
+    ------
+    PreprocessingError
+        As for :func:`preprocess`.
+    """
+    import torch
+
+    data = _as_real_float(np.asarray(data))
+    _check_channels(data, axis)
+    if axis.reversed:
+        data = data[..., ::-1]
+    matrix, window = resampling_matrix(axis)
+    flat = np.ascontiguousarray(data.reshape(-1, data.shape[-1]), dtype=np.float32)
+    raw = torch.from_numpy(flat).to(device, non_blocking=True)
+    if not bool(torch.isfinite(raw).all()):
+        _check_values(flat)  # raises the numpy path's error
+    grid = raw @ _device_matrix(matrix, raw.device)
+    mask = torch.from_numpy(window.copy()).to(raw.device)
+    splices = np.empty(0)
+    if cut_splices:
+        onsets = splice_onsets_torch(raw, axis.centres)
+        spliced = torch.isfinite(onsets)
+        if bool(spliced.any()):
+            centres = torch.as_tensor(GRID, dtype=torch.float64, device=raw.device)
+            kept = mask[None, :] & (centres[None, :] >= onsets[:, None] + 1.0)
+            cut = spliced & (kept.sum(dim=-1) >= MIN_WINDOW_EV)
+            mask = torch.where(cut[:, None], kept, mask[None, :])
+            splices = onsets[cut].cpu().numpy()
+    return finalise_on_grid(grid, mask), window, splices
 
 
 # --------------------------------------------------------------------------

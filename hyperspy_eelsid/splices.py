@@ -69,17 +69,24 @@ def _window_channels(width_ev: float, dispersion: float, minimum: int) -> int:
     return max(minimum, int(round(width_ev / dispersion)))
 
 
-def _windows(flat, energy, before_ev, ramp_ev, after_ev):
-    """For each candidate channel i: the highest and lowest count of the
-    ``before_ev`` up to i and the lowest count of the ``after_ev`` that follow
-    a rise of ``ramp_ev``; ``None`` when the spectrum is too short."""
-    n = flat.shape[-1]
+def _window_sizes(energy, before_ev, ramp_ev, after_ev):
+    """Channels in the before, ramp and after windows, and the candidate
+    channels ``first .. last - 1`` (``last <= first`` when there are none)."""
+    n = energy.size
     dispersion = float(np.median(np.diff(energy))) if n > 1 else 1.0
     nb = _window_channels(before_ev, dispersion, 1)
     nr = _window_channels(ramp_ev, dispersion, 1)
     na = _window_channels(after_ev, dispersion, 2)
     last = n - nr - na  # exclusive: the after-window must fit
     first = max(int(np.searchsorted(energy, SPLICE_E_MIN)), nb)
+    return nb, nr, na, first, last
+
+
+def _windows(flat, energy, before_ev, ramp_ev, after_ev):
+    """For each candidate channel i: the highest and lowest count of the
+    ``before_ev`` up to i and the lowest count of the ``after_ev`` that follow
+    a rise of ``ramp_ev``; ``None`` when the spectrum is too short."""
+    nb, nr, na, first, last = _window_sizes(energy, before_ev, ramp_ev, after_ev)
     if flat.size == 0 or last <= first:
         return None
     # before: channels i - nb .. i; after: channels i + nr + 1 .. i + nr + na
@@ -150,6 +157,44 @@ def splice_onsets(
         level = 0.5 * after[r, k]
         out[r] = energy[start + int(np.argmax(flat[r, start:] >= level))]
     return out.reshape(lead)
+
+
+def splice_onsets_torch(spectra, energy, factor: float = SPLICE_FACTOR, before_ev: float = 10.0,
+                        ramp_ev: float = 10.0, after_ev: float = 20.0):
+    """:func:`splice_onsets` for a torch tensor ``(N, n_channels)``, on its device.
+
+    The same windows and rules, vectorised over the spectra (sliding maxima
+    and minima by pooling), so that spectra preprocessed on a GPU never
+    travel back to the host for this step. Returns a float64 tensor ``(N,)``
+    on the same device: splice energies in eV, NaN where there is none.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    energy = np.asarray(energy, dtype=np.float64)
+    x = spectra.float()
+    out = torch.full((x.shape[0],), float("nan"), dtype=torch.float64, device=x.device)
+    nb, nr, na, first, last = _window_sizes(energy, before_ev, ramp_ev, after_ev)
+    if x.numel() == 0 or last <= first:
+        return out
+    col = x[:, None, :]
+    # pool[j] covers channels j .. j + size - 1
+    before_max = F.max_pool1d(col, nb + 1, stride=1)[:, 0, first - nb : last - nb]
+    before_min = -F.max_pool1d(-col, nb + 1, stride=1)[:, 0, first - nb : last - nb]
+    after = -F.max_pool1d(-col, na, stride=1)[:, 0, first + nr + 1 : last + nr + 1]
+    step = (before_min > 0) & (after >= factor * before_max)
+    has = step.any(dim=-1)
+    if not bool(has.any()):
+        return out
+    k = torch.argmax(step[has].to(torch.uint8), dim=-1)
+    rows = x[has]
+    start = first + k + 1
+    level = 0.5 * after[has].gather(1, k[:, None])
+    channel = torch.arange(x.shape[-1], device=x.device)
+    reached = (channel[None, :] >= start[:, None]) & (rows >= level)
+    first_high = torch.argmax(reached.to(torch.uint8), dim=-1)
+    out[has] = torch.as_tensor(energy, device=x.device)[first_high]
+    return out
 
 
 def largest_steps(spectra, energy, before_ev: float = 10.0, ramp_ev: float = 10.0,

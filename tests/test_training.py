@@ -264,3 +264,24 @@ def test_simulator_source_reads_overrides_from_a_json_file(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="bad.json"):
         SimulatorSource(batch_size=4, simulation=str(bad))
+
+
+def test_chunked_simulator_source_hands_out_one_large_simulation_step_by_step():
+    from hyperspy_eelsid.networks.data import SimulatorSource
+    from hyperspy_eelsid.simulation.simulator import batch_seed
+
+    try:
+        src = SimulatorSource(batch_size=4, seed=5, chunk_steps=3)
+    except FileNotFoundError:
+        pytest.skip("the package's GOS table is not built")
+    steps = [src(s) for s in range(6)]
+    assert all(x.shape == (4, 3072) and y.shape == (4, 80) for x, y in steps)
+    # steps 0-2 are the rows of one simulation of 12 spectra with the seed of chunk 0
+    whole = src.simulator.simulate(12, seed=batch_seed(5, 0))
+    assert torch.equal(steps[1][0], whole.spectra.float()[4:8])
+    assert torch.equal(steps[2][1], whole.labels.float()[8:12])
+    assert not torch.equal(steps[0][0], steps[3][0])
+    # a resumed run (a new source starting mid-chunk) sees the same spectra
+    assert torch.equal(SimulatorSource(batch_size=4, seed=5, chunk_steps=3)(4)[0], steps[4][0])
+    with pytest.raises(ValueError, match="chunk_steps"):
+        SimulatorSource(batch_size=4, chunk_steps=0)

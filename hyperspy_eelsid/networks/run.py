@@ -95,7 +95,8 @@ def _source(spec: dict, batch_size: int, device, default_seed: int):
     kind = spec.get("source", "simulator")
     seed = int(spec.get("seed", default_seed))
     if kind == "simulator":
-        return SimulatorSource(batch_size, seed, device, spec.get("simulation"))
+        return SimulatorSource(batch_size, seed, device, spec.get("simulation"),
+                               chunk_steps=int(spec.get("chunk_steps", 1)))
     if kind == "toy":
         return ToyEdgeSource(batch_size, seed, **spec.get("toy", {}))
     if kind == "hdf5":

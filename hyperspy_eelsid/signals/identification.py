@@ -15,8 +15,8 @@ import numpy as np
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, element_index, subshells
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.preprocessing import (
+    EnergyAxis,
     PreprocessingError,
-    _numpy_blocks,
     energy_axis_from_signal,
     preprocess,
     resampling_matrix,
@@ -108,9 +108,8 @@ def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
     n_empty, spliced = 0, []
     for start in starts:
         # preprocess() of one batch, without its SpliceWarning: one warning for the whole signal below
-        x, _, cut = _numpy_blocks(flat[start : start + step], axis, step, finalise=True, cut_splices=cut_splices)
-        out[start : start + step] = _predict_nonempty(predictor, x)
-        n_empty += int(np.count_nonzero(x.max(axis=-1) <= 0))
+        out[start : start + step], empty, cut = predictor.identify_block(flat[start : start + step], axis, cut_splices)
+        n_empty += int(np.count_nonzero(empty))
         spliced.append(cut)
     _warn_unidentifiable(n_empty, flat.shape[0])
     energies = np.concatenate(spliced) if spliced else np.empty(0)
@@ -134,6 +133,13 @@ class _BlockIdentifier:
         self.cut_splices = cut_splices
 
     def __call__(self, block):
+        if str(self.predictor.device).startswith("cuda") and block.size:
+            axis = EnergyAxis.from_values(self.energy, self.units)
+            flat = np.asarray(block).reshape(-1, block.shape[-1])
+            probs, _, splices = self.predictor.identify_block(flat, axis, self.cut_splices)
+            if splices.size:
+                warnings.warn(SpliceWarning(splices.size, flat.shape[0], splices), stacklevel=2)
+            return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
         x, _ = preprocess(block, self.energy, units=self.units, cut_splices=self.cut_splices)
         return _predict_nonempty(self.predictor, x)
 
