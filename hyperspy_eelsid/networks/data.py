@@ -287,11 +287,7 @@ class SimulatorSource:
 
     def __call__(self, step: int):
         """Batch number ``step``: ``x`` (B, 3072) float32, ``y`` (B, 80) float32."""
-        step = int(step)
-        if self.chunk_steps == 1:
-            batch = self.simulator.simulate(self.batch_size, seed=self._batch_seed(self.seed, step))
-            return batch.spectra.float(), batch.labels.float()
-        k, i = divmod(step, self.chunk_steps)
+        k, i = divmod(int(step), self.chunk_steps)
         if self._chunk[0] != k:
             batch = self.simulator.simulate(self.batch_size * self.chunk_steps, seed=self._batch_seed(self.seed, k))
             self._chunk = (k, batch.spectra.float(), batch.labels.float())

@@ -18,7 +18,6 @@ from hyperspy_eelsid.preprocessing import (
     EnergyAxis,
     PreprocessingError,
     energy_axis_from_signal,
-    preprocess,
     resampling_matrix,
     spectra_last,
 )
@@ -118,30 +117,19 @@ def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
     return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
 
 
-def _predict_nonempty(predictor, x):
-    """Probabilities, with zeros for spectra that have no positive counts."""
-    probs = predictor(x)
-    probs[x.max(axis=-1) <= 0] = 0.0
-    return probs
-
-
 class _BlockIdentifier:
     """Picklable dask block function: raw spectra block -> probabilities block."""
 
     def __init__(self, predictor, energy, units, cut_splices=True):
-        self.predictor, self.energy, self.units = predictor, energy, units
+        self.predictor, self.axis = predictor, EnergyAxis.from_values(energy, units)
         self.cut_splices = cut_splices
 
     def __call__(self, block):
-        if str(self.predictor.device).startswith("cuda") and block.size:
-            axis = EnergyAxis.from_values(self.energy, self.units)
-            flat = np.asarray(block).reshape(-1, block.shape[-1])
-            probs, _, splices = self.predictor.identify_block(flat, axis, self.cut_splices)
-            if splices.size:
-                warnings.warn(SpliceWarning(splices.size, flat.shape[0], splices), stacklevel=2)
-            return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
-        x, _ = preprocess(block, self.energy, units=self.units, cut_splices=self.cut_splices)
-        return _predict_nonempty(self.predictor, x)
+        flat = np.asarray(block).reshape(-1, block.shape[-1])
+        probs, _, splices = self.predictor.identify_block(flat, self.axis, self.cut_splices)
+        if splices.size:
+            warnings.warn(SpliceWarning(splices.size, flat.shape[0], splices), stacklevel=2)
+        return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
 
 
 def _lazy_probabilities(signal, predictor, cut_splices=True):
