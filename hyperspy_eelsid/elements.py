@@ -43,6 +43,7 @@ __all__ = [
     "element_index",
     "subshells",
     "edges_in_window",
+    "coincident_edges",
     "shell_of",
 ]
 
@@ -220,3 +221,57 @@ def edges_in_window(
         s for symbol in ELEMENTS for s in subshells(symbol, emin, emax, major_only)
     ]
     return sorted(out, key=lambda s: (s.onset_energy, s.element, s.name))
+
+
+def coincident_edges(
+    symbol: str, emin: float = 50.0, emax: float = 4000.0, tolerance: float = 5.0
+) -> list[tuple[Subshell, list[Subshell]]]:
+    """Major edges of other elements that start within ``tolerance`` eV of one
+    of ``symbol``'s major edges.
+
+    Two edges this close (N K at 401 eV and Sc L3 at 402 eV, Be K at 111 eV
+    and Pr N5 at 113 eV) are told apart only by their fine structure and
+    by the element's other edges, so a detection of either is worth
+    checking against the spectrum.
+
+    Parameters
+    ----------
+    symbol : str
+        Chemical symbol, one of :data:`ELEMENTS`.
+    emin, emax : float
+        Onset range in eV: the measured window (inclusive).
+    tolerance : float
+        Largest onset difference in eV.
+
+    Returns
+    -------
+    list of (Subshell, list of Subshell)
+        For each major edge of ``symbol`` in the window that has any (one
+        of two edges at the same tabulated onset, such as N4 and N5), the
+        nearest major edge of each other element within ``tolerance`` in
+        the window, sorted by onset distance.
+
+    Examples
+    --------
+    >>> [(e.label, [o.label for o in others]) for e, others in coincident_edges("N", 75, 3071)]
+    [('N_K', ['Sc_L3', 'Cd_M5'])]
+    """
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be a non-negative number of eV, got {tolerance!r}")
+    out, seen = [], set()
+    for edge in subshells(symbol, emin, emax, major_only=True):
+        if edge.onset_energy in seen:  # N4 and N5 (M4 and M5) at one tabulated onset
+            continue
+        seen.add(edge.onset_energy)
+        nearest = {}
+        for s in edges_in_window(edge.onset_energy - tolerance, edge.onset_energy + tolerance):
+            if s.element == edge.element or not emin <= s.onset_energy <= emax:
+                continue
+            best = nearest.get(s.element)
+            if best is None or abs(s.onset_energy - edge.onset_energy) < abs(best.onset_energy - edge.onset_energy):
+                nearest[s.element] = s
+        if nearest:
+            near = sorted(nearest.values(),
+                          key=lambda s: (abs(s.onset_energy - edge.onset_energy), s.onset_energy, s.element))
+            out.append((edge, near))
+    return out

@@ -119,3 +119,21 @@ def test_supplementary_subshells_agree_with_xraydb():
         edges = xraydb.xray_edges(sym)
         for s in subs:
             assert s["onset_energy"] == pytest.approx(edges[s["name"]].energy, abs=0.1), (sym, s)
+
+
+def test_coincident_edges_pairs_nearby_onsets_both_ways():
+    from hyperspy_eelsid.elements import coincident_edges
+
+    ((n_k, near),) = coincident_edges("N", 75, 3071)
+    assert n_k.label == "N_K" and [s.label for s in near] == ["Sc_L3", "Cd_M5"]
+    sc = {e.label: [s.label for s in others] for e, others in coincident_edges("Sc", 75, 3071)}
+    assert sc["Sc_L3"][0] == "N_K"
+    # N4 and N5 share one onset: one row, and one edge per other element
+    rows = coincident_edges("Pr", 75, 400)
+    assert [e.label for e, _ in rows] == ["Pr_N4"]
+    assert [s.label for s in rows[0][1]] == ["Be_K", "Ce_N4", "Rb_M4", "Nd_N4"]
+    # the window and the tolerance limit what is listed
+    assert coincident_edges("N", 402.5, 3071) == []
+    assert [s.label for s in coincident_edges("N", 75, 3071, tolerance=1.0)[0][1]] == ["Sc_L3"]
+    with pytest.raises(ValueError, match="tolerance"):
+        coincident_edges("N", tolerance=-1)

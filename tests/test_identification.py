@@ -103,6 +103,25 @@ def test_summary_table_lists_detected_with_edges(fake_model, capsys):
     assert "1.000" in line and "100.0%" in line and "L3 L2" in line
 
 
+def test_summary_names_coincident_edges_and_survives_saving(fake_model, capsys, tmp_path):
+    s = make_si((3,), hot={"N": np.ones(3, bool)})
+    s.identify_elements(device="cpu")
+    out = capsys.readouterr().out
+    # N K at 401 eV starts 1 eV from Sc L3 and 3 eV from Cd M5, both in range (80-1079 eV)
+    assert "N K 401 eV: Sc L3 402 eV (max p 0.500), Cd M5 404 eV (max p 0.500)" in out
+    assert s.identification.coincident == {"N": [["N_K", "Sc_L3", "Cd_M5"]]}
+    s.save(tmp_path / "n.hspy")
+    loaded = hs.load(tmp_path / "n.hspy")
+    assert loaded.identification.coincident == {"N": [["N_K", "Sc_L3", "Cd_M5"]]}
+
+
+def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
+    s = make_si((3,), hot={"Ti": np.ones(3, bool)}, n=300)  # Ti L3 456 eV is outside 80-379 eV
+    s.identify_elements(device="cpu")
+    assert "within 5 eV" not in capsys.readouterr().out
+    assert s.identification.coincident == {}
+
+
 def test_single_spectrum(fake_model):
     s = make_si((), hot={"Fe": np.True_})
     p = s.identify_elements(device="cpu", print_summary=False)

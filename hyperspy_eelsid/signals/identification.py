@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, element_index, subshells
+from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, coincident_edges, element_index, subshells
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.preprocessing import (
     EnergyAxis,
@@ -31,6 +31,10 @@ __all__ = [
 ]
 
 _METADATA = "EELSID"
+
+#: Two edges whose onsets lie this close (eV) are listed as coincident in the
+#: summary: the networks tell them apart only by fine structure and other edges.
+COINCIDENCE_EV = 5.0
 
 
 # --------------------------------------------------------------------------
@@ -188,6 +192,13 @@ class IdentificationSummary:
         Per element: the names of its edges inside the measured energy range.
     model : str
         The model or ensemble used.
+    coincident : dict
+        Per detected element with such edges: lists ``[edge, other, ...]`` of
+        exSpy edge names (e.g. ``["N_K", "Sc_L3", "Cd_M5"]``), one of the
+        element's major edges in range followed by the other elements' major
+        edges that start within :data:`COINCIDENCE_EV` of it
+        (:func:`~hyperspy_eelsid.elements.coincident_edges`): detections to
+        check against the fine structure and the other edges.
     """
 
     detected: list
@@ -198,6 +209,7 @@ class IdentificationSummary:
     fraction: dict = field(repr=False)
     edges: dict = field(repr=False)
     model: str = ""
+    coincident: dict = field(default_factory=dict, repr=False)
 
     def rows(self, min_probability: float = 0.1, candidates: int = 5):
         """(element, max probability, fraction, edges) of the detected elements,
@@ -220,6 +232,14 @@ class IdentificationSummary:
             mark = "*" if el in self.detected else " "
             lines.append(f"  {mark}{el:<3} {p:6.3f} {100 * frac:11.1f}%  {' '.join(edges) or '-'}")
         lines.append("  (* detected; other lines: the most likely undetected elements)")
+        if any(self.coincident.get(el) for el in self.detected):
+            lines.append(f"  Edges starting within {COINCIDENCE_EV:g} eV of another element's edge "
+                         "(check the fine structure and the other edges):")
+            for el in self.detected:
+                for edge, *others in self.coincident.get(el, []):
+                    near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
+                                     for o in others)
+                    lines.append(f"    {_edge_text(edge)}: {near}")
         return "\n".join(lines)
 
     def as_dict(self):
@@ -233,23 +253,35 @@ class IdentificationSummary:
             "max_probability": {k: float(v) for k, v in self.max_probability.items()},
             "fraction": {k: float(v) for k, v in self.fraction.items()},
             "edges": {k: list(v) for k, v in self.edges.items()},
+            "coincident": {k: [list(row) for row in v] for k, v in self.coincident.items()},
         }
 
 
-def _edges_in_range(signal):
+def _energy_range(signal):
     energy = energy_axis_from_signal(signal).centres  # eV, increasing
-    lo, hi = energy[0], energy[-1]
-    return {
-        el: [s.name for s in subshells(el, lo, hi, major_only=True)] for el in ELEMENTS
-    }
+    return float(energy[0]), float(energy[-1])
 
 
-def _summarise(max_p, frac, threshold, min_fraction, n, edges, model):
+def _edge_text(label):
+    """``"N_K"`` -> ``"N K 401 eV"``."""
+    element, name = label.split("_", 1)
+    onset = next(s.onset_energy for s in subshells(element, 0, 1e6) if s.name == name)
+    return f"{element} {name} {onset:g} eV"
+
+
+def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model):
+    lo, hi = energy_range
     detected = [
         el
         for i, el in enumerate(ELEMENTS)
         if frac[i] > 0 and frac[i] >= min_fraction and max_p[i] >= threshold
     ]
+    edges = {el: [s.name for s in subshells(el, lo, hi, major_only=True)] for el in ELEMENTS}
+    coincident = {
+        el: [[edge.label] + [o.label for o in others]
+             for edge, others in coincident_edges(el, lo, hi, COINCIDENCE_EV)]
+        for el in detected
+    }
     return IdentificationSummary(
         detected=detected,
         threshold=threshold,
@@ -259,6 +291,7 @@ def _summarise(max_p, frac, threshold, min_fraction, n, edges, model):
         fraction=dict(zip(ELEMENTS, map(float, frac))),
         edges=edges,
         model=model,
+        coincident={el: rows for el, rows in coincident.items() if rows},
     )
 
 
@@ -348,7 +381,7 @@ def identify_elements(
         max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
 
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
-    summary = _summarise(max_p, frac, threshold, min_fraction, n, _edges_in_range(signal), predictor.name)
+    summary = _summarise(max_p, frac, threshold, min_fraction, n, _energy_range(signal), predictor.name)
     result = _probability_signal(signal, probs, predictor, threshold)
 
     signal.elements = set()
