@@ -263,15 +263,14 @@ def coincident_edges(
         if edge.onset_energy in seen:  # N4 and N5 (M4 and M5) at one tabulated onset
             continue
         seen.add(edge.onset_energy)
-        nearest = {}
-        for s in edges_in_window(edge.onset_energy - tolerance, edge.onset_energy + tolerance):
-            if s.element == edge.element or not emin <= s.onset_energy <= emax:
-                continue
-            best = nearest.get(s.element)
-            if best is None or abs(s.onset_energy - edge.onset_energy) < abs(best.onset_energy - edge.onset_energy):
-                nearest[s.element] = s
-        if nearest:
-            near = sorted(nearest.values(),
-                          key=lambda s: (abs(s.onset_energy - edge.onset_energy), s.onset_energy, s.element))
+        lo, hi = max(emin, edge.onset_energy - tolerance), min(emax, edge.onset_energy + tolerance)
+        others = sorted((s for s in edges_in_window(lo, hi) if s.element != edge.element),
+                        key=lambda s: (abs(s.onset_energy - edge.onset_energy), s.onset_energy, s.element))
+        named, near = set(), []
+        for s in others:  # the nearest edge of each other element
+            if s.element not in named:
+                named.add(s.element)
+                near.append(s)
+        if near:
             out.append((edge, near))
     return out

@@ -232,7 +232,7 @@ class IdentificationSummary:
             mark = "*" if el in self.detected else " "
             lines.append(f"  {mark}{el:<3} {p:6.3f} {100 * frac:11.1f}%  {' '.join(edges) or '-'}")
         lines.append("  (* detected; other lines: the most likely undetected elements)")
-        if any(self.coincident.get(el) for el in self.detected):
+        if self.coincident:
             lines.append(f"  Edges starting within {COINCIDENCE_EV:g} eV of another element's edge "
                          "(check the fine structure and the other edges):")
             for el in self.detected:
