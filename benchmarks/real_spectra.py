@@ -90,6 +90,10 @@ def score_scans(manifest, root, weights=None, device="auto", threshold=None):
             "present": sorted(present) if documented else None,
             "detected": sorted(detected),
             "equal": (detected == present) if documented else None,
+            # the evidence behind each wrong or missed element: share of pixels >= t, highest p
+            "mismatch": {el: {"fraction": float(s.identification.fraction[el]),
+                              "max_probability": float(s.identification.max_probability[el])}
+                         for el in sorted(detected ^ present)} if documented else {},
         })
     return rows
 
@@ -101,6 +105,9 @@ def print_scans(scans, threshold):
         status = "n/a (undocumented)" if row["equal"] is None else ("equal" if row["equal"] else "DIFFERENT")
         print(f"  {row['id']} {row['kind']:<5} {str(row['shape']):<10} present {row['present']} "
               f"detected {row['detected']}: {status}")
+        for el, ev in row.get("mismatch", {}).items():
+            kind = "missed" if el in row["present"] else "extra"
+            print(f"      {kind} {el:<2}: {100 * ev['fraction']:5.1f} % of pixels >= t, max p {ev['max_probability']:.3f}")
 
 
 def report(spectra, top=12):

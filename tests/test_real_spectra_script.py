@@ -67,3 +67,16 @@ def test_card_metrics_script_adds_real_and_table1_figures(tmp_path):
     assert m["test_table1"] == {"threshold": 0.3, "f1": 0.79, "data": "test20k"}
     with pytest.raises(SystemExit):
         module.main([str(card)])  # nothing to add: a clear usage error
+
+
+def test_scan_report_names_the_pixels_behind_each_wrong_element(capsys):
+    rows = [{"id": "bn", "kind": "line", "shape": (200,), "present": ["B", "N"], "detected": ["Cl", "N"],
+             "equal": False, "mismatch": {"B": {"fraction": 0.0, "max_probability": 0.15},
+                                          "Cl": {"fraction": 1.0, "max_probability": 0.999}}},
+            {"id": "si", "kind": "SI", "shape": (6, 49), "present": None, "detected": ["O"], "equal": None,
+             "mismatch": {}}]
+    _load().print_scans(rows, 0.426)
+    out = capsys.readouterr().out
+    assert "bn line" in out and "DIFFERENT" in out and "n/a (undocumented)" in out
+    assert "missed B :   0.0 % of pixels >= t, max p 0.150" in out
+    assert "extra Cl: 100.0 % of pixels >= t, max p 0.999" in out
