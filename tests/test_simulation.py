@@ -283,6 +283,21 @@ def test_pi_star_peaks_sit_at_the_light_k_edges_only(gosh):
         SimulationConfig(pi_star_strength=(-1.0, 1.0))
 
 
+def test_pi_star_at_measured_position_puts_b_k_pi_star_at_192_ev(gosh):
+    # h-BN: B K pi* at 192.0 eV, 4 eV above the table's B K onset (188 eV); N K pi* at 401.0 eV
+    cfg = SimulationConfig(pi_star_strength=(2.0, 5.0), pi_star_at_measured_position=True,
+                           pi_star_offset_ev=(-0.5, 0.5), elements=("B", "N"), n_elements_probs=(0, 1),
+                           chemical_shift_ev=(0, 0), instrumental_shift_ev=(0, 0))
+    c = Simulator(cfg, database=gosh).simulate(16, seed=3, components=True).components
+    peaks, element = _np(c["white_lines"]), _np(c["edge_element"])
+    at_b = peaks[element == el.element_index("B")].argmax(1)
+    at_n = peaks[element == el.element_index("N")].argmax(1)
+    assert at_b.size and at_n.size
+    assert np.all(np.abs(at_b - 192) <= 1) and np.all(np.abs(at_n - 401) <= 1)
+    with pytest.raises(ValueError, match="pi_star_at_measured_position"):
+        SimulationConfig(pi_star_strength=(1.0, 2.0), pi_star_offset_ev=(-1.0, 1.0))  # negative needs it
+
+
 def test_log_uniform_end_keeps_the_range_and_ends_closer_to_the_last_edge(gosh):
     def after_last_edge(distribution):
         b = Simulator(SimulationConfig(end_distribution=distribution), database=gosh).simulate(1024, seed=2)

@@ -90,6 +90,14 @@ class SimulationConfig:
         in sp3-bonded or ionic solids).
     pi_star_fwhm_ev, pi_star_offset_ev : (float, float)
         Uniform ranges of its FWHM and of its position above the onset.
+    pi_star_at_measured_position : bool
+        Default False: the pi* peak lies ``pi_star_offset_ev`` above the
+        edge onset of the element table, alike for B, C, N and O. True: it
+        lies ``pi_star_offset_ev`` (which may then be negative) from the
+        element's measured pi* energy
+        (:data:`~hyperspy_eelsid.simulation.white_lines.PI_STAR_POSITIONS_EV`:
+        B K 192.0 eV, 4 eV above the table's onset, N K 401.0 eV, right at
+        it), moved with the edge's chemical shift.
     atomic_diameter_pm : (float, float)
         Uniform range of the atomic diameter in the Seah-Dench mean free path.
     zlp_fwhm_ev : (float, float)
@@ -184,6 +192,7 @@ class SimulationConfig:
     pi_star_strength: tuple = (0.0, 0.0)
     pi_star_fwhm_ev: tuple = (1.0, 3.0)
     pi_star_offset_ev: tuple = (0.0, 3.0)
+    pi_star_at_measured_position: bool = False
     atomic_diameter_pm: tuple = (25.0, 250.0)
     zlp_fwhm_ev: tuple = (1.0, 3.0)
     plasmon_energy_ev: tuple = (3, 20)
@@ -275,8 +284,12 @@ class SimulationConfig:
         if self.background_second_fraction[0] < 0:
             raise ValueError("background_second_fraction must be >= 0")
         for prefix, _, _ in ONSET_PEAKS:
-            if getattr(self, f"{prefix}_strength")[0] < 0 or getattr(self, f"{prefix}_offset_ev")[0] < 0:
-                raise ValueError(f"{prefix}_strength and {prefix}_offset_ev must be >= 0")
+            # a pi* offset from a measured position may be negative; every other one lies above the onset
+            signed = prefix == "pi_star" and self.pi_star_at_measured_position
+            if getattr(self, f"{prefix}_strength")[0] < 0 or (getattr(self, f"{prefix}_offset_ev")[0] < 0 and not signed):
+                raise ValueError(f"{prefix}_strength and {prefix}_offset_ev must be >= 0"
+                                 + ("" if prefix != "pi_star" else
+                                    " (a negative pi_star_offset_ev needs pi_star_at_measured_position = true)"))
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

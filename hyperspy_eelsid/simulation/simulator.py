@@ -62,7 +62,7 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import ONSET_PEAKS, is_listed, lorentzian
+from .white_lines import ONSET_PEAKS, PI_STAR_POSITIONS_EV, is_listed, lorentzian
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -158,6 +158,12 @@ class Simulator:
                                      dtype=torch.bool, device=d), cut)
             for prefix, listed, cut in ONSET_PEAKS
         )
+        # per table: where its pi* peak sits relative to the table's onset (measured positions)
+        self._pi_star_base = torch.as_tensor(
+            [PI_STAR_POSITIONS_EV[el.atomic_number(t.element)] - t.onset_energy
+             if self.config.pi_star_at_measured_position and t.subshell == "K"
+             and el.atomic_number(t.element) in PI_STAR_POSITIONS_EV else 0.0 for t in cat.tables],
+            dtype=self.dtype, device=d)
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
         probs = np.asarray(self.config.n_elements_probs[: self.max_elements], dtype=float)
@@ -258,7 +264,8 @@ class Simulator:
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         pair_table, pair_shift = st[b, m, s], chem[b, m, f]
         # white lines, giant resonances, pi* peaks: each kind only when switched on
-        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"), cut)
+        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"), cut,
+                  self._pi_star_base if p == "pi_star" else None)
                  for p, flags, cut in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
                                           chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
@@ -383,9 +390,10 @@ class Simulator:
         """White lines and giant resonances of the subshell pairs that have one,
         summed per edge.
 
-        ``kinds`` lists ``(flags, strength, fwhm, offset, cut)``: a per-table
-        boolean tensor and the config ranges; ``cut`` zeroes the peak below the
-        subshell onset. ``sub_peak`` (P,) are the maxima of the pairs' cross
+        ``kinds`` lists ``(flags, strength, fwhm, offset, cut, base)``: a
+        per-table boolean tensor and the config ranges; ``cut`` zeroes the
+        peak below the subshell onset; ``base`` (per table, or None) moves
+        the range of positions from the table's onset to a measured peak. ``sub_peak`` (P,) are the maxima of the pairs' cross
         sections, ``table``/``shift``/``rank``/``row`` their table, onset
         shift, rank within the edge and edge row. Returns ``(n_rows, C)``;
         heights are relative to each subshell's maximum, so the result
@@ -393,7 +401,7 @@ class Simulator:
         """
         dt = self.dtype
         out = torch.zeros((n_rows, self.grid.numel()), device=self.device, dtype=dt)
-        for flags, strength, fwhm_range, offset, cut in kinds:
+        for flags, strength, fwhm_range, offset, cut, base in kinds:
             k = flags[table].nonzero(as_tuple=True)[0]
             n = k.numel()
             if n == 0:
@@ -402,6 +410,8 @@ class Simulator:
             fwhm = self._uniform(fwhm_range, (n,), g)
             onset = self.xs._onset[table[k]].to(dt) + shift[k]
             centre = onset + self._uniform(offset, (n,), g)
+            if base is not None:
+                centre = centre + base[table[k]]
             lines = lorentzian(self.grid[None, :], centre[:, None], fwhm[:, None], height[:, None])
             if cut:
                 lines = torch.where(self.grid[None, :] >= onset[:, None], lines, torch.zeros_like(lines))

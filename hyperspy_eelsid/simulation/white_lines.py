@@ -24,7 +24,7 @@ numpy/torch only: no HyperSpy.
 
 from __future__ import annotations
 
-__all__ = ["GIANT_RESONANCES", "ONSET_PEAKS", "PI_STAR", "WHITE_LINES", "has_white_line", "is_listed", "lorentzian"]
+__all__ = ["GIANT_RESONANCES", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "has_white_line", "is_listed", "lorentzian"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -48,6 +48,16 @@ GIANT_RESONANCES = {
 PI_STAR = {
     "K": (range(5, 9),),
 }
+
+
+#: Atomic number -> measured energy (eV) of the pi* peak of that K edge, in
+#: the compounds where it is best known: B K of hexagonal BN (192.0 eV, the
+#: usual calibration line of B K), C K of graphite (285.0 eV), N K of
+#: hexagonal BN and of N2 gas (401.0 eV), and O K midway between O2 gas
+#: (530.8 eV) and carbonates or CO (about 534 eV). The edge onsets of the
+#: element table lie 4 eV (B), 1 eV (C), 0 eV (N) and 0.5 eV (O) away from
+#: these. Used with ``SimulationConfig.pi_star_at_measured_position``.
+PI_STAR_POSITIONS_EV = {5: 192.0, 6: 285.0, 7: 401.0, 8: 532.5}
 
 
 #: The kinds of onset peak, in the order the simulator draws them:
