@@ -152,18 +152,18 @@ class Simulator:
             "fam_shell": torch.as_tensor(cat.fam_shell, device=d),
             "label_index": torch.as_tensor(cat.label_index, device=d),
         }
-        # per onset-peak kind: which of the tables get one
+        # per onset-peak kind: which of the tables get one, and (or None) where each table's peak
+        # positions start relative to its onset: the measured pi* energies, when asked for
+        zs = [el.atomic_number(t.element) for t in cat.tables]
+        base = None
+        if self.config.pi_star_at_measured_position:
+            base = torch.as_tensor([PI_STAR_POSITIONS_EV[z] - t.onset_energy if z in PI_STAR_POSITIONS_EV else 0.0
+                                    for t, z in zip(cat.tables, zs)], dtype=self.dtype, device=d)
         self._onset_peak_tables = tuple(
-            (prefix, torch.as_tensor([is_listed(listed, t.subshell, el.atomic_number(t.element)) for t in cat.tables],
-                                     dtype=torch.bool, device=d), cut)
+            (prefix, torch.as_tensor([is_listed(listed, t.subshell, z) for t, z in zip(cat.tables, zs)],
+                                     dtype=torch.bool, device=d), cut, base if prefix == "pi_star" else None)
             for prefix, listed, cut in ONSET_PEAKS
         )
-        # per table: where its pi* peak sits relative to the table's onset (measured positions)
-        self._pi_star_base = torch.as_tensor(
-            [PI_STAR_POSITIONS_EV[el.atomic_number(t.element)] - t.onset_energy
-             if self.config.pi_star_at_measured_position and t.subshell == "K"
-             and el.atomic_number(t.element) in PI_STAR_POSITIONS_EV else 0.0 for t in cat.tables],
-            dtype=self.dtype, device=d)
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
         probs = np.asarray(self.config.n_elements_probs[: self.max_elements], dtype=float)
@@ -264,9 +264,8 @@ class Simulator:
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         pair_table, pair_shift = st[b, m, s], chem[b, m, f]
         # white lines, giant resonances, pi* peaks: each kind only when switched on
-        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"), cut,
-                  self._pi_star_base if p == "pi_star" else None)
-                 for p, flags, cut in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
+        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"), cut, base)
+                 for p, flags, cut, base in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
                                           chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
         white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None
@@ -393,8 +392,8 @@ class Simulator:
         ``kinds`` lists ``(flags, strength, fwhm, offset, cut, base)``: a
         per-table boolean tensor and the config ranges; ``cut`` zeroes the
         peak below the subshell onset; ``base`` (per table, or None) moves
-        the range of positions from the table's onset to a measured peak. ``sub_peak`` (P,) are the maxima of the pairs' cross
-        sections, ``table``/``shift``/``rank``/``row`` their table, onset
+        the range of positions from the table's onset to a measured peak.
+        ``sub_peak`` (P,) are the maxima of the pairs' cross sections, ``table``/``shift``/``rank``/``row`` their table, onset
         shift, rank within the edge and edge row. Returns ``(n_rows, C)``;
         heights are relative to each subshell's maximum, so the result
         scales with the edges.
