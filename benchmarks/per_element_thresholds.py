@@ -15,7 +15,12 @@ script measures whether per-element thresholds help on the real benchmark:
    threshold, with the per-element simulated thresholds, and with each of
    the two moved by one shift in logit space that is chosen where precision
    equals recall on the other real spectra (leave-one-out, as
-   ``real_spectra.py`` chooses the card threshold for real spectra).
+   ``real_spectra.py`` chooses the card threshold for real spectra). Each
+   probability is first expressed relative to its element's threshold,
+   ``sigmoid(logit(p) - logit(t))``, so that thresholds ``t`` become 0.5
+   and a shift of all of them in logit space is one threshold on these
+   relative probabilities: the scoring is then the project's own
+   (``evaluate_predictions``, ``leave_one_out_report``).
 
 Skips cleanly when ../shared is absent::
 
@@ -27,7 +32,6 @@ Skips cleanly when ../shared is absent::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -35,15 +39,12 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 MIN_OCCURRENCES = 50
-SHIFTS = np.linspace(-3.0, 3.0, 241)  # logit shifts tried for the real spectra
+EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before their logit
 
 
 def _logit(p):
+    p = np.clip(p, EPS, 1.0 - EPS)
     return np.log(p / (1.0 - p))
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def element_thresholds(labels, probabilities, min_occurrences=MIN_OCCURRENCES):
@@ -62,29 +63,11 @@ def element_thresholds(labels, probabilities, min_occurrences=MIN_OCCURRENCES):
     return t_global, per
 
 
-def scores(labels, decisions, ignore):
-    """Occurrence-weighted F1 and exact match rate."""
-    from hyperspy_eelsid.evaluation.metrics import element_counts, exact_match_rate, weighted_scores
-
-    return weighted_scores(element_counts(labels, decisions, ignore))["f1"], exact_match_rate(labels, decisions, ignore)
-
-
-def leave_one_out_shift(labels, probabilities, ignore, thresholds):
-    """Decisions with ``thresholds`` moved by one logit shift, chosen for
-    each spectrum where weighted precision equals recall on the others."""
-    from hyperspy_eelsid.evaluation.metrics import element_counts, weighted_scores
-
-    y, p, ign = (np.asarray(a) for a in (labels, probabilities, ignore))
-    moved = _sigmoid(_logit(np.asarray(thresholds))[None, :] + SHIFTS[:, None])  # (S, 80)
-    gaps = np.empty((len(y), len(SHIFTS)))
-    for k, t in enumerate(moved):
-        decided = p >= t[None, :]
-        for i in range(len(y)):
-            rest = np.arange(len(y)) != i
-            w = weighted_scores(element_counts(y[rest], decided[rest], ign[rest]))
-            gaps[i, k] = abs(w["precision"] - w["recall"])
-    best = gaps.argmin(1)
-    return np.stack([p[i] >= moved[best[i]] for i in range(len(y))])
+def relative_probabilities(probabilities, thresholds):
+    """``sigmoid(logit(p) - logit(t))`` per element: at least 0.5 exactly where
+    ``p >= t``; moving every ``t`` by one shift in logit space is one
+    threshold on these."""
+    return 1.0 / (1.0 + np.exp(-(_logit(np.asarray(probabilities, dtype=float)) - _logit(np.asarray(thresholds)))))
 
 
 def main(argv=None):
@@ -94,12 +77,9 @@ def main(argv=None):
     parser.add_argument("--shared", default=str(HERE.parents[1] / "shared" / "eels-benchmark"))
     args = parser.parse_args(argv)
 
-    root = Path(args.shared)
-    spec = importlib.util.spec_from_file_location("real_spectra", HERE / "real_spectra.py")
-    real = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(real)
-    from hyperspy_eelsid.evaluation.benchmark import read_manifest
+    from hyperspy_eelsid.evaluation import evaluate_predictions, leave_one_out_report, read_manifest
 
+    root = Path(args.shared)
     manifest = read_manifest(root)
     if manifest is None:
         print(f"real-spectrum benchmark absent ({root}): nothing to score")
@@ -114,6 +94,9 @@ def main(argv=None):
     from hyperspy_eelsid.elements import ELEMENTS
     from hyperspy_eelsid.inference import load_predictor_model
 
+    sys.path.insert(0, str(HERE))
+    from real_spectra import score_spectra
+
     model = load_predictor_model(args.weights, device="cpu")
     with h5py.File(args.val, "r") as f:
         x, y = f["spectra"][:].astype(np.float32), f["labels"][:].astype(bool)
@@ -124,19 +107,14 @@ def main(argv=None):
     far = {el: round(float(per[j]), 3) for j, el in enumerate(ELEMENTS) if abs(per[j] - t_global) > 0.1}
     print(f"per-element thresholds more than 0.1 from it: {far}")
 
-    r = real.score_spectra(manifest, root, weights=args.weights, device="cpu")
+    r = score_spectra(manifest, root, weights=args.weights, device="cpu")
     p, labels, ignore = r["probabilities"], r["y_true"].astype(bool), r["ignore"]
-    glob = np.full(p.shape[1], t_global)
     print(f"{len(p)} real spectra: weighted F1 / exact match rate")
-    rows = [
-        ("global simulated threshold", p >= glob[None, :]),
-        ("per-element simulated thresholds", p >= per[None, :]),
-        ("global, shifted on real (leave-one-out)", leave_one_out_shift(labels, p, ignore, glob)),
-        ("per-element, shifted on real (leave-one-out)", leave_one_out_shift(labels, p, ignore, per)),
-    ]
-    for name, decided in rows:
-        f1, emr = scores(labels, decided, ignore)
-        print(f"  {name:<46} {f1:.3f} / {emr:.3f}")
+    for kind, thresholds in (("global", np.full(p.shape[1], t_global)), ("per-element", per)):
+        q = relative_probabilities(p, thresholds)
+        for how, report in ((f"{kind} simulated threshold(s)", evaluate_predictions(labels, q, 0.5, ignore)),
+                            (f"{kind}, shifted on real (leave-one-out)", leave_one_out_report(labels, q, ignore))):
+            print(f"  {how:<46} {report['f1']:.3f} / {report['emr']:.3f}")
     return 0
 
 

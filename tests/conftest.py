@@ -1,5 +1,6 @@
 """Shared fixtures: the optional ../shared benchmark material."""
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -18,6 +19,15 @@ def shared_path(*parts) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (the ../shared benchmark material is optional)")
     return path
+
+
+def load_script(relative_path: str):
+    """Import a script of the repository (``benchmarks/...``, ``scripts/...``) as a module."""
+    path = REPO / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,14 @@
 """benchmarks/per_element_thresholds.py: thresholds per element, and a clean skip without ../shared."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "per_element_thresholds.py"
+from hyperspy_eelsid.evaluation import leave_one_out_report
+
+from .conftest import load_script
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("per_element_thresholds", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/per_element_thresholds.py")
 
 
 def test_absent_benchmark_exits_cleanly(tmp_path, capsys):
@@ -32,11 +28,17 @@ def test_each_element_gets_the_threshold_that_separates_it():
     assert per[2] == t_global
 
 
-def test_leave_one_out_shift_moves_all_thresholds_together():
+def test_relative_probabilities_put_each_threshold_at_one_half():
+    m = _load()
+    p = np.array([[0.9, 0.2, 0.0], [0.3, 0.8, 1.0], [0.5, 0.05, 0.4]])
+    t = np.array([0.5, 0.1, 0.4])
+    assert ((m.relative_probabilities(p, t) >= 0.5) == (p >= t)).all()
+
+
+def test_leave_one_out_moves_all_thresholds_together():
     m = _load()
     y = np.array([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 1]], dtype=bool)
     p = np.where(y, 0.9, 0.1)
-    decided = m.leave_one_out_shift(y, p, np.zeros_like(y), np.array([0.5, 0.5]))
-    assert decided.shape == y.shape and (decided == y).all()  # separable: every spectrum right
-    # thresholds far above every probability are moved down to where the spectra separate
-    assert (m.leave_one_out_shift(y, p, np.zeros_like(y), np.array([0.95, 0.95])) == y).all()
+    for t in ([0.5, 0.5], [0.95, 0.95]):  # thresholds above every probability are moved down too
+        r = leave_one_out_report(y, m.relative_probabilities(p, np.array(t)))
+        assert r["f1"] == 1.0 and r["emr"] == 1.0  # separable: every spectrum right

@@ -1,22 +1,14 @@
 """benchmarks/real_spectra.py runs end to end (with the fake model) and skips without ../shared."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from .conftest import shared_path
+from .conftest import load_script, shared_path
 from .test_identification import fake_model  # noqa: F401
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "real_spectra.py"
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("real_spectra", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/real_spectra.py")
 
 
 def test_absent_benchmark_exits_cleanly(tmp_path, capsys):
@@ -42,10 +34,7 @@ def test_scores_real_spectra_through_front_end(fake_model, tmp_path, capsys):  #
 def test_card_metrics_script_adds_real_and_table1_figures(tmp_path):
     import json
 
-    spec = importlib.util.spec_from_file_location(
-        "add_card_metrics", SCRIPT.parents[1] / "scripts" / "add_card_metrics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("scripts/add_card_metrics.py")
     card = tmp_path / "ensemble.json"
     card.write_text(json.dumps({"name": "x", "threshold": 0.3, "metrics": {"test": {"f1": 0.8}}}))
     real = tmp_path / "real.json"
