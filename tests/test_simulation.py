@@ -18,6 +18,7 @@ from hyperspy_eelsid.simulation import cli  # noqa: E402
 from hyperspy_eelsid.simulation.config import SimulationConfig  # noqa: E402
 from hyperspy_eelsid.simulation.dataset import SimulatedDataset, read_config, write_dataset  # noqa: E402
 from hyperspy_eelsid.simulation.simulator import Simulator  # noqa: E402
+from hyperspy_eelsid.simulation.white_lines import giant_resonance_delay_ev  # noqa: E402
 
 from .test_cross_sections_fixture import write_gosh  # noqa: E402
 
@@ -265,6 +266,30 @@ def test_giant_resonances_are_broad_peaks_above_the_lanthanide_n45_onsets():
         8, seed=6, components=True).components["white_lines"].abs().max()) == 0  # off by default
     with pytest.raises(ValueError, match="giant_resonance"):
         SimulationConfig(giant_resonance_strength=(-1.0, 1.0))
+
+
+def test_giant_resonance_delay_by_element_follows_the_4f_filling():
+    # La: maximum 18 eV above the N4,5 onset (117 eV); Yb: closed 4f shell, at the onset (184 eV)
+    assert [giant_resonance_delay_ev(z) for z in (55, 57, 58, 64, 67, 70)] == [18.0, 18.0, 12.0, 8.0, 4.0, 0.0]
+    for symbol, delay in (("La", 18.0), ("Gd", 8.0), ("Yb", 0.0)):
+        cfg = SimulationConfig(giant_resonance_strength=(2.0, 2.0), giant_resonance_delay_by_element=True,
+                               giant_resonance_offset_ev=(-2.0, 2.0), elements=(symbol,), n_elements_probs=(1,),
+                               chemical_shift_ev=(0, 0), instrumental_shift_ev=(0, 0))
+        c = Simulator(cfg).simulate(16, seed=4, components=True).components
+        gr, onset = _np(c["white_lines"]), _np(c["edge_onset_ev"])
+        n45 = (gr.max(1) > 0) & (onset < 200)
+        assert n45.any()
+        shift = gr[n45].argmax(1) - onset[n45]
+        assert np.all(np.abs(shift - delay) <= 2 + 1), symbol
+    # a range reaching below the onset puts the peak's maximum at the onset, not its cut-off tail
+    peaks = []
+    for offset in ((-10.0, -10.0), (0.0, 0.0)):
+        cfg = SimulationConfig(giant_resonance_strength=(2.0, 2.0), giant_resonance_delay_by_element=True,
+                               giant_resonance_offset_ev=offset, elements=("Yb",), n_elements_probs=(1,))
+        peaks.append(_np(Simulator(cfg).simulate(8, seed=4, components=True).components["white_lines"]))
+    assert peaks[0].max() > 0 and np.array_equal(peaks[0], peaks[1])
+    with pytest.raises(ValueError, match="giant_resonance_delay_by_element"):
+        SimulationConfig(giant_resonance_strength=(1.0, 2.0), giant_resonance_offset_ev=(-1.0, 1.0))
 
 
 def test_pi_star_peaks_sit_at_the_light_k_edges_only(gosh):

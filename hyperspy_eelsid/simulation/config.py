@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .white_lines import ONSET_PEAKS
+from .white_lines import ELEMENT_POSITION_SWITCHES, ONSET_PEAKS
 
 __all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS", "read_overrides"]
 
@@ -82,6 +82,14 @@ class SimulationConfig:
         Uniform range of the giant resonance's FWHM.
     giant_resonance_offset_ev : (float, float)
         Uniform range of its position above the subshell onset.
+    giant_resonance_delay_by_element : bool
+        Default False: the giant resonance lies ``giant_resonance_offset_ev``
+        above the N4,5 onset, alike for Cs..Yb. True: it lies
+        ``giant_resonance_offset_ev`` (which may then be negative) from the
+        element's own delay
+        (:func:`~hyperspy_eelsid.simulation.white_lines.giant_resonance_delay_ev`:
+        18 eV for Cs..La, shrinking to 0 at Yb as the 4f shell fills), never
+        below the onset.
     pi_star_strength : (float, float)
         Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
         of a pi* peak (Lorentzian) at the K edges of B..O
@@ -189,6 +197,7 @@ class SimulationConfig:
     giant_resonance_strength: tuple = (0.0, 0.0)
     giant_resonance_fwhm_ev: tuple = (8.0, 20.0)
     giant_resonance_offset_ev: tuple = (5.0, 20.0)
+    giant_resonance_delay_by_element: bool = False
     pi_star_strength: tuple = (0.0, 0.0)
     pi_star_fwhm_ev: tuple = (1.0, 3.0)
     pi_star_offset_ev: tuple = (0.0, 3.0)
@@ -284,12 +293,14 @@ class SimulationConfig:
         if self.background_second_fraction[0] < 0:
             raise ValueError("background_second_fraction must be >= 0")
         for prefix, _, _ in ONSET_PEAKS:
-            # a pi* offset from a measured position may be negative; every other one lies above the onset
-            signed = prefix == "pi_star" and self.pi_star_at_measured_position
+            # an offset from a measured position or an element's own delay may be negative;
+            # every other one lies above the onset
+            switch = ELEMENT_POSITION_SWITCHES.get(prefix)
+            signed = switch is not None and getattr(self, switch)
             if getattr(self, f"{prefix}_strength")[0] < 0 or (getattr(self, f"{prefix}_offset_ev")[0] < 0 and not signed):
                 raise ValueError(f"{prefix}_strength and {prefix}_offset_ev must be >= 0"
-                                 + ("" if prefix != "pi_star" else
-                                    " (a negative pi_star_offset_ev needs pi_star_at_measured_position = true)"))
+                                 + ("" if switch is None else
+                                    f" (a negative {prefix}_offset_ev needs {switch} = true)"))
         if self.fs_max_scale <= 0:
             raise ValueError("fs_max_scale must be positive")
         if not (0 <= self.start_min_ev < self.end_max_ev):

@@ -62,7 +62,8 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import ONSET_PEAKS, PI_STAR_POSITIONS_EV, is_listed, lorentzian
+from .white_lines import (ELEMENT_POSITION_SWITCHES, GIANT_RESONANCES, ONSET_PEAKS, PI_STAR_POSITIONS_EV,
+                          giant_resonance_delay_ev, is_listed, lorentzian)
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -153,15 +154,20 @@ class Simulator:
             "label_index": torch.as_tensor(cat.label_index, device=d),
         }
         # per onset-peak kind: which of the tables get one, and (or None) where each table's peak
-        # positions start relative to its onset: the measured pi* energies, when asked for
+        # positions start relative to its onset: the measured pi* energies, the elements' own
+        # giant-resonance delays, when asked for
         zs = [el.atomic_number(t.element) for t in cat.tables]
-        base = None
-        if self.config.pi_star_at_measured_position:
-            base = torch.as_tensor([PI_STAR_POSITIONS_EV[z] - t.onset_energy if z in PI_STAR_POSITIONS_EV else 0.0
-                                    for t, z in zip(cat.tables, zs)], dtype=self.dtype, device=d)
+        position = {
+            "pi_star": lambda t, z: PI_STAR_POSITIONS_EV[z] - t.onset_energy if z in PI_STAR_POSITIONS_EV else 0.0,
+            "giant_resonance": lambda t, z: giant_resonance_delay_ev(z) if is_listed(GIANT_RESONANCES, t.subshell, z) else 0.0,
+        }
+        bases = {
+            prefix: torch.as_tensor([position[prefix](t, z) for t, z in zip(cat.tables, zs)], dtype=self.dtype, device=d)
+            for prefix, switch in ELEMENT_POSITION_SWITCHES.items() if getattr(self.config, switch)
+        }
         self._onset_peak_tables = tuple(
             (prefix, torch.as_tensor([is_listed(listed, t.subshell, z) for t, z in zip(cat.tables, zs)],
-                                     dtype=torch.bool, device=d), cut, base if prefix == "pi_star" else None)
+                                     dtype=torch.bool, device=d), cut, bases.get(prefix))
             for prefix, listed, cut in ONSET_PEAKS
         )
         n_positive = int((cat.weights > 0).sum())
@@ -391,8 +397,10 @@ class Simulator:
 
         ``kinds`` lists ``(flags, strength, fwhm, offset, cut, base)``: a
         per-table boolean tensor and the config ranges; ``cut`` zeroes the
-        peak below the subshell onset; ``base`` (per table, or None) moves
-        the range of positions from the table's onset to a measured peak.
+        peak below the subshell onset (and keeps its centre at or above it);
+        ``base`` (per table, or None) moves the range of positions from the
+        table's onset to the element's own position (measured pi* energy,
+        giant-resonance delay).
         ``sub_peak`` (P,) are the maxima of the pairs' cross sections, ``table``/``shift``/``rank``/``row`` their table, onset
         shift, rank within the edge and edge row. Returns ``(n_rows, C)``;
         heights are relative to each subshell's maximum, so the result
@@ -411,6 +419,8 @@ class Simulator:
             centre = onset + self._uniform(offset, (n,), g)
             if base is not None:
                 centre = centre + base[table[k]]
+            if cut:  # a peak that starts at the onset has its maximum at or above it
+                centre = torch.maximum(centre, onset)
             lines = lorentzian(self.grid[None, :], centre[:, None], fwhm[:, None], height[:, None])
             if cut:
                 lines = torch.where(self.grid[None, :] >= onset[:, None], lines, torch.zeros_like(lines))
