@@ -49,3 +49,19 @@ def test_edges_scale_with_areal_density_and_dose(gosh):
 def test_bad_fractions_shape_is_a_clear_error(gosh):
     with pytest.raises(ValueError, match="phases"):
         simulate_scene({"a": {"O": 1.0}}, np.ones((3, 2)), gos_file=gosh)
+
+
+def test_white_line_pairs_follow_each_element_ratio():
+    # shipped tables: Ba M4 (796 eV) is the higher line of its pair, Mn L3 (640 eV) about 3 x L2 (651 eV)
+    mic = Microscope(offset=600.0, dispersion=0.5, n_channels=500)
+    sc = simulate_scene({"a": {"Ba": 100.0, "Mn": 100.0}}, np.ones((1, 1)), microscope=mic, electrons=1e12,
+                        background_scale=0.0, t_over_lambda=0.0)
+    counts, e = sc.counts[0], sc.energy
+
+    def line(onset):  # the line (1 eV above the onset) over the edge just before it
+        at = np.abs(e - (onset + 1.0)) < 0.3
+        before = (e > onset - 4.0) & (e < onset - 2.0)
+        return counts[at].max() - counts[before].mean()
+
+    assert line(796.0) > 1.1 * line(781.0)  # Ba: M4 above M5, as measured, not the statistical 2:3
+    assert 2.0 < line(640.0) / line(651.0) < 4.5  # Mn: L3 well above L2

@@ -268,6 +268,27 @@ def test_giant_resonances_are_broad_peaks_above_the_lanthanide_n45_onsets():
         SimulationConfig(giant_resonance_strength=(-1.0, 1.0))
 
 
+def test_white_line_ratio_by_element_tells_co_l23_from_ba_m45():
+    # Co L3 779 / L2 794 eV and Ba M5 781 / M4 796 eV coincide; their line ratios do not:
+    # Co's L3 line is 2-4.5 times its L2 line, Ba's M5 line 0.6-1.0 times its M4 line
+    ratios = {}
+    for symbol, first, second in (("Co", "L3", "L2"), ("Ba", "M5", "M4")):
+        onsets = {t.subshell: t.onset_energy for t in Simulator(SimulationConfig(elements=(symbol,))).catalogue.tables
+                  if t.element == symbol}
+        cfg = SimulationConfig(white_line_strength=(1.0, 10.0), white_line_fwhm_ev=(1.0, 1.0),
+                               white_line_offset_ev=(0.0, 0.0), white_line_ratio_by_element=True,
+                               elements=(symbol,), n_elements_probs=(1,),
+                               chemical_shift_ev=(0, 0), instrumental_shift_ev=(0, 0))
+        c = Simulator(cfg).simulate(32, seed=5, components=True).components
+        lines, onset = _np(c["white_lines"]), _np(c["edge_onset_ev"])
+        pair = lines[np.abs(onset - onsets[first]) < 0.5]
+        assert len(pair)
+        ratios[symbol] = pair[:, int(round(onsets[first]))] / pair[:, int(round(onsets[second]))]
+    assert np.all((ratios["Co"] > 2.0 * 0.98) & (ratios["Co"] < 4.5 * 1.02)), ratios["Co"]
+    assert np.all((ratios["Ba"] > 0.6 * 0.98) & (ratios["Ba"] < 1.0 * 1.02)), ratios["Ba"]
+    assert ratios["Ba"].std() > 0 and ratios["Co"].std() > 0  # drawn per edge, not fixed
+
+
 def test_giant_resonance_delay_by_element_follows_the_4f_filling():
     # La: maximum 18 eV above the N4,5 onset (117 eV); Yb: closed 4f shell, at the onset (184 eV)
     assert [giant_resonance_delay_ev(z) for z in (55, 57, 58, 64, 67, 70)] == [18.0, 18.0, 12.0, 8.0, 4.0, 0.0]

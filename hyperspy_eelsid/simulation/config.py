@@ -72,6 +72,14 @@ class SimulationConfig:
         Uniform range of the white lines' FWHM.
     white_line_offset_ev : (float, float)
         Uniform range of the white-line position above the subshell onset.
+    white_line_ratio_by_element : bool
+        Default False: the two white lines of an edge (L3 and L2, M5 and
+        M4) get independent heights. True: the L3 (M5) line's height is
+        drawn from ``white_line_strength`` and the L2 (M4) line is that
+        height divided by a ratio drawn log-uniformly in the element's range
+        (:data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINE_RATIOS`:
+        about 1 for Ca..Ti, 2-4.5 for Mn..Cu, below 1 for Cs..La, rising to
+        10-40 at Yb).
     giant_resonance_strength : (float, float)
         Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
         of a broad Lorentzian added to the N4,5 edges of Cs..Yb
@@ -194,6 +202,7 @@ class SimulationConfig:
     white_line_strength: tuple = (0.0, 0.0)
     white_line_fwhm_ev: tuple = (1.0, 4.0)
     white_line_offset_ev: tuple = (0.0, 3.0)
+    white_line_ratio_by_element: bool = False
     giant_resonance_strength: tuple = (0.0, 0.0)
     giant_resonance_fwhm_ev: tuple = (8.0, 20.0)
     giant_resonance_offset_ev: tuple = (5.0, 20.0)

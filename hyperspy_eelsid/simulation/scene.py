@@ -29,7 +29,7 @@ from hyperspy_eelsid.physics.cross_sections import cross_section, load_gosh
 from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
-from .white_lines import has_white_line, lorentzian
+from .white_lines import WHITE_LINE_PAIRS, has_white_line, lorentzian, white_line_ratio_mid
 
 __all__ = ["Microscope", "Scene", "simulate_scene", "superlattice_scene"]
 
@@ -107,6 +107,15 @@ def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_streng
     profiles, visible = {}, []
     window = 256
     for element in elements:
+        z = atomic_number(element)
+        # an edge's second white line (L2, M4) is its first one (L3, M5) over the element's ratio
+        first_line = {
+            table.subshell[0]: white_line_strength * float(cross_section(
+                table, table.onset_energy + np.arange(window, dtype=float), mic.beam_energy,
+                mic.convergence_angle, mic.collection_angle).max())
+            for table in db.tables_of(element)
+            if WHITE_LINE_PAIRS.get(table.subshell) == 1 and has_white_line(table.subshell, z)
+        }
         total = np.zeros_like(energy)
         for table in db.tables_of(element):
             onset = table.onset_energy
@@ -126,8 +135,11 @@ def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_streng
             )[0].numpy().astype(float)
             fs_on_axis = np.interp(energy - onset, fine_e, fs, left=0.0, right=0.0)
             total += np.maximum(sigma + fs_on_axis, config.fs_floor * sigma)
-            if has_white_line(table.subshell, atomic_number(element)):
-                total += lorentzian(energy, onset + 1.0, 1.5, white_line_strength * float(sig_1ev.max()))
+            if has_white_line(table.subshell, z):
+                height = white_line_strength * float(sig_1ev.max())
+                if WHITE_LINE_PAIRS.get(table.subshell) == 2 and table.subshell[0] in first_line:
+                    height = first_line[table.subshell[0]] / white_line_ratio_mid(z)
+                total += lorentzian(energy, onset + 1.0, 1.5, height)
             if lo <= onset <= hi - 25:
                 visible.append(element)
         profiles[element] = total
@@ -168,7 +180,10 @@ def simulate_scene(
     white_line_strength : float
         Height of the white lines (1.5 eV wide, 1 eV above the onset) of the
         subshells in :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES`,
-        relative to the subshell's own maximum.
+        relative to the subshell's own maximum; the second line of an edge
+        (L2, M4) is the first one (L3, M5) divided by the middle of the
+        element's :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINE_RATIOS`
+        range (Ba and La M4 above M5, Mn L3 three times L2).
     t_over_lambda : float
         Relative thickness for the plural-scattering low-loss kernel.
     seed : int

@@ -63,7 +63,7 @@ from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
 from .white_lines import (ELEMENT_POSITION_SWITCHES, GIANT_RESONANCES, ONSET_PEAKS, PI_STAR_POSITIONS_EV,
-                          giant_resonance_delay_ev, is_listed, lorentzian)
+                          WHITE_LINE_PAIRS, WHITE_LINE_RATIOS, giant_resonance_delay_ev, is_listed, lorentzian)
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -165,9 +165,20 @@ class Simulator:
             prefix: torch.as_tensor([position[prefix](t, z) for t, z in zip(cat.tables, zs)], dtype=self.dtype, device=d)
             for prefix, switch in ELEMENT_POSITION_SWITCHES.items() if getattr(self.config, switch)
         }
+        # white lines: which subshell of its edge's pair each table is (1: L3/M5, 2: L2/M4, 0: none)
+        # and the log range of its element's height ratio, when asked for
+        pairs = {}
+        if self.config.white_line_ratio_by_element:
+            ratio = [WHITE_LINE_RATIOS.get(z, (1.0, 1.0)) for z in zs]
+            pairs["white_line"] = (
+                torch.as_tensor([WHITE_LINE_PAIRS.get(t.subshell, 0) if z in WHITE_LINE_RATIOS else 0
+                                 for t, z in zip(cat.tables, zs)], device=d),
+                torch.log(torch.as_tensor([r[0] for r in ratio], dtype=self.dtype, device=d)),
+                torch.log(torch.as_tensor([r[1] for r in ratio], dtype=self.dtype, device=d)),
+            )
         self._onset_peak_tables = tuple(
             (prefix, torch.as_tensor([is_listed(listed, t.subshell, z) for t, z in zip(cat.tables, zs)],
-                                     dtype=torch.bool, device=d), cut, bases.get(prefix))
+                                     dtype=torch.bool, device=d), cut, bases.get(prefix), pairs.get(prefix))
             for prefix, listed, cut in ONSET_PEAKS
         )
         n_positive = int((cat.weights > 0).sum())
@@ -270,8 +281,9 @@ class Simulator:
         # subshells added into their edge's row, in rank order (one subshell per edge per rank)
         pair_table, pair_shift = st[b, m, s], chem[b, m, f]
         # white lines, giant resonances, pi* peaks: each kind only when switched on
-        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"), cut, base)
-                 for p, flags, cut, base in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
+        kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"),
+                  cut, base, pair)
+                 for p, flags, cut, base, pair in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
                                           chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
         white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None
@@ -395,12 +407,15 @@ class Simulator:
         """White lines and giant resonances of the subshell pairs that have one,
         summed per edge.
 
-        ``kinds`` lists ``(flags, strength, fwhm, offset, cut, base)``: a
+        ``kinds`` lists ``(flags, strength, fwhm, offset, cut, base, pair)``: a
         per-table boolean tensor and the config ranges; ``cut`` zeroes the
         peak below the subshell onset (and keeps its centre at or above it);
         ``base`` (per table, or None) moves the range of positions from the
         table's onset to the element's own position (measured pi* energy,
-        giant-resonance delay).
+        giant-resonance delay); ``pair`` (or None) is ``(role, log_lo,
+        log_hi)`` per table: role 1 (L3, M5) keeps its drawn height, role 2
+        (L2, M4) takes its edge's role-1 height divided by a ratio drawn
+        log-uniformly in ``[exp(log_lo), exp(log_hi)]``.
         ``sub_peak`` (P,) are the maxima of the pairs' cross sections, ``table``/``shift``/``rank``/``row`` their table, onset
         shift, rank within the edge and edge row. Returns ``(n_rows, C)``;
         heights are relative to each subshell's maximum, so the result
@@ -408,12 +423,19 @@ class Simulator:
         """
         dt = self.dtype
         out = torch.zeros((n_rows, self.grid.numel()), device=self.device, dtype=dt)
-        for flags, strength, fwhm_range, offset, cut, base in kinds:
+        for flags, strength, fwhm_range, offset, cut, base, pair in kinds:
             k = flags[table].nonzero(as_tuple=True)[0]
             n = k.numel()
             if n == 0:
                 continue
             height = self._uniform(strength, (n,), g) * sub_peak[k]
+            if pair is not None:  # the second line of a pair: the first one's height over the element's ratio
+                role, log_lo, log_hi = (x[table[k]] for x in pair)
+                first = torch.zeros(n_rows, device=self.device, dtype=dt)
+                first[row[k][role == 1]] = height[role == 1]  # one L3 (M5) per edge row
+                ratio = torch.exp(log_lo + (log_hi - log_lo) * torch.rand(n, generator=g, device=self.device, dtype=dt))
+                second = (role == 2) & (first[row[k]] > 0)
+                height = torch.where(second, first[row[k]] / ratio, height)
             fwhm = self._uniform(fwhm_range, (n,), g)
             onset = self.xs._onset[table[k]].to(dt) + shift[k]
             centre = onset + self._uniform(offset, (n,), g)

@@ -24,7 +24,7 @@ numpy/torch only: no HyperSpy.
 
 from __future__ import annotations
 
-__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian"]
+__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "white_line_ratio_mid"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -34,6 +34,39 @@ WHITE_LINES = {
     "M4": (range(55, 71),),
     "M5": (range(55, 71),),
 }
+
+
+#: Atomic number -> range of the height ratio of an edge's two white lines,
+#: L3 / L2 (2p -> 3d, 4d) or M5 / M4 (3d -> 4f), for elements in
+#: :data:`WHITE_LINES`. Neither is the statistical 2 (L) or 1.5 (M): the
+#: 2p or 3d spin-orbit splitting is not large against the core-hole - valence
+#: interaction, so the multiplet mixes the two edges. In the 3d metals the
+#: L3 / L2 ratio rises from about 1 (Ca, Sc, Ti, whose L2 line is as high as
+#: L3 and broader) to 2-4.5 for Mn..Cu (Leapman, Grunes & Fejes, Phys. Rev. B
+#: 26, 614 (1982)); across Cs..Yb the M5 branching ratio rises from below
+#: one half for an empty 4f shell (Cs, Ba, La: M4 higher than M5) to one at
+#: Yb, where the full 4f^14 final state leaves M4 almost empty (Thole, van der
+#: Laan, Fuggle, Sawatzky, Karnatak & Esteva, Phys. Rev. B 32, 5107 (1985)).
+#: The ranges are wide: valence, spin state and line width move them.
+WHITE_LINE_RATIOS = {
+    **{20: (0.8, 1.3), 21: (0.8, 1.3), 22: (0.8, 1.5), 23: (1.0, 2.0), 24: (1.3, 2.5),
+       25: (2.0, 4.5), 26: (2.0, 4.5), 27: (2.0, 4.5), 28: (2.0, 4.5), 29: (2.0, 5.0)},
+    **{z: (1.0, 3.0) for z in range(39, 48)},
+    **{55: (0.6, 1.0), 56: (0.6, 1.0), 57: (0.6, 1.0), 58: (0.7, 1.2), 59: (0.8, 1.4), 60: (0.9, 1.6),
+       61: (1.0, 1.8), 62: (1.1, 2.0), 63: (1.2, 2.4), 64: (1.4, 2.8), 65: (1.8, 3.6), 66: (2.4, 4.8),
+       67: (3.0, 6.5), 68: (4.0, 10.0), 69: (6.0, 20.0), 70: (10.0, 40.0)},
+}
+
+#: The subshells of an edge's white-line pair: the first (higher j, lower
+#: energy) carries the drawn height, the second its height divided by the
+#: element's :data:`WHITE_LINE_RATIOS`.
+WHITE_LINE_PAIRS = {"L3": 1, "L2": 2, "M5": 1, "M4": 2}
+
+
+def white_line_ratio_mid(z: int) -> float:
+    """Geometric middle of element ``z``'s :data:`WHITE_LINE_RATIOS` range."""
+    lo, hi = WHITE_LINE_RATIOS[int(z)]
+    return (lo * hi) ** 0.5
 
 
 #: Subshell -> atomic numbers whose edge is dominated by the 4d -> 4f giant
