@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Train the shipped members on from their weights, on 400,000 *fresh* spectra, on two CPU cores
-# (session 11's candidates; neither shipped, see docs/results.md).
+# (the candidates of sessions 11 and 12; none shipped, see docs/results.md).
 #
 #   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE]
 #
 #   v7 (defaults):  bash scripts/finetune_cpu_fresh.sh 65 v7 realistic_v8 17 8
 #   v9 (measured pi* positions):  bash scripts/finetune_cpu_fresh.sh 28 v9 realistic_v9 19 6
+#   v10 (giant-resonance delays):  bash scripts/finetune_cpu_fresh.sh 28 v10 realistic_v10 23 6
+#   v11 (white-line ratios):  bash scripts/finetune_cpu_fresh.sh 28 v11 realistic_v11 29 6
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),

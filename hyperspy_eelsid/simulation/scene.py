@@ -29,7 +29,7 @@ from hyperspy_eelsid.physics.cross_sections import cross_section, load_gosh
 from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
-from .white_lines import WHITE_LINE_PAIRS, has_white_line, lorentzian, white_line_ratio_mid
+from .white_lines import has_white_line, lorentzian, white_line_pair, white_line_ratio_mid
 
 __all__ = ["Microscope", "Scene", "simulate_scene", "superlattice_scene"]
 
@@ -114,7 +114,7 @@ def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_streng
                 table, table.onset_energy + np.arange(window, dtype=float), mic.beam_energy,
                 mic.convergence_angle, mic.collection_angle).max())
             for table in db.tables_of(element)
-            if WHITE_LINE_PAIRS.get(table.subshell) == 1 and has_white_line(table.subshell, z)
+            if white_line_pair(table.subshell, z)[0] == 1 and has_white_line(table.subshell, z)
         }
         total = np.zeros_like(energy)
         for table in db.tables_of(element):
@@ -137,7 +137,7 @@ def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_streng
             total += np.maximum(sigma + fs_on_axis, config.fs_floor * sigma)
             if has_white_line(table.subshell, z):
                 height = white_line_strength * float(sig_1ev.max())
-                if WHITE_LINE_PAIRS.get(table.subshell) == 2 and table.subshell[0] in first_line:
+                if white_line_pair(table.subshell, z)[0] == 2 and table.subshell[0] in first_line:
                     height = first_line[table.subshell[0]] / white_line_ratio_mid(z)
                 total += lorentzian(energy, onset + 1.0, 1.5, height)
             if lo <= onset <= hi - 25:

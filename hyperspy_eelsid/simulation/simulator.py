@@ -62,8 +62,8 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import (ELEMENT_POSITION_SWITCHES, GIANT_RESONANCES, ONSET_PEAKS, PI_STAR_POSITIONS_EV,
-                          WHITE_LINE_PAIRS, WHITE_LINE_RATIOS, giant_resonance_delay_ev, is_listed, lorentzian)
+from .white_lines import (ELEMENT_POSITION_SWITCHES, ONSET_PEAKS, is_listed, lorentzian, own_position_ev,
+                          white_line_pair)
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
 
@@ -157,25 +157,18 @@ class Simulator:
         # positions start relative to its onset: the measured pi* energies, the elements' own
         # giant-resonance delays, when asked for
         zs = [el.atomic_number(t.element) for t in cat.tables]
-        position = {
-            "pi_star": lambda t, z: PI_STAR_POSITIONS_EV[z] - t.onset_energy if z in PI_STAR_POSITIONS_EV else 0.0,
-            "giant_resonance": lambda t, z: giant_resonance_delay_ev(z) if is_listed(GIANT_RESONANCES, t.subshell, z) else 0.0,
-        }
         bases = {
-            prefix: torch.as_tensor([position[prefix](t, z) for t, z in zip(cat.tables, zs)], dtype=self.dtype, device=d)
+            prefix: torch.as_tensor([own_position_ev(prefix, t.subshell, t.onset_energy, z) for t, z in zip(cat.tables, zs)],
+                                    dtype=self.dtype, device=d)
             for prefix, switch in ELEMENT_POSITION_SWITCHES.items() if getattr(self.config, switch)
         }
-        # white lines: which subshell of its edge's pair each table is (1: L3/M5, 2: L2/M4, 0: none)
-        # and the log range of its element's height ratio, when asked for
+        # white lines: each table's role in its edge's pair (1: L3/M5, 2: L2/M4, 0: none) and the
+        # log range of its element's height ratio, when asked for
         pairs = {}
         if self.config.white_line_ratio_by_element:
-            ratio = [WHITE_LINE_RATIOS.get(z, (1.0, 1.0)) for z in zs]
-            pairs["white_line"] = (
-                torch.as_tensor([WHITE_LINE_PAIRS.get(t.subshell, 0) if z in WHITE_LINE_RATIOS else 0
-                                 for t, z in zip(cat.tables, zs)], device=d),
-                torch.log(torch.as_tensor([r[0] for r in ratio], dtype=self.dtype, device=d)),
-                torch.log(torch.as_tensor([r[1] for r in ratio], dtype=self.dtype, device=d)),
-            )
+            role, lo, hi = zip(*(white_line_pair(t.subshell, z) for t, z in zip(cat.tables, zs)))
+            pairs["white_line"] = (torch.as_tensor(role, device=d),
+                                   *(torch.log(torch.as_tensor(r, dtype=self.dtype, device=d)) for r in (lo, hi)))
         self._onset_peak_tables = tuple(
             (prefix, torch.as_tensor([is_listed(listed, t.subshell, z) for t, z in zip(cat.tables, zs)],
                                      dtype=torch.bool, device=d), cut, bases.get(prefix), pairs.get(prefix))

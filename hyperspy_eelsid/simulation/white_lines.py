@@ -24,7 +24,7 @@ numpy/torch only: no HyperSpy.
 
 from __future__ import annotations
 
-__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "white_line_ratio_mid"]
+__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "own_position_ev", "white_line_pair", "white_line_ratio_mid"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -61,6 +61,17 @@ WHITE_LINE_RATIOS = {
 #: energy) carries the drawn height, the second its height divided by the
 #: element's :data:`WHITE_LINE_RATIOS`.
 WHITE_LINE_PAIRS = {"L3": 1, "L2": 2, "M5": 1, "M4": 2}
+
+
+def white_line_pair(subshell: str, z: int) -> tuple:
+    """``(role, low, high)`` of the ``subshell`` edge of element ``z`` in its
+    edge's white-line pair: role 1 (L3, M5: the drawn height), 2 (L2, M4:
+    the first line's height over a ratio in ``[low, high]``) or 0 (no pair,
+    ratio range (1, 1))."""
+    z = int(z)
+    if subshell in WHITE_LINE_PAIRS and z in WHITE_LINE_RATIOS:
+        return (WHITE_LINE_PAIRS[subshell], *WHITE_LINE_RATIOS[z])
+    return (0, 1.0, 1.0)
 
 
 def white_line_ratio_mid(z: int) -> float:
@@ -148,6 +159,20 @@ ELEMENT_POSITION_SWITCHES = {
     "pi_star": "pi_star_at_measured_position",
     "giant_resonance": "giant_resonance_delay_by_element",
 }
+
+
+def own_position_ev(prefix: str, subshell: str, onset_ev: float, z: int) -> float:
+    """Where the onset peak of kind ``prefix`` of element ``z``'s ``subshell``
+    edge (table onset ``onset_ev``) is centred, relative to that onset, when
+    its :data:`ELEMENT_POSITION_SWITCHES` switch is on: the measured pi*
+    energy (pi_star) or the giant resonance's delay (giant_resonance); 0
+    for edges without one."""
+    z = int(z)
+    if prefix == "pi_star":
+        return PI_STAR_POSITIONS_EV[z] - onset_ev if z in PI_STAR_POSITIONS_EV else 0.0
+    if prefix == "giant_resonance":
+        return giant_resonance_delay_ev(z) if is_listed(GIANT_RESONANCES, subshell, z) else 0.0
+    raise ValueError(f"no element positions for onset peaks of kind {prefix!r}")
 
 
 def is_listed(table, subshell: str, z: int) -> bool:
