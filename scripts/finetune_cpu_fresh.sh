@@ -8,6 +8,7 @@
 #   v9 (measured pi* positions):  bash scripts/finetune_cpu_fresh.sh 28 v9 realistic_v9 19 6
 #   v10 (giant-resonance delays):  bash scripts/finetune_cpu_fresh.sh 28 v10 realistic_v10 23 6
 #   v11 (white-line ratios):  bash scripts/finetune_cpu_fresh.sh 28 v11 realistic_v11 29 6
+#   v12 (v11 + broader fine structure):  bash scripts/finetune_cpu_fresh.sh 28 v12 realistic_v12 31 6
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),
