@@ -57,7 +57,7 @@ def main(argv=None):
         batches[name] = group, np.concatenate([sim.simulate(256, seed=200 + 100 * k + i).spectra.numpy()
                                                for i in range(max(1, a.n // 256))])
     end = f", ending at most at {a.end_max} eV" if a.end_max is not None else ""
-    print(f"{a.n} simulated spectra of each single element ({Path(a.setting).name}{end})")
+    print(f"{a.n} simulated spectra of each element or group ({Path(a.setting).name}{end})")
     for w in a.weights:
         pred = Predictor(None if w == "shipped" else w, device="cpu")
         print(f"{w} (threshold {pred.threshold:.3f}):")

@@ -421,25 +421,26 @@ class Simulator:
             n = k.numel()
             if n == 0:
                 continue
+            tk, rows = table[k], row[k]
             height = self._uniform(strength, (n,), g) * sub_peak[k]
             if pair is not None:  # the second line of a pair: the first one's height over the element's ratio
-                role, log_lo, log_hi = (x[table[k]] for x in pair)
+                role, log_lo, log_hi = (x[tk] for x in pair)
                 first = torch.zeros(n_rows, device=self.device, dtype=dt)
-                first[row[k][role == 1]] = height[role == 1]  # one L3 (M5) per edge row
-                ratio = torch.exp(log_lo + (log_hi - log_lo) * torch.rand(n, generator=g, device=self.device, dtype=dt))
-                second = (role == 2) & (first[row[k]] > 0)
-                height = torch.where(second, first[row[k]] / ratio, height)
+                first[rows[role == 1]] = height[role == 1]  # one L3 (M5) per edge row
+                first = first[rows]
+                ratio = torch.exp(self._uniform((log_lo, log_hi), (n,), g))
+                height = torch.where((role == 2) & (first > 0), first / ratio, height)
             fwhm = self._uniform(fwhm_range, (n,), g)
-            onset = self.xs._onset[table[k]].to(dt) + shift[k]
+            onset = self.xs._onset[tk].to(dt) + shift[k]
             centre = onset + self._uniform(offset, (n,), g)
             if base is not None:
-                centre = centre + base[table[k]]
+                centre = centre + base[tk]
             if cut:  # a peak that starts at the onset has its maximum at or above it
                 centre = torch.maximum(centre, onset)
             lines = lorentzian(self.grid[None, :], centre[:, None], fwhm[:, None], height[:, None])
             if cut:
                 lines = torch.where(self.grid[None, :] >= onset[:, None], lines, torch.zeros_like(lines))
-            rk, rows = rank[k], row[k]
+            rk = rank[k]
             for r in range(int(rk.max()) + 1):
                 sel = rk == r  # one subshell per edge per rank: no index collisions
                 out[rows[sel]] += lines[sel]

@@ -24,6 +24,8 @@ numpy/torch only: no HyperSpy.
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "own_position_ev", "white_line_pair", "white_line_ratio_mid"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
@@ -111,17 +113,7 @@ def giant_resonance_delay_ev(z: int) -> float:
     (18.0, 4.0)
     """
     zs = sorted(GIANT_RESONANCE_DELAY_ANCHORS_EV)
-    z = int(z)
-    if z <= zs[0]:
-        return GIANT_RESONANCE_DELAY_ANCHORS_EV[zs[0]]
-    if z >= zs[-1]:
-        return GIANT_RESONANCE_DELAY_ANCHORS_EV[zs[-1]]
-    hi = next(a for a in zs if a >= z)
-    lo = max(a for a in zs if a <= z)
-    if hi == lo:
-        return GIANT_RESONANCE_DELAY_ANCHORS_EV[lo]
-    d_lo, d_hi = GIANT_RESONANCE_DELAY_ANCHORS_EV[lo], GIANT_RESONANCE_DELAY_ANCHORS_EV[hi]
-    return d_lo + (d_hi - d_lo) * (z - lo) / (hi - lo)
+    return float(np.interp(int(z), zs, [GIANT_RESONANCE_DELAY_ANCHORS_EV[a] for a in zs]))
 
 
 #: Subshell -> atomic numbers whose edge can start with a pi* peak: K of B..O.
