@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Train the shipped members on from their weights, on 400,000 *fresh* spectra, on two CPU cores
-# (the candidates of sessions 11 and 12; none shipped, see docs/results.md).
+# (the candidates of sessions 11-13, see docs/results.md; v13 shipped).
 #
-#   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE]
+#   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE] [MAX_EPOCHS] [INIT]
 #
 #   v7 (defaults):  bash scripts/finetune_cpu_fresh.sh 65 v7 realistic_v8 17 8
 #   v9 (measured pi* positions):  bash scripts/finetune_cpu_fresh.sh 28 v9 realistic_v9 19 6
 #   v10 (giant-resonance delays):  bash scripts/finetune_cpu_fresh.sh 28 v10 realistic_v10 23 6
 #   v11 (white-line ratios):  bash scripts/finetune_cpu_fresh.sh 28 v11 realistic_v11 29 6
 #   v12 (v11 + broader fine structure):  bash scripts/finetune_cpu_fresh.sh 28 v12 realistic_v12 31 6
+#   v13 (shipped as eelsid-cpu-v13), from eelsid-cpu-v6's members (weights/ up to commit f7f1dc7):
+#     mkdir -p runs/v6 && for f in unet_cpu resnet_cpu; do for x in json safetensors; do
+#       git show f7f1dc7:weights/$f.$x > runs/v6/$f.$x; done; done
+#     bash scripts/finetune_cpu_fresh.sh 90 v13 realistic_v13 37 8 53 runs/v6
+#   (the candidates before v13 started from weights/ when it held v6)
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),
-# 2. trains both members on from weights/ (one core each, at once): lr 3e-4 halved after
+# 2. trains both members on from INIT/ (default weights/; one core each, at once): lr 3e-4 halved after
 #    3 epochs without a better validation F1 (fresh SETTING spectra, seed 2), stopped after
-#    PATIENCE such epochs or MINUTES of training,
+#    PATIENCE such epochs, MAX_EPOCHS epochs of 200 steps (default 1000) or MINUTES of training,
 # 3. combines them into runs/NAME with the threshold where precision = recall on
 #    8,192 simulated validation spectra and scores a 20,000-spectrum test set (seed 3),
 # 4. scores runs/NAME on ../shared/eels-benchmark when it is there.
@@ -24,6 +29,8 @@ name=${2:-v7}
 setting=${3:-realistic_v8}
 seed=${4:-17}
 patience=${5:-8}
+max_epochs=${6:-1000}
+init=${7:-weights}
 sim=configs/simulation/$setting.json
 train=data/${setting}_400k_s$seed.h5
 test=data/${setting}_test20k.h5
@@ -32,8 +39,8 @@ mkdir -p data runs
 for m in unet_cpu resnet_cpu; do
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 eelsid train --config "configs/cpu/$m.toml" --out "runs/${m}_$name" \
         --set data.path="$train" --set validation.simulation="$sim" \
-        --set training.init_weights="weights/$m.json" --set training.lr=3e-4 \
-        --set training.early_stop_patience="$patience" --max-minutes "$minutes" > "runs/${m}_$name.log" 2>&1 &
+        --set training.init_weights="$init/$m.json" --set training.lr=3e-4 \
+        --set training.early_stop_patience="$patience" --set training.epochs="$max_epochs" --max-minutes "$minutes" > "runs/${m}_$name.log" 2>&1 &
 done
 wait
 [ -f "$test" ] || eelsid simulate --n 20000 --seed 3 --config "$sim" --out "$test" --no-progress
