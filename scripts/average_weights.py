@@ -46,10 +46,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if len(args.cards) < 2:
         parser.error("give at least two models")
-    from hyperspy_eelsid.networks.io import read_card, save_model
+    from hyperspy_eelsid.networks.io import save_model
 
     model = average_models(args.cards)
-    dtype = read_card(args.cards[0])["weights"].get("dtype", "float32")  # stored as the first one
+    dtype = model.card["weights"].get("dtype", "float32")  # stored as the first one (its card)
     card = save_model(model, args.out, dtype=dtype, training={"note": "uniform average of the weights of " + ", ".join(args.cards)})
     print(f"wrote {args.out}.json ({card['n_parameters']:,} parameters, average of {len(args.cards)} models)")
     return 0

@@ -17,7 +17,6 @@ It exits cleanly with a message when ../shared is absent.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -48,13 +47,15 @@ def main(argv=None):
     parser.add_argument("--weights", default=None, help="model or ensemble (default: the shipped ensemble)")
     parser.add_argument("--benchmark", type=Path, default=BENCHMARK)
     args = parser.parse_args(argv)
-    if not (args.benchmark / "manifest.json").is_file():
+    from hyperspy_eelsid.evaluation import read_manifest
+
+    manifest = read_manifest(args.benchmark)
+    if manifest is None:
         print(f"no benchmark at {args.benchmark}: nothing to do")
         return 0
     from hyperspy_eelsid.signals.identification import identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
 
-    manifest = json.loads((args.benchmark / "manifest.json").read_text())
     for entry in manifest["scans"]:
         if set(entry["present"]) != {"B", "N"}:
             continue
