@@ -14,6 +14,8 @@
 #       git show f7f1dc7:weights/$f.$x > runs/v6/$f.$x; done; done
 #     bash scripts/finetune_cpu_fresh.sh 90 v13 realistic_v13 37 8 53 runs/v6
 #   (the candidates before v13 started from weights/ when it held v6)
+#   v14 (v13 + hard pairs mined from v13 on simulated spectra), from eelsid-cpu-v13 (weights/ at dc6ef17):
+#     bash scripts/finetune_cpu_fresh.sh 60 v14 realistic_v14 41 8
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),
@@ -46,7 +48,7 @@ wait
 [ -f "$test" ] || eelsid simulate --n 20000 --seed 3 --config "$sim" --out "$test" --no-progress
 eelsid ensemble "runs/unet_cpu_$name/unet_cpu.json" "runs/resnet_cpu_$name/resnet_cpu.json" --out "runs/$name" \
     --simulation "$sim" --test "$test" --name "eelsid-cpu-$name" \
-    --note "v6 members trained on from their weights on 400,000 fresh $setting spectra (seed $seed), lr 3e-4, one CPU core each"
+    --note "members of $init trained on from their weights on 400,000 fresh $setting spectra (seed $seed), lr 3e-4, one CPU core each"
 if [ -d ../shared/eels-benchmark ]; then
     python benchmarks/real_spectra.py --weights "runs/$name" --json "runs/$name/real.json"
 fi

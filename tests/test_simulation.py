@@ -442,6 +442,46 @@ def test_oxide_fraction_puts_oxygen_into_multi_element_spectra(gosh):
         SimulationConfig(oxide_fraction=1.5)
 
 
+def test_hard_pairs_hold_one_or_both_elements_of_a_pair_at_their_closest_edges(gosh):
+    pairs = {"N-Ti": {"N": 401.0, "Ti": 456.0}, "Al-Si": {"Al": 1560.0, "Si": 1839.0}}
+    cfg = SimulationConfig(hard_pairs=tuple(pairs), hard_pair_fraction=1.0)
+    b = Simulator(cfg, database=gosh).simulate(96, seed=4)
+    lab, start, end = _np(b.labels), _np(b.params["start_ev"]), _np(b.params["end_ev"])
+    elements, onsets = _np(b.params["elements"]), _np(b.params["anchor_onset_ev"])
+    kinds = set()
+    for i in range(len(lab)):
+        present = {el.ELEMENTS[k] for k in np.flatnonzero(lab[i])}
+        pair = next(p for p in pairs if present <= set(p.split("-")))  # only elements of one pair
+        kinds.add((pair, len(present)))
+        for k, onset in zip(elements[i], onsets[i]):
+            if k < 0:
+                continue
+            # anchored at the pair's coincident edges (+- the chemical shift), inside the spectrum range
+            assert abs(onset - pairs[pair][el.ELEMENTS[k]]) <= 5
+            assert start[i] < onset < end[i]
+    assert {n for _, n in kinds} == {1, 2} and {p for p, _ in kinds} == set(pairs)
+    # off (the default) draws exactly as a setting without pairs: existing datasets stay reproducible
+    off = Simulator(SimulationConfig(hard_pairs=tuple(pairs)), database=gosh).simulate(16, seed=5)
+    ref = Simulator(SimulationConfig(), database=gosh).simulate(16, seed=5)
+    assert torch.equal(off.spectra, ref.spectra) and torch.equal(off.labels, ref.labels)
+
+
+def test_hard_pairs_are_checked():
+    with pytest.raises(ValueError, match="'A-B'"):
+        SimulationConfig(hard_pairs=("N-N",))
+    with pytest.raises(ValueError, match="'A-B'"):
+        SimulationConfig(hard_pairs=("NSc",))
+    with pytest.raises(ValueError, match="non-empty hard_pairs"):
+        SimulationConfig(hard_pair_fraction=0.2)
+    with pytest.raises(ValueError, match="hard_pair_fraction"):
+        SimulationConfig(hard_pairs=("N-Ti",), hard_pair_fraction=1.5)
+
+
+def test_hard_pair_of_an_element_without_tables_names_it(gosh):
+    with pytest.raises(ValueError, match=r"'N-Ba'.*\['Ba'\] cannot be drawn"):
+        Simulator(SimulationConfig(hard_pairs=("N-Ba",), hard_pair_fraction=0.5), database=gosh)
+
+
 def test_dataset_round_trip(tmp_path, gosh, sim):
     path = tmp_path / "sim.h5"
     cfg = SimulationConfig()

@@ -25,7 +25,10 @@ Composition distribution (defaults)
   which the spectrum range must contain. The element's other edges are
   simulated too and appear when they fall in the range;
 * optionally (``oxide_fraction``, off in Table 1) O replaces the last drawn
-  element of a fraction of the spectra with two or more elements.
+  element of a fraction of the spectra with two or more elements;
+* optionally (``hard_pair_fraction``, off in Table 1) a fraction of the
+  spectra hold one element of a confusable pair, or both, anchored at their
+  coincident edges (:func:`hard_pair_anchors`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, GOSTable
 
 from .config import SimulationConfig
 
-__all__ = ["EdgeCatalogue", "build_catalogue", "draw_composition", "SHELLS"]
+__all__ = ["EdgeCatalogue", "build_catalogue", "draw_composition", "hard_pair_anchors", "SHELLS"]
 
 SHELLS = ("K", "L", "M", "N", "O")
 N_GRID = 3072
@@ -193,7 +196,48 @@ def build_catalogue(db: GOSHDatabase, config: SimulationConfig) -> EdgeCatalogue
     )
 
 
-def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen, oxide=None):
+def hard_pair_anchors(catalogue: EdgeCatalogue, pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Catalogue indices and coincident anchor edges of element pairs.
+
+    For each pair ``"A-B"`` the counted edges of A and B whose nominal
+    onsets are closest to each other are its anchors (N-Sc: N K and Sc L).
+
+    Parameters
+    ----------
+    catalogue : EdgeCatalogue
+    pairs : sequence of str
+        ``"A-B"`` pairs (validated by :class:`SimulationConfig`).
+
+    Returns
+    -------
+    element, anchor : numpy.ndarray
+        ``(P, 2)`` catalogue index and edge slot of each pair's elements.
+
+    Raises
+    ------
+    ValueError
+        If an element of a pair cannot be drawn (not among the configured
+        elements, or no counted edge in the configured range).
+    """
+    element = np.zeros((len(pairs), 2), np.int64)
+    anchor = np.zeros((len(pairs), 2), np.int64)
+    for k, pair in enumerate(pairs):
+        symbols = pair.split("-")
+        missing = [x for x in symbols if x not in catalogue.elements]
+        if missing:
+            raise ValueError(f"hard pair {pair!r}: {missing} cannot be drawn with this configuration "
+                             f"(not among its elements, or no edge in {catalogue.counted_window} eV)")
+        idx = [catalogue.elements.index(x) for x in symbols]
+        slots = [catalogue.counted[i, : catalogue.n_counted[i]] for i in idx]
+        onsets = [catalogue.fam_onset[i, f] for i, f in zip(idx, slots)]
+        gap = np.abs(onsets[0][:, None] - onsets[1][None, :])
+        a, b = np.unravel_index(int(np.argmin(gap)), gap.shape)
+        element[k] = idx
+        anchor[k] = slots[0][a], slots[1][b]
+    return element, anchor
+
+
+def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen, oxide=None, hard_pairs=None):
     """Draw the elements and anchor edges of ``batch`` spectra (torch).
 
     Parameters
@@ -210,6 +254,11 @@ def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen, oxide
         ``(fraction, catalogue index of O)``: in that fraction of the spectra
         with two or more elements, O replaces the last active element (or
         moves into the active slots if it was drawn into an inactive one).
+    hard_pairs : (float, torch.Tensor, torch.Tensor), optional
+        ``(fraction, element, anchor)`` with the ``(P, 2)`` arrays of
+        :func:`hard_pair_anchors`: that fraction of the spectra holds, in
+        place of its draw, the first element of a uniformly chosen pair, its
+        second, or both (a third each), at the pair's anchor edges.
 
     Returns
     -------
@@ -245,4 +294,17 @@ def draw_composition(cat: dict, probs, max_elements: int, batch: int, gen, oxide
     u = torch.rand(element.shape, generator=gen, device=dev)
     j = torch.clamp((u * count).long(), max=cat["counted"].shape[1] - 1)
     anchor = cat["counted"][element, j]
+    if hard_pairs is not None and hard_pairs[0] > 0:
+        fraction, pair_el, pair_anchor = hard_pairs
+        rows = (torch.rand(batch, generator=gen, device=dev) < fraction).nonzero(as_tuple=True)[0]
+        k = torch.randint(0, pair_el.shape[0], (rows.numel(),), generator=gen, device=dev)
+        mode = torch.randint(0, 3 if max_elements >= 2 else 2, (rows.numel(),), generator=gen, device=dev)
+        # mode 0: first element alone, 1: second alone, 2: both; the other one waits in slot 1
+        lead = (mode == 1).long()
+        element[rows, 0], anchor[rows, 0] = pair_el[k, lead], pair_anchor[k, lead]
+        active[rows] = False
+        active[rows, 0] = True
+        if max_elements >= 2:
+            element[rows, 1], anchor[rows, 1] = pair_el[k, 1 - lead], pair_anchor[k, 1 - lead]
+            active[rows, 1] = mode == 2
     return element, active, anchor

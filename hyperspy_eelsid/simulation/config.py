@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from hyperspy_eelsid.elements import ELEMENTS
+
 from .white_lines import ELEMENT_POSITION_SWITCHES, ONSET_PEAKS
 
 __all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS", "read_overrides"]
@@ -159,6 +161,20 @@ class SimulationConfig:
         hundred eV after the edges of interest, do.
     n_elements_probs : tuple of float
         Probability of 1, 2, 3, ... elements per spectrum (normalised).
+    hard_pairs : tuple of str
+        Not in Table 1 (default empty). Element pairs written ``"A-B"``
+        whose edges a network confuses (mined from a model's errors on
+        simulated spectra with ``scripts/mine_hard_pairs.py``), e.g.
+        ``"N-Sc"``: N K (401 eV) on Sc L3 (402 eV).
+    hard_pair_fraction : float
+        Not in Table 1 (default 0: off). Fraction of the spectra drawn from
+        ``hard_pairs`` instead of the composition distribution: a pair is
+        chosen uniformly, and the spectrum holds its first element alone, its
+        second alone or both (each a third of the time), each anchored at
+        its edge closest in onset to the other element's edges, so that the
+        spectrum range holds the two coincident edges. Labels stay exact;
+        such spectra teach the fine differences (white-line ratios, pi*
+        peaks, the other edges in range) that tell the pair apart.
     oxide_fraction : float
         Not in Table 1 (default 0: elements drawn independently). Probability
         that a spectrum of two or more elements contains O: O then replaces
@@ -230,6 +246,8 @@ class SimulationConfig:
     end_distribution: str = "uniform"
     n_elements_probs: tuple = (0.35, 0.35, 0.2, 0.1)
     oxide_fraction: float = 0.0
+    hard_pairs: tuple = ()
+    hard_pair_fraction: float = 0.0
     elements: tuple | None = None
     element_weights: Mapping[str, float] = field(
         default_factory=lambda: dict(DEFAULT_ELEMENT_WEIGHTS)
@@ -297,6 +315,17 @@ class SimulationConfig:
             raise ValueError("fs_floor must lie in [0, 1]")
         if not 0 <= self.oxide_fraction <= 1:
             raise ValueError(f"oxide_fraction must lie in [0, 1], got {self.oxide_fraction!r}")
+        pairs = tuple(str(p) for p in self.hard_pairs)
+        for pair in pairs:
+            parts = pair.split("-")
+            if len(parts) != 2 or parts[0] == parts[1] or not all(x in ELEMENTS for x in parts):
+                raise ValueError(f"hard_pairs entries must be two different element symbols written 'A-B' "
+                                 f"(e.g. 'N-Sc'), got {pair!r}")
+        object.__setattr__(self, "hard_pairs", pairs)
+        if not 0 <= self.hard_pair_fraction <= 1:
+            raise ValueError(f"hard_pair_fraction must lie in [0, 1], got {self.hard_pair_fraction!r}")
+        if self.hard_pair_fraction > 0 and not pairs:
+            raise ValueError("hard_pair_fraction > 0 needs a non-empty hard_pairs list")
         if self.fs_decay_ev != (0.0, 0.0) and self.fs_decay_ev[0] <= 0:
             raise ValueError(f"fs_decay_ev must be (0, 0) (off) or positive, got {self.fs_decay_ev!r}")
         if self.background_second_fraction[0] < 0:

@@ -57,7 +57,7 @@ from hyperspy_eelsid.physics.cross_sections import GOSHDatabase, TorchCrossSecti
 from hyperspy_eelsid.preprocessing import N_CHANNELS, finalise_on_grid
 
 from .background import power_law
-from .composition import build_catalogue, draw_composition
+from .composition import build_catalogue, draw_composition, hard_pair_anchors
 from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
@@ -183,6 +183,11 @@ class Simulator:
             if "O" not in cat.elements:
                 raise ValueError("oxide_fraction > 0 needs O among the drawable elements")
             self._oxide = (self.config.oxide_fraction, cat.elements.index("O"))
+        self._hard_pairs = None
+        if self.config.hard_pair_fraction > 0:
+            pair_el, pair_anchor = hard_pair_anchors(cat, self.config.hard_pairs)
+            self._hard_pairs = (self.config.hard_pair_fraction, torch.as_tensor(pair_el, device=d),
+                                torch.as_tensor(pair_anchor, device=d))
         self.grid = torch.arange(N_CHANNELS, device=d, dtype=self.dtype)
 
     # ------------------------------------------------------------------
@@ -232,7 +237,7 @@ class Simulator:
         beta = self._uniform(cfg.collection_mrad, (B,), g)
 
         # 2. composition and chemical shifts (one per edge slot)
-        element, active, anchor = draw_composition(cat, self._probs, self.max_elements, B, g, self._oxide)
+        element, active, anchor = draw_composition(cat, self._probs, self.max_elements, B, g, self._oxide, self._hard_pairs)
         M, F = element.shape[1], cat["fam_onset"].shape[1]
         chem = self._integers(cfg.chemical_shift_ev, (B, M, F), g).to(dt)
         onset = cat["fam_onset"][element] + chem  # (B, M, F), inf where no edge
