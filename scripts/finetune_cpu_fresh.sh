@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the shipped members on from their weights, on 400,000 *fresh* spectra, on two CPU cores
-# (the candidates of sessions 11-13, see docs/results.md; v13 shipped).
+# (the candidates of sessions 11-14, see docs/results.md; v13 shipped).
 #
 #   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE] [MAX_EPOCHS] [INIT]
 #

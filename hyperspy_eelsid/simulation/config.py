@@ -173,8 +173,11 @@ class SimulationConfig:
         second alone or both (each a third of the time), each anchored at
         its edge closest in onset to the other element's edges, so that the
         spectrum range holds the two coincident edges. Labels stay exact;
-        such spectra teach the fine differences (white-line ratios, pi*
-        peaks, the other edges in range) that tell the pair apart.
+        such spectra put weight on the fine differences (white-line ratios,
+        pi* peaks, the other edges in range) that tell the pair apart.
+        (Session 14: 35-40 minutes of CPU training on them made the compact
+        members hedge within the pairs rather than tell them apart; see
+        docs/results.md.)
     oxide_fraction : float
         Not in Table 1 (default 0: elements drawn independently). Probability
         that a spectrum of two or more elements contains O: O then replaces
