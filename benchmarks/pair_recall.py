@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv=None):
     from hyperspy_eelsid.elements import element_index
     from hyperspy_eelsid.inference import Predictor
-    from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
+    from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements, read_overrides
     from hyperspy_eelsid.simulation.simulator import Simulator
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,9 +35,7 @@ def main(argv=None):
     p.add_argument("--setting", default=str(ROOT / "configs" / "simulation" / "realistic_v5.json"))
     p.add_argument("--n", type=int, default=1024, help="spectra (multiple of 512)")
     a = p.parse_args(argv)
-    overrides = read_overrides(a.setting)
-    overrides.update(elements=[a.first, a.second], n_elements_probs=[0, 1], oxide_fraction=0.0)
-    sim = Simulator(SimulationConfig.from_dict(overrides))
+    sim = Simulator(SimulationConfig.from_dict(exact_elements(read_overrides(a.setting), [a.first, a.second])))
     x = np.concatenate([sim.simulate(512, seed=100 + i).spectra.numpy() for i in range(max(1, a.n // 512))])
     idx = [element_index(a.first), element_index(a.second)]
     print(f"{len(x)} simulated spectra with {a.first} and {a.second} ({Path(a.setting).name})")

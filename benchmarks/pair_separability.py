@@ -24,6 +24,7 @@ prints the same figures on the same machine.
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +35,10 @@ DEFAULT_SHARED = ROOT.parent / "shared"
 
 def simulate(element, n, seed, setting, end_max):
     """``n`` network inputs (numpy, ``(n, 3072)``) of spectra holding ``element`` alone."""
-    from hyperspy_eelsid.simulation.config import SimulationConfig
+    from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements
     from hyperspy_eelsid.simulation.simulator import Simulator
 
-    overrides = dict(setting, n_elements_probs=[1.0], oxide_fraction=0.0, elements=[element])
-    if end_max is not None:
-        overrides["end_max_ev"] = end_max
-    overrides.pop("hard_pair_fraction", None)
-    sim = Simulator(SimulationConfig.from_dict(overrides))
+    sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, [element], end_max)))
     batch = min(n, 1024)
     return np.concatenate([sim.simulate(batch, seed=seed + i).spectra.numpy() for i in range(-(-n // batch))])[:n]
 
@@ -118,8 +115,6 @@ def real_check(net, a, b, crop, pool, shared):
     from hyperspy_eelsid import preprocessing as pp
     from hyperspy_eelsid.evaluation import read_manifest
     from hyperspy_eelsid.signals.loading import load_spectrum
-
-    import warnings
 
     root = Path(shared) / "eels-benchmark"
     manifest = read_manifest(root)

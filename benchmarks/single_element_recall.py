@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv=None):
     from hyperspy_eelsid.elements import ELEMENTS, element_index
     from hyperspy_eelsid.inference import Predictor
-    from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
+    from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements, read_overrides
     from hyperspy_eelsid.simulation.simulator import Simulator
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -46,14 +46,10 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=512, help="spectra per element (multiple of 256)")
     a = p.parse_args(argv)
     setting = read_overrides(a.setting)
-    setting.update(n_elements_probs=[1.0], oxide_fraction=0.0)
-    if a.end_max is not None:
-        setting["end_max_ev"] = a.end_max
     batches = {}
     for k, name in enumerate(a.elements):
         group = name.split("+")  # "B+P": every spectrum holds all of them
-        overrides = dict(setting, elements=group, n_elements_probs=[0.0] * (len(group) - 1) + [1.0])
-        sim = Simulator(SimulationConfig.from_dict(overrides))
+        sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, group, a.end_max)))
         batches[name] = group, np.concatenate([sim.simulate(256, seed=200 + 100 * k + i).spectra.numpy()
                                                for i in range(max(1, a.n // 256))])
     end = f", ending at most at {a.end_max} eV" if a.end_max is not None else ""

@@ -482,6 +482,19 @@ def test_hard_pair_of_an_element_without_tables_names_it(gosh):
         Simulator(SimulationConfig(hard_pairs=("N-Ba",), hard_pair_fraction=0.5), database=gosh)
 
 
+def test_exact_elements_overrides_a_hard_pair_setting(gosh):
+    from hyperspy_eelsid.simulation.config import exact_elements
+
+    setting = {"hard_pairs": ["N-Ti"], "hard_pair_fraction": 1.0, "oxide_fraction": 0.5}
+    overrides = exact_elements(setting, ["Fe", "Cu"], end_max_ev=1200)
+    assert setting["hard_pair_fraction"] == 1.0  # the caller's overrides are left alone
+    b = Simulator(SimulationConfig.from_dict(overrides), database=gosh).simulate(32, seed=1)
+    lab = _np(b.labels)
+    # every spectrum holds Fe and Cu and nothing else: no O added, no hard pair drawn
+    assert np.all(lab[:, el.element_index("Fe")] == 1) and np.all(lab[:, el.element_index("Cu")] == 1)
+    assert np.all(lab.sum(1) == 2) and np.all(_np(b.params["end_ev"]) <= 1200)
+
+
 def test_dataset_round_trip(tmp_path, gosh, sim):
     path = tmp_path / "sim.h5"
     cfg = SimulationConfig()

@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides  # noqa: E402
+from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements, read_overrides  # noqa: E402
 from hyperspy_eelsid.simulation.simulator import Simulator  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +31,7 @@ N_DRAWS = 4
 
 def edges(setting: str, element: str, n: int, seed: int = 5):
     """Edges with fine structure of ``n`` single-element spectra ending at most at 600 eV."""
-    overrides = read_overrides(ROOT / "configs" / "simulation" / f"{setting}.json")
-    overrides.update(n_elements_probs=[1.0], oxide_fraction=0.0, end_max_ev=600, elements=[element])
+    overrides = exact_elements(read_overrides(ROOT / "configs" / "simulation" / f"{setting}.json"), [element], 600)
     batch = Simulator(SimulationConfig.from_dict(overrides)).simulate(n, seed=seed, components=True)
     return batch.components["edges_fs"].numpy()
 

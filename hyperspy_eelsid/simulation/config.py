@@ -17,7 +17,7 @@ from hyperspy_eelsid.elements import ELEMENTS
 
 from .white_lines import ELEMENT_POSITION_SWITCHES, ONSET_PEAKS
 
-__all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS", "read_overrides"]
+__all__ = ["SimulationConfig", "DEFAULT_ELEMENT_WEIGHTS", "read_overrides", "exact_elements"]
 
 #: Relative draw weights of elements (others weigh 1). Elements that dominate
 #: experimental EELS work (light elements, 3d metals, the common perovskite
@@ -408,3 +408,31 @@ def read_overrides(path) -> dict:
     if not isinstance(overrides, dict):
         raise ValueError(f"{path} must hold a JSON object of SimulationConfig fields")
     return overrides
+
+
+def exact_elements(overrides: Mapping, elements, end_max_ev: int | None = None) -> dict:
+    """``overrides`` changed so that every spectrum holds exactly ``elements``.
+
+    The benchmarks' single-element and pair spectra: all of ``elements``
+    in every spectrum, no O added (``oxide_fraction`` 0) and no hard-pair
+    draw (``hard_pair_fraction`` 0), optionally ending at most at
+    ``end_max_ev``. The other settings are kept.
+
+    Parameters
+    ----------
+    overrides : mapping
+        :class:`SimulationConfig` fields (e.g. from :func:`read_overrides`).
+    elements : sequence of str
+    end_max_ev : int, optional
+
+    Returns
+    -------
+    dict
+        New overrides; ``overrides`` is not changed.
+    """
+    elements = list(elements)
+    out = dict(overrides, elements=elements, n_elements_probs=[0.0] * (len(elements) - 1) + [1.0],
+               oxide_fraction=0.0, hard_pair_fraction=0.0)
+    if end_max_ev is not None:
+        out["end_max_ev"] = end_max_ev
+    return out
