@@ -12,10 +12,16 @@ difference and the model has not learnt it; both near 0.5 means the
 simulated pair is ambiguous. ``--pool 4`` averages the crop over 4 eV first,
 as the compact U-Net's stem does. With ``--real`` the classifier is also run
 on the benchmark spectra and scans that hold either element (a check of how
-the simulated difference carries over to measured spectra)::
+the simulated difference carries over to measured spectra). With
+``--probe CARD...`` it also asks where a member loses the difference: a
+linear classifier (logistic regression) is trained on the same 80 % of the
+spectra from the member's feature maps entering its reduction, and from its
+head's last hidden layer, and scored on the other 20 %, next to a linear
+classifier on the raw crop::
 
     python benchmarks/pair_separability.py Sc N --crop 360 500 --end-max 600
     python benchmarks/pair_separability.py Ba Co --crop 740 912 --end-max 912
+    python benchmarks/pair_separability.py Sc N --crop 360 500 --end-max 600 --probe weights/unet_cpu.json
 
 Seeds are fixed (spectra 1000+ and 5000+, classifier 0): the same command
 prints the same figures on the same machine.
@@ -85,7 +91,65 @@ def probability_first(net, features):
         return torch.sigmoid(net(features[:, None])[:, 0]).numpy()
 
 
-def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, weights=("shipped",)):
+def linear_probe(f_train, y_train, f_test, y_test, steps=200, seed=0):
+    """Held-out accuracy of a logistic regression (Adam, full batch) on standardised features."""
+    import torch
+
+    f_train = torch.as_tensor(f_train, dtype=torch.float32).flatten(1)
+    f_test = torch.as_tensor(f_test, dtype=torch.float32).flatten(1)
+    mu, sd = f_train.mean(0), f_train.std(0) + 1e-6
+    f_train, f_test = (f_train - mu) / sd, (f_test - mu) / sd
+    y_train = torch.as_tensor(y_train, dtype=torch.float32)
+    torch.manual_seed(seed)
+    lin = torch.nn.Linear(f_train.shape[1], 1)
+    opt = torch.optim.Adam(lin.parameters(), 1e-2, weight_decay=1e-4)
+    for _ in range(steps):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(lin(f_train)[:, 0], y_train)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return float(((lin(f_test)[:, 0] > 0).numpy() == np.asarray(y_test, bool)).mean())
+
+
+def member_features(card, x, batch=512):
+    """A member's maps entering its reduction and its head's last hidden layer, for inputs ``x``."""
+    import torch
+
+    from hyperspy_eelsid.networks.io import load_model
+
+    model = load_model(card)
+    seen = {"maps": [], "hidden": []}
+    hooks = [model.reduce.register_forward_hook(lambda m, inp, out: seen["maps"].append(inp[0])),
+             model.head.net[-1].register_forward_hook(lambda m, inp, out: seen["hidden"].append(inp[0]))]
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            model(x[i : i + batch])
+    for h in hooks:
+        h.remove()
+    return {k: torch.cat(v) for k, v in seen.items()}
+
+
+def probe(cards, held_out, train_x, crop, n_probe=4096):
+    """Linear-probe accuracies: raw crop, and each member's maps and hidden layer (first ``n_probe`` per element)."""
+    xa_tr, xb_tr = train_x
+    xa_te, xb_te = held_out
+    k_tr, k_te = int(0.8 * n_probe), n_probe - int(0.8 * n_probe)
+    x_tr = np.concatenate([xa_tr[:k_tr], xb_tr[:k_tr]])
+    x_te = np.concatenate([xa_te[:k_te], xb_te[:k_te]])
+    y_tr = np.r_[np.ones(len(xa_tr[:k_tr])), np.zeros(len(xb_tr[:k_tr]))]
+    y_te = np.r_[np.ones(len(xa_te[:k_te])), np.zeros(len(xb_te[:k_te]))]
+    lo, hi = crop
+    out = {"raw crop": linear_probe(crop_features(x_tr, lo, hi), y_tr, crop_features(x_te, lo, hi), y_te)}
+    for card in cards:
+        f_tr, f_te = member_features(card, x_tr), member_features(card, x_te)
+        for part in ("maps", "hidden"):
+            out[f"{card}: {part}"] = linear_probe(f_tr[part], y_tr, f_te[part], y_te)
+    return out
+
+
+def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, weights=("shipped",), probe_cards=()):
     """Held-out accuracies of the dedicated classifier and of each model; returns them as a dict."""
     from hyperspy_eelsid.elements import ELEMENTS
     from hyperspy_eelsid.inference import Predictor
@@ -107,6 +171,8 @@ def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, 
         predictor = Predictor(None if w == "shipped" else w, device="cpu")
         qa, qb = predictor(held_a), predictor(held_b)
         out["models"][w] = 0.5 * ((qa[:, ia] > qa[:, ib]).mean() + (qb[:, ib] > qb[:, ia]).mean())
+    if probe_cards:
+        out["probes"] = probe(probe_cards, (held_a, held_b), (xa[:n_train], xb[:n_train]), crop)
     return out
 
 
@@ -142,16 +208,20 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--pool", type=int, default=1, help="average-pool the crop by this many eV first")
     ap.add_argument("--weights", nargs="*", default=["shipped"], help="models or ensembles to compare")
+    ap.add_argument("--probe", nargs="*", default=[], metavar="CARD",
+                    help="member cards (.json) whose features get a linear probe")
     ap.add_argument("--real", action="store_true", help="also run the classifier on the benchmark's spectra")
     ap.add_argument("--shared", default=str(DEFAULT_SHARED))
     a = ap.parse_args(argv)
-    res = run(a.a, a.b, a.crop, a.end_max, a.setting, a.n, a.epochs, a.pool, a.weights)
+    res = run(a.a, a.b, a.crop, a.end_max, a.setting, a.n, a.epochs, a.pool, a.weights, a.probe)
     held = a.n - int(0.8 * a.n)
     print(f"{a.a} alone against {a.b} alone, crop {a.crop[0]}-{a.crop[1]} eV"
           + (f" pooled by {a.pool} eV" if a.pool > 1 else "") + f", {held} + {held} held-out spectra:")
     print(f"  dedicated classifier ({a.epochs} epochs): accuracy {res['classifier']:.3f}")
     for w, acc in res["models"].items():
         print(f"  {w}: accuracy {acc:.3f} (the element of the pair with the higher probability)")
+    for what, acc in res.get("probes", {}).items():
+        print(f"  linear probe, {what}: accuracy {acc:.3f}")
     if a.real:
         if not (Path(a.shared) / "eels-benchmark").is_dir():
             print(f"  {a.shared}/eels-benchmark not found: real spectra skipped")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Train the shipped members on from their weights, on 400,000 *fresh* spectra, on two CPU cores
-# (the candidates of sessions 11-14, see docs/results.md; v13 shipped).
+# Train the shipped members on from their weights (or from scratch), on 400,000 *fresh* spectra, on two CPU cores
+# (the candidates of sessions 11-15, see docs/results.md; v13 shipped).
 #
 #   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE] [MAX_EPOCHS] [INIT]
 #
@@ -16,12 +16,15 @@
 #   (the candidates before v13 started from weights/ when it held v6)
 #   v14 (v13 + hard pairs mined from v13 on simulated spectra), from eelsid-cpu-v13 (weights/ at dc6ef17):
 #     bash scripts/finetune_cpu_fresh.sh 60 v14 realistic_v14 41 8
+#   v15 (the same two architectures trained from scratch on realistic_v13, session 15):
+#     bash scripts/finetune_cpu_fresh.sh 95 v15 realistic_v13 43 12 1000 scratch
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),
 # 2. trains both members on from INIT/ (default weights/; one core each, at once): lr 3e-4 halved after
 #    3 epochs without a better validation F1 (fresh SETTING spectra, seed 2), stopped after
-#    PATIENCE such epochs, MAX_EPOCHS epochs of 200 steps (default 1000) or MINUTES of training,
+#    PATIENCE such epochs, MAX_EPOCHS epochs of 200 steps (default 1000) or MINUTES of training;
+#    INIT=scratch trains them from random weights instead, at the configs' lr 3e-3,
 # 3. combines them into runs/NAME with the threshold where precision = recall on
 #    8,192 simulated validation spectra and scores a 20,000-spectrum test set (seed 3),
 # 4. scores runs/NAME on ../shared/eels-benchmark when it is there.
@@ -39,16 +42,16 @@ test=data/${setting}_test20k.h5
 mkdir -p data runs
 [ -f "$train" ] || eelsid simulate --n 400000 --seed "$seed" --config "$sim" --out "$train" --no-progress
 for m in unet_cpu resnet_cpu; do
+    if [ "$init" = scratch ]; then start=(); else start=(--set training.init_weights="$init/$m.json" --set training.lr=3e-4); fi
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 eelsid train --config "configs/cpu/$m.toml" --out "runs/${m}_$name" \
-        --set data.path="$train" --set validation.simulation="$sim" \
-        --set training.init_weights="$init/$m.json" --set training.lr=3e-4 \
+        --set data.path="$train" --set validation.simulation="$sim" "${start[@]}" \
         --set training.early_stop_patience="$patience" --set training.epochs="$max_epochs" --max-minutes "$minutes" > "runs/${m}_$name.log" 2>&1 &
 done
 wait
 [ -f "$test" ] || eelsid simulate --n 20000 --seed 3 --config "$sim" --out "$test" --no-progress
 eelsid ensemble "runs/unet_cpu_$name/unet_cpu.json" "runs/resnet_cpu_$name/resnet_cpu.json" --out "runs/$name" \
     --simulation "$sim" --test "$test" --name "eelsid-cpu-$name" \
-    --note "members of $init trained on from their weights on 400,000 fresh $setting spectra (seed $seed), lr 3e-4, one CPU core each"
+    --note "$([ "$init" = scratch ] && echo "members trained from scratch on 400,000 $setting spectra (seed $seed), lr 3e-3" || echo "members of $init trained on from their weights on 400,000 fresh $setting spectra (seed $seed), lr 3e-4"), one CPU core each"
 if [ -d ../shared/eels-benchmark ]; then
     python benchmarks/real_spectra.py --weights "runs/$name" --json "runs/$name/real.json"
 fi
