@@ -17,7 +17,7 @@
 #   v14 (v13 + hard pairs mined from v13 on simulated spectra), from eelsid-cpu-v13 (weights/ at dc6ef17):
 #     bash scripts/finetune_cpu_fresh.sh 60 v14 realistic_v14 41 8
 #   v15 (the same two architectures trained from scratch on realistic_v13, session 15):
-#     bash scripts/finetune_cpu_fresh.sh 95 v15 realistic_v13 43 12 1000 scratch
+#     bash scripts/finetune_cpu_fresh.sh 85 v15 realistic_v13 43 12 1000 scratch
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),
