@@ -136,10 +136,10 @@ def probe(cards, held_out, train_x, crop, n_probe=4096):
     xa_tr, xb_tr = train_x
     xa_te, xb_te = held_out
     k_tr, k_te = int(0.8 * n_probe), n_probe - int(0.8 * n_probe)
-    x_tr = np.concatenate([xa_tr[:k_tr], xb_tr[:k_tr]])
-    x_te = np.concatenate([xa_te[:k_te], xb_te[:k_te]])
-    y_tr = np.r_[np.ones(len(xa_tr[:k_tr])), np.zeros(len(xb_tr[:k_tr]))]
-    y_te = np.r_[np.ones(len(xa_te[:k_te])), np.zeros(len(xb_te[:k_te]))]
+    xa_tr, xb_tr, xa_te, xb_te = xa_tr[:k_tr], xb_tr[:k_tr], xa_te[:k_te], xb_te[:k_te]
+    x_tr, x_te = np.concatenate([xa_tr, xb_tr]), np.concatenate([xa_te, xb_te])
+    y_tr = np.r_[np.ones(len(xa_tr)), np.zeros(len(xb_tr))]
+    y_te = np.r_[np.ones(len(xa_te)), np.zeros(len(xb_te))]
     lo, hi = crop
     out = {"raw crop": linear_probe(crop_features(x_tr, lo, hi), y_tr, crop_features(x_te, lo, hi), y_te)}
     for card in cards:

@@ -20,13 +20,15 @@ import json
 import shutil
 from pathlib import Path
 
+from hyperspy_eelsid.networks.io import read_card
+
 
 def rename_member(card_path, new_card_path) -> dict:
     """Copy the model of ``card_path`` to ``new_card_path`` (its stem is the new name); returns the new card."""
     card_path, new_card_path = Path(card_path), Path(new_card_path)
     if new_card_path.suffix != ".json":
         raise ValueError(f"{new_card_path}: the new card must end in .json")
-    card = json.loads(card_path.read_text())
+    card = read_card(card_path)  # a clear error for a missing, corrupt or non-model card
     weights = card_path.parent / card["weights"]["file"]
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}, the weights named by {card_path}, is missing")
@@ -36,7 +38,7 @@ def rename_member(card_path, new_card_path) -> dict:
     card["renamed_from"] = card["name"]
     card["name"] = name
     card["weights"] = dict(card["weights"], file=f"{name}.safetensors")
-    new_card_path.write_text(json.dumps(card, indent=1))
+    new_card_path.write_text(json.dumps(card, indent=2) + "\n")  # as save_model writes cards
     return card
 
 
