@@ -44,6 +44,7 @@ def _identify_one(path: str, args):
         show_progressbar=False,
         weights=args.weights,
         print_summary=False,
+        check_white_lines=not args.no_white_line_check,
     )
     summary = s.identification
     if not args.quiet:
@@ -87,6 +88,8 @@ def _add_identify(sub):
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--weights", default=None, help="model or ensemble directory (default: the shipped ensemble)")
     p.add_argument("--lazy", action="store_true", help="load lazily (for spectrum images larger than memory)")
+    p.add_argument("--no-white-line-check", action="store_true",
+                   help="keep Co/Ba and Cu/Pr detections that the ratio of their white lines contradicts")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_identify)
 

@@ -210,3 +210,54 @@ def test_dead_pixels_warn_and_get_zero(fake_model):
     with pytest.warns(UserWarning, match="1 of 3 spectra have no positive counts"):
         p = s.identify_elements(device="cpu", print_summary=False)
     assert np.all(p.data[1] == 0)
+
+
+def make_white_line_si(ratio, nav=(3, 4), seed=0):
+    """300-999 eV, 1 eV/channel: a power law, an edge with two white lines at
+    782 and 797 eV of area ratio ``ratio`` (Poisson noise), and the fake
+    model's channels of Co and Ba lit in every pixel (both detected)."""
+    energy = 300.0 + np.arange(700)
+    lorentz = lambda c, w: (np.arctan((energy + 0.5 - c) / (w / 2)) - np.arctan((energy - 0.5 - c) / (w / 2))) / np.pi  # noqa: E731
+    mean = (2e4 * (energy / 700.0) ** -3.5 + 300.0 * (energy >= 781) + 150.0 * (energy >= 796)
+            + 4e4 * (lorentz(782.0, 2.0) + lorentz(797.3, 2.0) / ratio))
+    data = np.random.default_rng(seed).poisson(np.broadcast_to(mean, nav + (energy.size,))).astype(float)
+    for el in ("Co", "Ba"):
+        data[..., CHANNEL[el] - 300] = 1e6
+    s = hs.signals.Signal1D(data)
+    ax = s.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = 300.0, 1.0, "eV"
+    s.set_signal_type("EELS_ID")
+    return s
+
+
+@pytest.mark.parametrize("ratio, kept, dropped", [(0.8, "Ba", "Co"), (3.0, "Co", "Ba")])
+def test_white_line_check_drops_the_contradicted_element(fake_model, capsys, ratio, kept, dropped):
+    s = make_white_line_si(ratio)
+    p = s.identify_elements(device="cpu", show_progressbar=False)
+    assert s.metadata.Sample.elements == [kept]
+    summary = s.identification
+    assert summary.dropped == [dropped] and summary.fraction[dropped] == 0.0
+    (check,) = summary.white_lines
+    assert check["pair"] == ["Co", "Ba"] and check["fitted"] == 12 and check["verdicts"][kept] == 12
+    assert f"Not detected: {dropped} (contradicted by the ratio)" in capsys.readouterr().out
+    # the probabilities are the networks' either way; without the check both stay
+    plain = make_white_line_si(ratio)
+    q = plain.identify_elements(device="cpu", show_progressbar=False, print_summary=False, check_white_lines=False)
+    np.testing.assert_array_equal(p.data, q.data)
+    assert sorted(plain.metadata.Sample.elements) == ["Ba", "Co"] and plain.identification.white_lines == []
+
+
+def test_white_line_check_lazy_equals_eager_and_survives_saving(fake_model, tmp_path):
+    eager = make_white_line_si(0.8)
+    eager.identify_elements(device="cpu", print_summary=False)
+    lazy = make_white_line_si(0.8).as_lazy()
+    lazy.data = lazy.data.rechunk((2, 3, -1))
+    lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+    assert lazy.metadata.Sample.elements == eager.metadata.Sample.elements == ["Ba"]
+    (a,), (b,) = lazy.identification.white_lines, eager.identification.white_lines
+    eager.save(tmp_path / "wl.hspy")
+    loaded = hs.load(tmp_path / "wl.hspy").identification
+    assert loaded.dropped == ["Co"] and loaded.white_lines[0]["verdicts"] == b["verdicts"]
+    assert a["median_ratio"] == pytest.approx(b["median_ratio"], rel=1e-9)
+    assert {**a, "median_ratio": 0} == {**b, "median_ratio": 0}
+    assert lazy.identification.dropped == ["Co"]

@@ -35,6 +35,7 @@ class EELSIDSpectrum(EELSSpectrum):
         weights=None,
         print_summary=True,
         cut_splices=True,
+        check_white_lines=True,
     ):
         return _identification.identify_elements(
             self,
@@ -46,6 +47,7 @@ class EELSIDSpectrum(EELSSpectrum):
             weights=weights,
             print_summary=print_summary,
             cut_splices=cut_splices,
+            check_white_lines=check_white_lines,
         )
 
     identify_elements.__doc__ = _identification.identify_elements.__doc__

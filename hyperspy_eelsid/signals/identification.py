@@ -14,10 +14,12 @@ import numpy as np
 
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, coincident_edges, element_index, subshells
 from hyperspy_eelsid.inference import Predictor
+from hyperspy_eelsid.line_ratios import coincident_line_pairs, summarise_verdicts, vetoes, white_line_verdicts
 from hyperspy_eelsid.preprocessing import (
     EnergyAxis,
     PreprocessingError,
     energy_axis_from_signal,
+    resample_to_grid,
     resampling_matrix,
     spectra_last,
 )
@@ -136,12 +138,18 @@ class _BlockIdentifier:
         return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
 
 
-def _lazy_probabilities(signal, predictor, cut_splices=True):
-    import dask.array as da
-
+def _lazy_spectra(signal):
+    """The lazy data with the whole energy axis in every chunk."""
     data = spectra_last(signal)
     if data.chunks[-1] != (data.shape[-1],):
         data = data.rechunk({data.ndim - 1: -1})
+    return data
+
+
+def _lazy_probabilities(signal, predictor, cut_splices=True):
+    import dask.array as da
+
+    data = _lazy_spectra(signal)
     energy, units = _energy(signal)
     return da.map_blocks(
         _BlockIdentifier(predictor, energy, units, cut_splices),
@@ -171,6 +179,70 @@ def _probability_signal(signal, probs, predictor, threshold):
 
 
 # --------------------------------------------------------------------------
+# white-line ratios of coincident pairs (Co/Ba, Cu/Pr)
+# --------------------------------------------------------------------------
+def _pair_columns():
+    return sorted({element_index(p.element) for pair in coincident_line_pairs() for p in pair})
+
+
+def _line_verdicts(flat_data, probs, axis, threshold):
+    """Verdicts ``(n, n_pairs)`` and ratios of raw spectra ``(n, channels)``."""
+    probs = np.asarray(probs).reshape(-1, N_ELEMENTS)
+    verdict = np.full((probs.shape[0], len(coincident_line_pairs())), -1, dtype=np.int8)
+    ratio = np.full(verdict.shape, np.nan)
+    rows = np.nonzero((probs[:, _pair_columns()] >= threshold).any(axis=1))[0]
+    if rows.size:
+        grid, window = resample_to_grid(np.asarray(flat_data)[rows], axis)
+        verdict[rows], ratio[rows] = white_line_verdicts(grid, probs[rows], threshold, window)
+    return verdict, ratio
+
+
+class _BlockLineVerdicts:
+    """Picklable dask block function: (spectra, probabilities) -> verdicts and ratios."""
+
+    def __init__(self, energy, units, threshold):
+        self.axis, self.threshold = EnergyAxis.from_values(energy, units), threshold
+
+    def __call__(self, block, probs):
+        flat = np.asarray(block).reshape(-1, block.shape[-1])
+        verdict, ratio = _line_verdicts(flat, probs, self.axis, self.threshold)
+        out = np.concatenate([verdict.astype(float), ratio], axis=1)
+        return out.reshape(block.shape[:-1] + (out.shape[1],))
+
+
+def _check_white_lines(signal, probs, max_p, threshold):
+    """Verdicts and ratios ``(n_spectra, n_pairs)``, or None when no pair is detected."""
+    if not (max_p[_pair_columns()] >= threshold).any():
+        return None
+    if not signal._lazy:
+        flat = spectra_last(signal).reshape(-1, signal.axes_manager.signal_axes[0].size)
+        return _line_verdicts(flat, probs, energy_axis_from_signal(signal), threshold)
+    import dask.array as da
+
+    data = _lazy_spectra(signal)
+    energy, units = _energy(signal)
+    n_pairs = len(coincident_line_pairs())
+    both = da.map_blocks(
+        _BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
+        chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=np.empty((0,) * data.ndim, dtype=float),
+    )
+    both = np.asarray(both.compute()).reshape(-1, 2 * n_pairs)
+    return both[:, :n_pairs].astype(np.int8), both[:, n_pairs:].astype(float)
+
+
+def _fractions_after_vetoes(probs, frac, verdict, threshold):
+    """Per-element fraction of spectra at or above the threshold and not vetoed."""
+    cols = _pair_columns()
+    sub = np.zeros((verdict.shape[0], N_ELEMENTS), dtype=np.float32)
+    pair_probs = probs[..., cols]
+    sub[:, cols] = np.asarray(pair_probs.compute() if hasattr(pair_probs, "compute") else pair_probs).reshape(-1, len(cols))
+    veto = vetoes(verdict, sub, threshold)
+    frac = np.array(frac, dtype=float)
+    frac[cols] = ((sub[:, cols] >= threshold) & ~veto[:, cols]).mean(axis=0)
+    return frac
+
+
+# --------------------------------------------------------------------------
 # summary
 # --------------------------------------------------------------------------
 @dataclass
@@ -187,7 +259,8 @@ class IdentificationSummary:
         Number of spectra identified.
     max_probability, fraction : dict
         Per element: highest probability over the pixels, and the fraction of
-        pixels where it reaches the threshold.
+        pixels where it reaches the threshold (and, with the white-line
+        check, is not contradicted by it).
     edges : dict
         Per element: the names of its edges inside the measured energy range.
     model : str
@@ -199,6 +272,15 @@ class IdentificationSummary:
         edges that start within :data:`COINCIDENCE_EV` of it
         (:func:`~hyperspy_eelsid.elements.coincident_edges`): detections to
         check against the fine structure and the other edges.
+    white_lines : list of dict
+        The white-line ratio check of each coincident pair (Co L3,2 / Ba
+        M5,4, Cu L3,2 / Pr M5,4) detected in some spectrum:
+        ``pair``, ``ranges``, ``fitted``, ``verdicts`` and ``median_ratio``
+        (see :func:`~hyperspy_eelsid.line_ratios.summarise_verdicts`).
+    dropped : list of str
+        Elements the networks detected that the white-line check removed
+        (their detections contradicted in all but less than
+        ``min_fraction`` of the spectra).
     """
 
     detected: list
@@ -210,6 +292,8 @@ class IdentificationSummary:
     edges: dict = field(repr=False)
     model: str = ""
     coincident: dict = field(default_factory=dict, repr=False)
+    white_lines: list = field(default_factory=list, repr=False)
+    dropped: list = field(default_factory=list)
 
     def rows(self, min_probability: float = 0.1, candidates: int = 5):
         """(element, max probability, fraction, edges) of the detected elements,
@@ -240,6 +324,8 @@ class IdentificationSummary:
                     near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
                                      for o in others)
                     lines.append(f"    {_edge_text(edge)}: {near}")
+        for check in self.white_lines:
+            lines.extend(_white_line_text(check, self.dropped))
         return "\n".join(lines)
 
     def as_dict(self):
@@ -254,6 +340,8 @@ class IdentificationSummary:
             "fraction": {k: float(v) for k, v in self.fraction.items()},
             "edges": {k: list(v) for k, v in self.edges.items()},
             "coincident": {k: [list(row) for row in v] for k, v in self.coincident.items()},
+            "white_lines": [dict(c) for c in self.white_lines],
+            "dropped": list(self.dropped),
         }
 
 
@@ -269,13 +357,40 @@ def _edge_text(label):
     return f"{element} {name} {onset:g} eV"
 
 
-def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model):
-    lo, hi = energy_range
-    detected = [
+def _white_line_text(check, dropped):
+    a, b = check["pair"]
+    ranges = ", ".join(f"{el} {lo:g}-{hi:g}" for el, (lo, hi) in check["ranges"].items())
+    v = check["verdicts"]
+    ratio = "" if check["median_ratio"] is None else f"; median ratio {check['median_ratio']:.2f}"
+    gone = [el for el in (a, b) if el in dropped]
+    return [
+        f"  White-line ratio of {a} and {b} (first line / second; {ranges}): {check['fitted']} "
+        f"spectr{'um' if check['fitted'] == 1 else 'a'} fitted, {v[a]} point to {a}, {v[b]} to {b}, "
+        f"{v['neither']} to neither{ratio}.",
+        "    " + (f"Not detected: {', '.join(gone)} (contradicted by the ratio)." if gone
+                 else "No detection removed."),
+    ]
+
+
+def _detected(max_p, frac, threshold, min_fraction):
+    return [
         el
         for i, el in enumerate(ELEMENTS)
         if frac[i] > 0 and frac[i] >= min_fraction and max_p[i] >= threshold
     ]
+
+
+def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None):
+    """``checked``: ``(verdict, ratio, frac after the vetoes)`` of the white-line check, if run."""
+    lo, hi = energy_range
+    detected = _detected(max_p, frac, threshold, min_fraction)
+    white_lines, dropped = [], []
+    if checked is not None:
+        verdict, ratio, frac_checked = checked
+        white_lines = summarise_verdicts(verdict, ratio)
+        kept = _detected(max_p, frac_checked, threshold, min_fraction)
+        dropped = [el for el in detected if el not in kept]
+        detected, frac = kept, frac_checked
     edges = {el: [s.name for s in subshells(el, lo, hi, major_only=True)] for el in ELEMENTS}
     coincident = {
         el: [[edge.label] + [o.label for o in others]
@@ -292,6 +407,8 @@ def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model):
         edges=edges,
         model=model,
         coincident={el: rows for el, rows in coincident.items() if rows},
+        white_lines=white_lines,
+        dropped=dropped,
     )
 
 
@@ -308,6 +425,7 @@ def identify_elements(
     weights=None,
     print_summary: bool = True,
     cut_splices: bool = True,
+    check_white_lines: bool = True,
 ):
     """Identify the elements in every spectrum of an EELS signal.
 
@@ -340,6 +458,15 @@ def identify_elements(
         spectra) are read from the jump on, with a
         :class:`~hyperspy_eelsid.splices.SpliceWarning` (default True; lazy
         signals warn per block when computed). False uses every channel.
+    check_white_lines : bool
+        Where the networks detect Co or Ba, or Cu or Pr, whose two white
+        lines start at the same energies, fit the ratio of the two lines in
+        each such spectrum and drop a detection the ratio contradicts (Co's
+        and Cu's L3 line is 2-5 times their L2 line, Ba's and Pr's M5 line
+        at most about as high as their M4 line; see
+        :mod:`hyperspy_eelsid.line_ratios`). Spectra whose lines are too
+        noisy or too weak are left as the networks called them. The
+        probabilities returned are the networks' either way (default True).
 
     Returns
     -------
@@ -381,7 +508,11 @@ def identify_elements(
         max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
 
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
-    summary = _summarise(max_p, frac, threshold, min_fraction, n, _energy_range(signal), predictor.name)
+    checked = _check_white_lines(signal, probs, max_p, threshold) if check_white_lines else None
+    if checked is not None:
+        checked = (*checked, _fractions_after_vetoes(probs, frac, checked[0], threshold))
+    summary = _summarise(max_p, frac, threshold, min_fraction, n, _energy_range(signal), predictor.name,
+                         checked)
     result = _probability_signal(signal, probs, predictor, threshold)
 
     signal.elements = set()
