@@ -10,7 +10,7 @@ hs = pytest.importorskip("hyperspy.api")
 from hyperspy_eelsid.cli import build_parser, main  # noqa: E402
 from hyperspy_eelsid.elements import ELEMENTS  # noqa: E402
 
-from .test_identification import CHANNEL, fake_model, make_si  # noqa: E402,F401
+from .test_identification import CHANNEL, fake_model, make_si, make_white_line_si  # noqa: E402,F401
 
 
 def test_help_lists_every_command(capsys):
@@ -53,6 +53,15 @@ def test_identify_threshold_and_min_fraction(fake_model, tmp_path):
     assert main(["identify", str(tmp_path / "si.hspy"), "--min-fraction", "0.1", "--json", str(out), "-q"]) == 0
     assert json.loads(out.read_text())[str(tmp_path / "si.hspy")]["detected"] == []
     assert main(["identify", str(tmp_path / "si.hspy"), "--threshold", "1.5", "-q"]) == 1
+
+
+def test_identify_white_line_check_and_its_switch(fake_model, tmp_path):
+    make_white_line_si(0.8).save(tmp_path / "coba.hspy")  # Ba-like lines, Co and Ba both detected
+    path, out = str(tmp_path / "coba.hspy"), tmp_path / "o.json"
+    assert main(["identify", path, "--json", str(out), "-q"]) == 0
+    assert json.loads(out.read_text())[path]["detected"] == ["Ba"]
+    assert main(["identify", path, "--json", str(out), "-q", "--no-white-line-check"]) == 0
+    assert sorted(json.loads(out.read_text())[path]["detected"]) == ["Ba", "Co"]
 
 
 def test_map_writes_a_figure(fake_model, tmp_path):
