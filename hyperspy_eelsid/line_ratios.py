@@ -142,6 +142,12 @@ def coincident_line_pairs(tolerance_ev: float = 6.0) -> tuple:
     return tuple(out)
 
 
+def _fit_range(first_ev, splitting_ev):
+    """Grid channels: start of the pre-edge window, start and end (exclusive) of the line fit."""
+    return (int(round(first_ev - _PRE_EDGE_EV[0])), int(round(first_ev - 8.0)),
+            int(round(first_ev + splitting_ev + 20.0)))
+
+
 def _bin_lorentzian(energy, centre, fwhm):
     """Area-1 Lorentzian integrated over 1 eV bins centred on ``energy``."""
     g = 0.5 * fwhm
@@ -152,21 +158,20 @@ def _step(energy, centre, fwhm):
     return 0.5 + np.arctan((energy - centre) / (0.5 * fwhm)) / np.pi
 
 
-def _power_law_residual(y, first_ev):
+def _power_law_residual(y, energy, first_ev):
     """Spectra minus a power law fitted before the first line, and the noise.
 
-    Returns ``(residual, sigma, ok)``: ``ok`` is False where the pre-edge
-    window holds non-positive counts (no fit).
+    ``y`` holds the spectra on the channels ``energy`` (eV). Returns
+    ``(residual, sigma, ok)``: ``ok`` is False where the pre-edge window holds
+    non-positive counts (no fit).
     """
-    energy = np.arange(y.shape[1], dtype=float)
-    lo, hi = int(round(first_ev - _PRE_EDGE_EV[0])), int(round(first_ev - _PRE_EDGE_EV[1]))
-    pre = y[:, lo:hi]
+    pre_window = (energy >= first_ev - _PRE_EDGE_EV[0]) & (energy < first_ev - _PRE_EDGE_EV[1])
+    pre = y[:, pre_window]
     ok = np.all(pre > 0, axis=1)
-    design = np.stack([np.ones(hi - lo), np.log(energy[lo:hi])], 1)
+    design = np.stack([np.ones(pre.shape[1]), np.log(energy[pre_window])], 1)
     coef = np.linalg.lstsq(design, np.log(np.where(ok[:, None], pre, 1.0)).T, rcond=None)[0]  # (2, n)
-    background = np.exp(coef[0][:, None] + coef[1][:, None] * np.log(np.maximum(energy, 1.0))[None, :])
-    residual = y - background
-    diffs = np.diff(residual[:, lo:hi], axis=1)
+    residual = y - np.exp(coef[0][:, None] + coef[1][:, None] * np.log(energy)[None, :])
+    diffs = np.diff(residual[:, pre_window], axis=1)
     sigma = 1.4826 * np.median(np.abs(diffs - np.median(diffs, axis=1, keepdims=True)), axis=1) / np.sqrt(2)
     return residual, sigma, ok
 
@@ -231,13 +236,12 @@ def fit_line_ratio(spectra, first_ev: float, splitting_ev: float) -> LineFit:
     -------
     LineFit
     """
-    y = np.atleast_2d(np.asarray(spectra, dtype=float))
+    start, lo, hi = _fit_range(first_ev, splitting_ev)
+    y = np.atleast_2d(np.asarray(spectra))[:, start:hi].astype(float)  # only the channels the fit reads
     n = y.shape[0]
-    residual, sigma, ok = _power_law_residual(y, first_ev)
-    lo = int(round(first_ev - 8.0))
-    hi = int(round(first_ev + splitting_ev + 20.0))
+    residual, sigma, ok = _power_law_residual(y, np.arange(start, hi, dtype=float), first_ev)
     energy = np.arange(lo, hi, dtype=float)
-    r = residual[:, lo:hi].T  # (m, n)
+    r = residual[:, lo - start:].T  # (m, n)
     norm2 = np.einsum("ij,ij->j", r, r)
     best = np.full(n, np.inf)
     coef = np.zeros((4, n))
@@ -341,9 +345,8 @@ def judge_pair(fit: LineFit, a: LinePair, b: LinePair, min_snr: float = MIN_SNR,
 
 def _covers(window, first_ev: float, splitting_ev: float) -> bool:
     """Whether the measured channels hold the whole range :func:`fit_line_ratio` reads."""
-    lo = int(round(first_ev - _PRE_EDGE_EV[0]))
-    hi = int(round(first_ev + splitting_ev + 20.0))
-    return bool(lo >= 0 and hi <= len(window) and np.all(window[lo:hi]))
+    start, _, hi = _fit_range(first_ev, splitting_ev)
+    return bool(start >= 0 and hi <= len(window) and np.all(window[start:hi]))
 
 
 def white_line_verdicts(grid, probabilities, threshold: float, window=None):

@@ -185,15 +185,17 @@ def _pair_columns():
     return sorted({element_index(p.element) for pair in coincident_line_pairs() for p in pair})
 
 
-def _line_verdicts(flat_data, probs, axis, threshold):
-    """Verdicts ``(n, n_pairs)`` and ratios of raw spectra ``(n, channels)``."""
+def _line_verdicts(flat_data, probs, axis, threshold, block=4096):
+    """Verdicts ``(n, n_pairs)`` and ratios of raw spectra ``(n, channels)``,
+    fitted ``block`` spectra at a time (bounds the memory)."""
     probs = np.asarray(probs).reshape(-1, N_ELEMENTS)
     verdict = np.full((probs.shape[0], len(coincident_line_pairs())), -1, dtype=np.int8)
     ratio = np.full(verdict.shape, np.nan)
     rows = np.nonzero((probs[:, _pair_columns()] >= threshold).any(axis=1))[0]
-    if rows.size:
-        grid, window = resample_to_grid(np.asarray(flat_data)[rows], axis)
-        verdict[rows], ratio[rows] = white_line_verdicts(grid, probs[rows], threshold, window)
+    for start in range(0, rows.size, block):
+        some = rows[start:start + block]
+        grid, window = resample_to_grid(np.asarray(flat_data)[some], axis)
+        verdict[some], ratio[some] = white_line_verdicts(grid, probs[some], threshold, window)
     return verdict, ratio
 
 
@@ -210,36 +212,40 @@ class _BlockLineVerdicts:
         return out.reshape(block.shape[:-1] + (out.shape[1],))
 
 
-def _check_white_lines(signal, probs, max_p, threshold):
-    """Verdicts and ratios ``(n_spectra, n_pairs)``, or None when no pair is detected."""
-    if not (max_p[_pair_columns()] >= threshold).any():
-        return None
-    if not signal._lazy:
-        flat = spectra_last(signal).reshape(-1, signal.axes_manager.signal_axes[0].size)
-        return _line_verdicts(flat, probs, energy_axis_from_signal(signal), threshold)
-    import dask.array as da
+def _check_white_lines(signal, probs, max_p, frac, threshold):
+    """The white-line check of every spectrum where a coincident pair is detected.
 
-    data = _lazy_spectra(signal)
-    energy, units = _energy(signal)
-    n_pairs = len(coincident_line_pairs())
-    both = da.map_blocks(
-        _BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
-        chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=np.empty((0,) * data.ndim, dtype=float),
-    )
-    both = np.asarray(both.compute()).reshape(-1, 2 * n_pairs)
-    return both[:, :n_pairs].astype(np.int8), both[:, n_pairs:].astype(float)
-
-
-def _fractions_after_vetoes(probs, frac, verdict, threshold):
-    """Per-element fraction of spectra at or above the threshold and not vetoed."""
+    Returns ``(verdict, ratio, frac)``: verdicts and area ratios
+    ``(n_spectra, n_pairs)`` (:func:`~hyperspy_eelsid.line_ratios.white_line_verdicts`)
+    and the per-element fraction of spectra at or above the threshold and not
+    vetoed; None when no element of a pair reaches the threshold anywhere.
+    """
     cols = _pair_columns()
+    if not (max_p[cols] >= threshold).any():
+        return None
+    if signal._lazy:
+        import dask.array as da
+
+        data = _lazy_spectra(signal)
+        energy, units = _energy(signal)
+        n_pairs = len(coincident_line_pairs())
+        both = da.map_blocks(
+            _BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
+            chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=np.empty((0,) * data.ndim, dtype=float),
+        )
+        both = np.asarray(both.compute()).reshape(-1, 2 * n_pairs)
+        verdict, ratio = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
+        pair_probs = np.asarray(probs[..., cols].compute())
+    else:
+        flat = spectra_last(signal).reshape(-1, signal.axes_manager.signal_axes[0].size)
+        verdict, ratio = _line_verdicts(flat, probs, energy_axis_from_signal(signal), threshold)
+        pair_probs = probs[..., cols]
     sub = np.zeros((verdict.shape[0], N_ELEMENTS), dtype=np.float32)
-    pair_probs = probs[..., cols]
-    sub[:, cols] = np.asarray(pair_probs.compute() if hasattr(pair_probs, "compute") else pair_probs).reshape(-1, len(cols))
-    veto = vetoes(verdict, sub, threshold)
+    sub[:, cols] = pair_probs.reshape(-1, len(cols))
+    kept = (sub[:, cols] >= threshold) & ~vetoes(verdict, sub, threshold)[:, cols]
     frac = np.array(frac, dtype=float)
-    frac[cols] = ((sub[:, cols] >= threshold) & ~veto[:, cols]).mean(axis=0)
-    return frac
+    frac[cols] = kept.mean(axis=0)
+    return verdict, ratio, frac
 
 
 # --------------------------------------------------------------------------
@@ -278,9 +284,9 @@ class IdentificationSummary:
         ``pair``, ``ranges``, ``fitted``, ``verdicts`` and ``median_ratio``
         (see :func:`~hyperspy_eelsid.line_ratios.summarise_verdicts`).
     dropped : list of str
-        Elements the networks detected that the white-line check removed
-        (their detections contradicted in all but less than
-        ``min_fraction`` of the spectra).
+        Elements the networks detected that the white-line check removed:
+        once its vetoes are applied, they reach the threshold in fewer than
+        ``min_fraction`` of the spectra (or in none).
     """
 
     detected: list
@@ -508,9 +514,7 @@ def identify_elements(
         max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
 
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
-    checked = _check_white_lines(signal, probs, max_p, threshold) if check_white_lines else None
-    if checked is not None:
-        checked = (*checked, _fractions_after_vetoes(probs, frac, checked[0], threshold))
+    checked = _check_white_lines(signal, probs, max_p, frac, threshold) if check_white_lines else None
     summary = _summarise(max_p, frac, threshold, min_fraction, n, _energy_range(signal), predictor.name,
                          checked)
     result = _probability_signal(signal, probs, predictor, threshold)
