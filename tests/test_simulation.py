@@ -289,6 +289,38 @@ def test_white_line_ratio_by_element_tells_co_l23_from_ba_m45():
     assert ratios["Ba"].std() > 0 and ratios["Co"].std() > 0  # drawn per edge, not fixed
 
 
+def test_white_line_pair_width_factor_ties_the_second_line_to_the_first():
+    # Co L3 779 / L2 794 eV: with the option, the L2 line sits as far above its onset as the L3 line
+    # above its own and is 1-1.5 times as broad; without it, widths and positions are drawn apart
+    onsets = {t.subshell: t.onset_energy for t in Simulator(SimulationConfig(elements=("Co",))).catalogue.tables
+              if t.element == "Co"}
+
+    def pairs(**extra):
+        cfg = SimulationConfig(white_line_strength=(1.0, 10.0), white_line_fwhm_ev=(1.0, 4.0),
+                               white_line_offset_ev=(0.0, 3.0), white_line_ratio_by_element=True,
+                               elements=("Co",), n_elements_probs=(1,), chemical_shift_ev=(0, 0),
+                               instrumental_shift_ev=(0, 0), **extra)
+        c = Simulator(cfg).simulate(64, seed=8, components=True).components
+        lines, onset = _np(c["white_lines"]), _np(c["edge_onset_ev"])
+        row = lines[np.abs(onset - onsets["L3"]) < 0.5]
+        grid = np.arange(lines.shape[1])
+        l3 = row * (np.abs(grid - onsets["L3"] - 2) < 7)  # the L3 line alone
+        l2 = row * (np.abs(grid - onsets["L2"] - 2) < 7)  # the L2 line (and the L3 line's far tail)
+        p3, p2 = l3.argmax(1), l2.argmax(1)
+        width = lambda x, p: (x > 0.5 * x[np.arange(len(x)), p][:, None]).sum(1)  # noqa: E731
+        return p3 - onsets["L3"], p2 - onsets["L2"], width(l3, p3), width(l2, p2)
+
+    off_a, off_b, w_a, w_b = pairs(white_line_pair_width_factor=(1.0, 1.5))
+    assert np.all(np.abs(off_a - off_b) <= 1)  # same position above the onset (1 eV grid)
+    assert np.all(w_b >= w_a - 1) and np.all(w_b <= 1.5 * w_a + 2)  # as broad or up to 1.5 times broader
+    off_a, off_b, w_a, w_b = pairs()
+    assert np.any(np.abs(off_a - off_b) >= 2) and np.any(w_b < w_a - 1)  # independent by default
+    with pytest.raises(ValueError, match="white_line_ratio_by_element"):
+        SimulationConfig(white_line_pair_width_factor=(1.0, 1.5))
+    with pytest.raises(ValueError, match="white_line_pair_width_factor"):
+        SimulationConfig(white_line_pair_width_factor=(-1.0, 1.5), white_line_ratio_by_element=True)
+
+
 def test_giant_resonance_delay_by_element_follows_the_4f_filling():
     # La: maximum 18 eV above the N4,5 onset (117 eV); Yb: closed 4f shell, at the onset (184 eV)
     assert [giant_resonance_delay_ev(z) for z in (55, 57, 58, 64, 67, 70)] == [18.0, 18.0, 12.0, 8.0, 4.0, 0.0]

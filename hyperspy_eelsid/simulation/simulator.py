@@ -168,7 +168,8 @@ class Simulator:
         if self.config.white_line_ratio_by_element:
             role, lo, hi = zip(*(white_line_pair(t.subshell, z) for t, z in zip(cat.tables, zs)))
             pairs["white_line"] = (torch.as_tensor(role, device=d),
-                                   *(torch.log(torch.as_tensor(r, dtype=self.dtype, device=d)) for r in (lo, hi)))
+                                   *(torch.log(torch.as_tensor(r, dtype=self.dtype, device=d)) for r in (lo, hi)),
+                                   self.config.white_line_pair_width_factor)
         self._onset_peak_tables = tuple(
             (prefix, torch.as_tensor([is_listed(listed, t.subshell, z) for t, z in zip(cat.tables, zs)],
                                      dtype=torch.bool, device=d), cut, bases.get(prefix), pairs.get(prefix))
@@ -411,9 +412,12 @@ class Simulator:
         ``base`` (per table, or None) moves the range of positions from the
         table's onset to the element's own position (measured pi* energy,
         giant-resonance delay); ``pair`` (or None) is ``(role, log_lo,
-        log_hi)`` per table: role 1 (L3, M5) keeps its drawn height, role 2
-        (L2, M4) takes its edge's role-1 height divided by a ratio drawn
-        log-uniformly in ``[exp(log_lo), exp(log_hi)]``.
+        log_hi, width_factor)`` per table: role 1 (L3, M5) keeps its drawn
+        height, role 2 (L2, M4) takes its edge's role-1 height divided by a
+        ratio drawn log-uniformly in ``[exp(log_lo), exp(log_hi)]``; with a
+        ``width_factor`` range other than ``(0, 0)`` it also takes the role-1
+        line's offset above the onset and its FWHM times a factor drawn in
+        that range.
         ``sub_peak`` (P,) are the maxima of the pairs' cross sections, ``table``/``shift``/``rank``/``row`` their table, onset
         shift, rank within the edge and edge row. Returns ``(n_rows, C)``;
         heights are relative to each subshell's maximum, so the result
@@ -429,15 +433,26 @@ class Simulator:
             tk, rows = table[k], row[k]
             height = self._uniform(strength, (n,), g) * sub_peak[k]
             if pair is not None:  # the second line of a pair: the first one's height over the element's ratio
-                role, log_lo, log_hi = (x[tk] for x in pair)
-                first = torch.zeros(n_rows, device=self.device, dtype=dt)
-                first[rows[role == 1]] = height[role == 1]  # one L3 (M5) per edge row
-                first = first[rows]
+                role, log_lo, log_hi = (x[tk] for x in pair[:3])
+                is_second = role == 2
+
+                def from_first(values):
+                    first = torch.zeros(n_rows, device=self.device, dtype=dt)
+                    first[rows[role == 1]] = values[role == 1]  # one L3 (M5) per edge row
+                    return first[rows]
+
+                first = from_first(height)
                 ratio = torch.exp(self._uniform((log_lo, log_hi), (n,), g))
-                height = torch.where((role == 2) & (first > 0), first / ratio, height)
+                height = torch.where(is_second & (first > 0), first / ratio, height)
             fwhm = self._uniform(fwhm_range, (n,), g)
             onset = self.xs._onset[tk].to(dt) + shift[k]
-            centre = onset + self._uniform(offset, (n,), g)
+            above = self._uniform(offset, (n,), g)
+            if pair is not None and pair[3][1] > 0:  # paired widths: L2 (M4) = L3 (M5) x factor, same offset
+                paired = is_second & (first > 0)
+                factor = self._uniform(pair[3], (n,), g)
+                fwhm = torch.where(paired, from_first(fwhm) * factor, fwhm)
+                above = torch.where(paired, from_first(above), above)
+            centre = onset + above
             if base is not None:
                 centre = centre + base[tk]
             if cut:  # a peak that starts at the onset has its maximum at or above it
