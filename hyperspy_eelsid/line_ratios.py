@@ -14,12 +14,13 @@ simulator also draws from.
 
 :func:`fit_line_ratio` measures the ratio in spectra on the network's 1 eV
 grid: it subtracts a power law fitted before the first line and fits two
-Lorentzian lines of one width on two smoothed edge steps, by linear least
-squares over a grid of positions, splittings and widths. :func:`judge_pair`
-turns the ratio into a verdict, and abstains when the lines are too noisy or
-the ratio fits neither element.
+Lorentzian lines, each on a smoothed edge step, by linear least squares over
+a grid of positions, splittings and widths. :func:`judge_pair` turns the
+ratio into a verdict, and abstains when the lines are too noisy or too weak
+or the ratio fits neither element.
 
-numpy only: no HyperSpy, no torch.
+No HyperSpy: the fits run on numpy arrays (the ratio table is imported from
+the simulation package).
 """
 
 from __future__ import annotations
