@@ -18,6 +18,8 @@
 #     bash scripts/finetune_cpu_fresh.sh 60 v14 realistic_v14 41 8
 #   v15 (the same two architectures trained from scratch on realistic_v13, session 15):
 #     bash scripts/finetune_cpu_fresh.sh 85 v15 realistic_v13 43 12 1000 scratch
+#   v16 (v13's members on realistic_v16: white-line pairs with tied widths and offsets, session 16):
+#     bash scripts/finetune_cpu_fresh.sh 80 v16 realistic_v16 47 8 1000
 #
 # 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
 #    members never saw (~5 min),
