@@ -89,9 +89,9 @@ class SimulationConfig:
         its own, and its FWHM is the L3 (M5) line's times a factor drawn
         uniformly in this range. Measured L2 and M4 lines are as broad as
         their L3 and M5 lines or broader (Coster-Kronig decay shortens the
-        L2 and M4 core holes): the benchmark's white-line pairs fit widths
-        1-1.5 times those of their first line
-        (``benchmarks/white_line_pairs.py --real``). Drawn independently,
+        L2 and M4 core holes): 16 of the 17 clear white-line pairs of the
+        benchmark's spectra fit second lines 1-1.5 times as broad as the
+        first (``benchmarks/white_line_pairs.py --real``). Drawn independently,
         the widths (1-4 eV) can make the pair's area ratio four times larger
         or smaller than its height ratio.
     giant_resonance_strength : (float, float)
