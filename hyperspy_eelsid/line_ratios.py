@@ -197,9 +197,6 @@ class LineFit(NamedTuple):
         Peak height of the higher line over the height of the two edge steps
         together: white lines stand well above the continuum edge behind
         them (contrast of one or more), fine-structure wiggles do not.
-    explained : numpy.ndarray
-        Share of the background-subtracted signal's sum of squares over the
-        fitted range that the fit explains (1 - RSS / sum of squares).
     """
 
     area_ratio: np.ndarray
@@ -208,7 +205,6 @@ class LineFit(NamedTuple):
     centres: np.ndarray
     widths: np.ndarray
     contrast: np.ndarray
-    explained: np.ndarray
 
 
 def fit_line_ratio(spectra, first_ev: float, splitting_ev: float) -> LineFit:
@@ -280,9 +276,8 @@ def fit_line_ratio(spectra, first_ev: float, splitting_ev: float) -> LineFit:
         height = area * widths[1] / widths[0]
         peaks = 2.0 * coef[:2] / (np.pi * widths)  # Lorentzian peak heights
         contrast = peaks.max(axis=0) / np.abs(coef[2:]).sum(axis=0)
-        explained = 1.0 - best / norm2
     return LineFit(np.where(good, area, np.nan), np.where(good, height, np.nan), snr, centres.T, widths.T,
-                   contrast, explained)
+                   contrast)
 
 
 def _verdict(ratio, clear, a: LinePair, b: LinePair, margin: float, outside: float):
@@ -330,7 +325,7 @@ def judge_pair(fit: LineFit, a: LinePair, b: LinePair, min_snr: float = MIN_SNR,
     --------
     >>> co, ba = coincident_line_pairs()[0]
     >>> ratios = np.array([3.0, 0.8, 1.4])
-    >>> fit = LineFit(ratios, ratios, np.full((3, 2), 50.0), None, None, np.full(3, 3.0), np.full(3, 0.99))
+    >>> fit = LineFit(ratios, ratios, np.full((3, 2), 50.0), None, None, np.full(3, 3.0))
     >>> judge_pair(fit, co, ba).tolist()
     [1, 2, 0]
     """
@@ -408,10 +403,9 @@ def _edges_in_fit(a: LinePair, b: LinePair) -> list:
     """Indices of the other elements with a major edge in the range a pair's fit reads."""
     from hyperspy_eelsid.elements import ELEMENTS, subshells
 
-    first, splitting = _fit_position(a, b)
-    lo, hi = first - _PRE_EDGE_EV[0], first + splitting + 20.0
+    start, _, end = _fit_range(*_fit_position(a, b))
     return [i for i, el in enumerate(ELEMENTS)
-            if el not in (a.element, b.element) and subshells(el, lo, hi, major_only=True)]
+            if el not in (a.element, b.element) and subshells(el, start, end, major_only=True)]
 
 
 def _fit_position(a: LinePair, b: LinePair):
