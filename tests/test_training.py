@@ -168,6 +168,29 @@ def test_configs_exist_for_all_architectures_and_build():
             build_model(m["architecture"], m.get("preset", "default"), **m.get("options", {}))
 
 
+def test_cpu_and_gpu_configs_build_and_name_existing_simulator_settings():
+    """The configs in configs/cpu and configs/gpu (the shipped members' recipes and the
+    prepared GPU runs) parse, build, and point at simulator settings that exist."""
+    from hyperspy_eelsid.networks import build_model
+    from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "configs").glob("*/*.toml"))
+    assert {p.stem for p in paths} >= {"unet_cpu", "resnet_cpu", "unet_gpu_v13", "resnet_gpu_v13"}
+    for path in paths:
+        config = load_config(path)
+        m = config["model"]
+        TrainConfig.from_dict({k: v for k, v in config["training"].items()
+                               if k not in ("lr_grid", "lr_grid_steps", "lr")})
+        with torch.device("meta"):
+            build_model(m["architecture"], m.get("preset", "default"), **m.get("options", {}))
+        for table in ("data", "validation"):
+            if config[table].get("source") == "simulator" and "simulation" in config[table]:
+                setting = root / config[table]["simulation"]  # (without one: the paper's Table 1)
+                assert setting.is_file(), f"{path.name}: [{table}] simulation {setting} is missing"
+                SimulationConfig.from_dict(read_overrides(str(setting)))
+
+
 def test_overrides():
     config = apply_overrides({"model": {"architecture": "vit"}},
                              ["training.epochs=3", "model.options.norm=layer", "training.lr=1e-4"])
