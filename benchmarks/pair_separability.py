@@ -12,7 +12,10 @@ difference and the model has not learnt it; both near 0.5 means the
 simulated pair is ambiguous. ``--pool 4`` averages the crop over 4 eV first,
 as the compact U-Net's stem does. With ``--real`` the classifier is also run
 on the benchmark spectra and scans that hold either element (a check of how
-the simulated difference carries over to measured spectra). With
+the simulated difference carries over to measured spectra); ``--axis-offset
+ID=EV`` first moves the energy axis of benchmark file ``ID`` by ``EV`` eV
+(e.g. ``a31acd318c=-9.7 375c4a6157=-3.0``, the BN line scans calibrated on
+their pi* peaks, ``docs/scripts/bn_scan_calibration.py``). With
 ``--probe CARD...`` it also asks where a member loses the difference: a
 linear classifier (logistic regression) is trained on the same 80 % of the
 spectra from the member's feature maps entering its reduction, and from its
@@ -176,8 +179,9 @@ def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, 
     return out
 
 
-def real_check(net, a, b, crop, pool, shared):
-    """Mean P(first element) of the classifier on the benchmark spectra and scans holding a or b."""
+def real_check(net, a, b, crop, pool, shared, axis_offsets=None):
+    """Mean P(first element) of the classifier on the benchmark spectra and scans holding a or b
+    (``axis_offsets``: benchmark id -> eV added to that file's energy axis first)."""
     from hyperspy_eelsid import preprocessing as pp
     from hyperspy_eelsid.evaluation import read_manifest
     from hyperspy_eelsid.signals.loading import load_spectrum
@@ -189,6 +193,7 @@ def real_check(net, a, b, crop, pool, shared):
         if not set(entry.get("present") or []) & {a, b}:
             continue
         s = load_spectrum(root / entry["file"])
+        s.axes_manager.signal_axes[0].offset += (axis_offsets or {}).get(entry["id"], 0.0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # gain splices are cut as in identify_elements
             x, _ = pp.preprocess(s)
@@ -211,8 +216,14 @@ def main(argv=None):
     ap.add_argument("--probe", nargs="*", default=[], metavar="CARD",
                     help="member cards (.json) whose features get a linear probe")
     ap.add_argument("--real", action="store_true", help="also run the classifier on the benchmark's spectra")
+    ap.add_argument("--axis-offset", nargs="*", default=[], metavar="ID=EV",
+                    help="with --real: move benchmark file ID's energy axis by EV eV first")
     ap.add_argument("--shared", default=str(DEFAULT_SHARED))
     a = ap.parse_args(argv)
+    try:
+        offsets = {k: float(v) for k, v in (item.split("=") for item in a.axis_offset)}
+    except ValueError:
+        ap.error(f"--axis-offset takes ID=EV items such as a31acd318c=-9.7, got {a.axis_offset}")
     res = run(a.a, a.b, a.crop, a.end_max, a.setting, a.n, a.epochs, a.pool, a.weights, a.probe)
     held = a.n - int(0.8 * a.n)
     print(f"{a.a} alone against {a.b} alone, crop {a.crop[0]}-{a.crop[1]} eV"
@@ -226,7 +237,7 @@ def main(argv=None):
         if not (Path(a.shared) / "eels-benchmark").is_dir():
             print(f"  {a.shared}/eels-benchmark not found: real spectra skipped")
             return 0
-        for rid, compound, present, p, size in real_check(res["net"], a.a, a.b, a.crop, a.pool, a.shared):
+        for rid, compound, present, p, size in real_check(res["net"], a.a, a.b, a.crop, a.pool, a.shared, offsets):
             print(f"  real {rid} {compound:8s} {present}: P({a.a} rather than {a.b}) {p:.2f}"
                   + (f" (mean of {size} pixels)" if size > 1 else ""))
     return 0

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Train the shipped members on from their weights (or from scratch), on 400,000 *fresh* spectra, on two CPU cores
+# Train the shipped members on from their weights (or from scratch), on *fresh* spectra (400,000 unless N_TRAIN says otherwise), on two CPU cores
 # (the candidates of sessions 11-15, see docs/results.md; v13 shipped).
 #
-#   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE] [MAX_EPOCHS] [INIT]
+#   bash scripts/finetune_cpu_fresh.sh [MINUTES] [NAME] [SETTING] [SEED] [PATIENCE] [MAX_EPOCHS] [INIT] [N_TRAIN]
 #
 #   v7 (defaults):  bash scripts/finetune_cpu_fresh.sh 65 v7 realistic_v8 17 8
 #   v9 (measured pi* positions):  bash scripts/finetune_cpu_fresh.sh 28 v9 realistic_v9 19 6
@@ -20,9 +20,11 @@
 #     bash scripts/finetune_cpu_fresh.sh 85 v15 realistic_v13 43 12 1000 scratch
 #   v16 (v13's members on realistic_v16: white-line pairs with tied widths and offsets, session 16):
 #     bash scripts/finetune_cpu_fresh.sh 80 v16 realistic_v16 47 8 1000
+#   v17 (v13's members on 800,000 fresh realistic_v13 spectra, session 17):
+#     bash scripts/finetune_cpu_fresh.sh 110 v17 realistic_v13 59 10 1000 weights 800000
 #
-# 1. simulates 400,000 spectra of configs/simulation/SETTING.json with a seed the shipped
-#    members never saw (~5 min),
+# 1. simulates N_TRAIN (default 400,000) spectra of configs/simulation/SETTING.json with a seed the
+#    shipped members never saw (~5 min per 400,000; held in memory as float16, 2.5 GB per 400,000 per member),
 # 2. trains both members on from INIT/ (default weights/; one core each, at once): lr 3e-4 halved after
 #    3 epochs without a better validation F1 (fresh SETTING spectra, seed 2), stopped after
 #    PATIENCE such epochs, MAX_EPOCHS epochs of 200 steps (default 1000) or MINUTES of training;
@@ -38,11 +40,12 @@ seed=${4:-17}
 patience=${5:-8}
 max_epochs=${6:-1000}
 init=${7:-weights}
+n_train=${8:-400000}
 sim=configs/simulation/$setting.json
-train=data/${setting}_400k_s$seed.h5
+train=data/${setting}_$((n_train / 1000))k_s$seed.h5
 test=data/${setting}_test20k.h5
 mkdir -p data runs
-[ -f "$train" ] || eelsid simulate --n 400000 --seed "$seed" --config "$sim" --out "$train" --no-progress
+[ -f "$train" ] || eelsid simulate --n "$n_train" --seed "$seed" --config "$sim" --out "$train" --no-progress
 for m in unet_cpu resnet_cpu; do
     if [ "$init" = scratch ]; then start=(); else start=(--set training.init_weights="$init/$m.json" --set training.lr=3e-4); fi
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 eelsid train --config "configs/cpu/$m.toml" --out "runs/${m}_$name" \
@@ -53,7 +56,7 @@ wait
 [ -f "$test" ] || eelsid simulate --n 20000 --seed 3 --config "$sim" --out "$test" --no-progress
 eelsid ensemble "runs/unet_cpu_$name/unet_cpu.json" "runs/resnet_cpu_$name/resnet_cpu.json" --out "runs/$name" \
     --simulation "$sim" --test "$test" --name "eelsid-cpu-$name" \
-    --note "$([ "$init" = scratch ] && echo "members trained from scratch on 400,000 $setting spectra (seed $seed), lr 3e-3" || echo "members of $init trained on from their weights on 400,000 fresh $setting spectra (seed $seed), lr 3e-4"), one CPU core each"
+    --note "$([ "$init" = scratch ] && echo "members trained from scratch on $n_train $setting spectra (seed $seed), lr 3e-3" || echo "members of $init trained on from their weights on $n_train fresh $setting spectra (seed $seed), lr 3e-4"), one CPU core each"
 if [ -d ../shared/eels-benchmark ]; then
     python benchmarks/real_spectra.py --weights "runs/$name" --json "runs/$name/real.json"
 fi

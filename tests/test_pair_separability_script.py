@@ -56,3 +56,9 @@ def test_probe_reads_the_maps_and_hidden_layer_of_a_member(tmp_path):
     out = script.probe([card], (x[:3], x[3:]), (x[:3], x[3:]), (100, 200), n_probe=6)
     assert set(out) == {"raw crop", f"{card}: maps", f"{card}: hidden"}
     assert all(0 <= v <= 1 for v in out.values())
+
+
+def test_axis_offset_items_must_read_id_equals_ev():
+    script = load_script("benchmarks/pair_separability.py")
+    with pytest.raises(SystemExit):  # before any simulation or training
+        script.main(["Sc", "N", "--crop", "360", "500", "--real", "--axis-offset", "a31acd318c"])

@@ -376,6 +376,27 @@ def test_pi_star_at_measured_position_puts_b_k_pi_star_at_192_ev(gosh):
         SimulationConfig(pi_star_strength=(1.0, 2.0), pi_star_offset_ev=(-1.0, 1.0))  # negative needs it
 
 
+def test_sigma_star_is_a_broad_peak_7_to_12_ev_above_the_pi_star_of_light_k_edges_only(gosh):
+    # h-BN N K: pi* at 401 eV, sigma* about 7 eV above it; an L edge (Ti L3,2) gets none
+    cfg = SimulationConfig(sigma_star_strength=(1.0, 3.0), sigma_star_offset_ev=(7.0, 12.0),
+                           sigma_star_fwhm_ev=(5.0, 8.0), pi_star_at_measured_position=True,
+                           elements=("N", "Ti"), n_elements_probs=(0, 1),
+                           chemical_shift_ev=(0, 0), instrumental_shift_ev=(0, 0))
+    c = Simulator(cfg, database=gosh).simulate(16, seed=5, components=True).components
+    peaks, raw, element = _np(c["white_lines"]), _np(c["edge_profiles_raw"]), _np(c["edge_element"])
+    n, ti = element == el.element_index("N"), element == el.element_index("Ti")
+    assert n.any() and ti.any()
+    assert np.all(peaks[ti] == 0)
+    at = peaks[n].argmax(1)
+    assert np.all((at >= 408) & (at <= 413))  # 401 eV + 7..12 eV
+    half = peaks[n] >= 0.5 * peaks[n].max(1, keepdims=True)
+    assert np.all(half.sum(1) >= 4)  # broad: at least 4 eV at half maximum, unlike a white line
+    ratio = peaks[n].max(1) / raw[n].max(1)
+    assert np.all((ratio >= 0.9) & (ratio <= 3.0 * 1.0001))
+    with pytest.raises(ValueError, match="sigma_star"):
+        SimulationConfig(sigma_star_strength=(1.0, 2.0), sigma_star_offset_ev=(-1.0, 1.0))
+
+
 def test_log_uniform_end_keeps_the_range_and_ends_closer_to_the_last_edge(gosh):
     def after_last_edge(distribution):
         b = Simulator(SimulationConfig(end_distribution=distribution), database=gosh).simulate(1024, seed=2)

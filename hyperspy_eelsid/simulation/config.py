@@ -128,6 +128,14 @@ class SimulationConfig:
         (:data:`~hyperspy_eelsid.simulation.white_lines.PI_STAR_POSITIONS_EV`:
         B K 192.0 eV, 4 eV above the table's onset, N K 401.0 eV, right at
         it), moved with the edge's chemical shift.
+    sigma_star_strength : (float, float)
+        Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
+        of a broad sigma* resonance (Lorentzian) on the K edges of B..O
+        (:data:`~hyperspy_eelsid.simulation.white_lines.SIGMA_STAR`),
+        relative to the subshell's maximum; 0 allows none.
+    sigma_star_fwhm_ev, sigma_star_offset_ev : (float, float)
+        Uniform ranges of its FWHM and of its position: above the edge onset,
+        or above the measured pi* energy with ``pi_star_at_measured_position``.
     atomic_diameter_pm : (float, float)
         Uniform range of the atomic diameter in the Seah-Dench mean free path.
     zlp_fwhm_ev : (float, float)
@@ -243,6 +251,9 @@ class SimulationConfig:
     pi_star_fwhm_ev: tuple = (1.0, 3.0)
     pi_star_offset_ev: tuple = (0.0, 3.0)
     pi_star_at_measured_position: bool = False
+    sigma_star_strength: tuple = (0.0, 0.0)
+    sigma_star_fwhm_ev: tuple = (4.0, 10.0)
+    sigma_star_offset_ev: tuple = (6.0, 12.0)
     atomic_diameter_pm: tuple = (25.0, 250.0)
     zlp_fwhm_ev: tuple = (1.0, 3.0)
     plasmon_energy_ev: tuple = (3, 20)
@@ -281,6 +292,7 @@ class SimulationConfig:
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev", "white_line_pair_width_factor",
         "giant_resonance_strength", "giant_resonance_fwhm_ev", "giant_resonance_offset_ev",
         "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
+        "sigma_star_strength", "sigma_star_fwhm_ev", "sigma_star_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
         "background_exponent", "background_second_fraction", "background_second_exponent", "jump_ratio",
@@ -293,6 +305,7 @@ class SimulationConfig:
     _POSITIVE_RANGES = (
         "convergence_mrad", "collection_mrad", "fs_peaks", "fs_width_ev",
         "fs_fwhm_clip_ev", "white_line_fwhm_ev", "giant_resonance_fwhm_ev", "pi_star_fwhm_ev",
+        "sigma_star_fwhm_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
         "background_exponent", "background_second_exponent", "jump_ratio",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "own_position_ev", "white_line_pair", "white_line_ratio_mid"]
+__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "SIGMA_STAR", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "own_position_ev", "white_line_pair", "white_line_ratio_mid"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -132,6 +132,18 @@ PI_STAR = {
 PI_STAR_POSITIONS_EV = {5: 192.0, 6: 285.0, 7: 401.0, 8: 532.5}
 
 
+#: Subshell -> atomic numbers whose edge carries a sigma* resonance: K of
+#: B..O. Above the pi* peak the K edges of the first-row elements rise to a
+#: broad sigma* shape resonance, about 7-8 eV above pi* in hexagonal BN
+#: (B K 199, N K 408 eV) and graphite (C K 292 eV), further in shorter bonds
+#: (Stohr, *NEXAFS Spectroscopy* (1992), ch. 4). A broad peak there is what
+#: tells N K (pi*, then sigma* 7 eV on) from Sc L3,2 (two narrow lines
+#: 5 eV apart) at the same onset.
+SIGMA_STAR = {
+    "K": (range(5, 9),),
+}
+
+
 #: The kinds of onset peak, in the order the simulator draws them:
 #: ``(SimulationConfig field prefix, subshell table, zero below the onset)``.
 #: Each kind has the configuration fields ``<prefix>_strength``,
@@ -140,6 +152,7 @@ ONSET_PEAKS = (
     ("white_line", WHITE_LINES, False),
     ("giant_resonance", GIANT_RESONANCES, True),
     ("pi_star", PI_STAR, False),
+    ("sigma_star", SIGMA_STAR, False),  # last: settings without it draw the same numbers as before
 )
 
 
@@ -150,6 +163,7 @@ ONSET_PEAKS = (
 ELEMENT_POSITION_SWITCHES = {
     "pi_star": "pi_star_at_measured_position",
     "giant_resonance": "giant_resonance_delay_by_element",
+    "sigma_star": "pi_star_at_measured_position",  # its offset counts from the measured pi* energy too
 }
 
 
@@ -160,7 +174,7 @@ def own_position_ev(prefix: str, subshell: str, onset_ev: float, z: int) -> floa
     energy (pi_star) or the giant resonance's delay (giant_resonance); 0
     for edges without one."""
     z = int(z)
-    if prefix == "pi_star":
+    if prefix in ("pi_star", "sigma_star"):
         return PI_STAR_POSITIONS_EV[z] - onset_ev if z in PI_STAR_POSITIONS_EV else 0.0
     if prefix == "giant_resonance":
         return giant_resonance_delay_ev(z) if is_listed(GIANT_RESONANCES, subshell, z) else 0.0
