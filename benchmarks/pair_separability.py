@@ -38,60 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hyperspy_eelsid.pair_classifier import crop_features, probability_first  # noqa: F401 (used by tests too)
+from hyperspy_eelsid.pair_classifier import simulated_inputs as simulate
+from hyperspy_eelsid.pair_classifier import train_net as train_classifier
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = ROOT.parent / "shared"
-
-
-def simulate(element, n, seed, setting, end_max):
-    """``n`` network inputs (numpy, ``(n, 3072)``) of spectra holding ``element`` alone."""
-    from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements
-    from hyperspy_eelsid.simulation.simulator import Simulator
-
-    sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, [element], end_max)))
-    batch = min(n, 1024)
-    return np.concatenate([sim.simulate(batch, seed=seed + i).spectra.numpy() for i in range(-(-n // batch))])[:n]
-
-
-def crop_features(x, lo, hi, pool=1):
-    """The ``[lo, hi)`` eV crop of network inputs, average-pooled by ``pool``, standardised per spectrum."""
-    import torch
-
-    c = torch.as_tensor(np.asarray(x)[..., lo:hi], dtype=torch.float32).reshape(-1, hi - lo)
-    if pool > 1:
-        c = torch.nn.functional.avg_pool1d(c[:, None], pool)[:, 0]
-    return (c - c.mean(1, keepdim=True)) / (c.std(1, keepdim=True) + 1e-6)
-
-
-def train_classifier(features, y, epochs=8, seed=0):
-    """A small 1-D CNN giving the logit of the first element, trained with Adam on BCE."""
-    import torch
-    from torch import nn
-
-    torch.manual_seed(seed)
-    net = nn.Sequential(
-        nn.Conv1d(1, 32, 7, padding=3), nn.ReLU(), nn.Conv1d(32, 32, 7, padding=3), nn.ReLU(), nn.MaxPool1d(2),
-        nn.Conv1d(32, 64, 5, padding=2), nn.ReLU(), nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Linear(64, 1),
-    )
-    opt = torch.optim.Adam(net.parameters(), 1e-3)
-    y = torch.as_tensor(y, dtype=torch.float32)
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(len(y), generator=g)
-        for i in range(0, len(y), 256):
-            idx = order[i : i + 256]
-            loss = nn.functional.binary_cross_entropy_with_logits(net(features[idx, None])[:, 0], y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return net.eval()
-
-
-def probability_first(net, features):
-    """P(first element) from the classifier."""
-    import torch
-
-    with torch.no_grad():
-        return torch.sigmoid(net(features[:, None])[:, 0]).numpy()
 
 
 def linear_probe(f_train, y_train, f_test, y_test, steps=200, seed=0):

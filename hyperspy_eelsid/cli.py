@@ -45,6 +45,7 @@ def _identify_one(path: str, args):
         weights=args.weights,
         print_summary=False,
         check_white_lines=not args.no_white_line_check,
+        check_sc_n=not args.no_sc_n_check,
     )
     summary = s.identification
     if not args.quiet:
@@ -90,6 +91,8 @@ def _add_identify(sub):
     p.add_argument("--lazy", action="store_true", help="load lazily (for spectrum images larger than memory)")
     p.add_argument("--no-white-line-check", action="store_true",
                    help="keep Co/Ba and Cu/Pr detections that the ratio of their white lines contradicts")
+    p.add_argument("--no-sc-n-check", action="store_true",
+                   help="keep Sc and N both where the Sc / N classifier rules one out")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_identify)
 

@@ -261,3 +261,63 @@ def test_white_line_check_lazy_equals_eager_and_survives_saving(fake_model, tmp_
     assert a["median_ratio"] == pytest.approx(b["median_ratio"], rel=1e-9)
     assert {**a, "median_ratio": 0} == {**b, "median_ratio": 0}
     assert lazy.identification.dropped == ["Co"]
+
+
+class _SureOf:
+    """Stand-in for the Sc / N classifier: the same P(Sc) for every spectrum."""
+
+    def __init__(self, p):
+        self.logit = float(np.log(p / (1 - p)))
+
+    def __call__(self, x):
+        return torch.full((x.shape[0], 1), self.logit)
+
+
+def make_sc_n_si(nav=(3, 4), ti=None):
+    """Sc and N lit in every pixel (Ti too where ``ti``), 80-1079 eV measured."""
+    hot = {"Sc": np.ones(nav, bool), "N": np.ones(nav, bool)}
+    if ti is not None:
+        hot["Ti"] = ti
+    return make_si(nav=nav, hot=hot)
+
+
+@pytest.mark.parametrize("p_sc, kept, dropped", [(0.97, "Sc", "N"), (0.05, "N", "Sc")])
+def test_sc_n_check_drops_the_element_the_classifier_rules_out(fake_model, monkeypatch, capsys, p_sc, kept, dropped):
+    from hyperspy_eelsid import pair_classifier
+
+    monkeypatch.setattr(pair_classifier, "load_pair_classifier", lambda path=None: _SureOf(p_sc))
+    ti = np.zeros((3, 4), bool)
+    ti[0, :2] = True  # Ti L3,2 (456 eV) in the classifier's region: no verdict in these two pixels
+    s = make_sc_n_si(ti=ti)
+    s.identify_elements(device="cpu", show_progressbar=False)
+    summary = s.identification
+    assert summary.sc_n["fitted"] == 12 and summary.sc_n["verdicts"] == {kept: 10, dropped: 0, "neither": 2}
+    assert summary.fraction[dropped] == pytest.approx(2 / 12) and summary.fraction[kept] == 1.0
+    assert kept in s.metadata.Sample.elements and dropped in s.metadata.Sample.elements  # 2 of 12 pixels >= 1 %
+    assert "Not detected" not in capsys.readouterr().out.split("classifier of the 360-500 eV region")[1]
+    # without Ti, the verdict covers every pixel and the ruled-out element goes
+    s = make_sc_n_si()
+    q = s.identify_elements(device="cpu", show_progressbar=False)
+    assert s.identification.dropped == [dropped] and dropped not in s.metadata.Sample.elements
+    assert f"Not detected: {dropped} (contradicted by the classifier)" in capsys.readouterr().out
+    plain = make_sc_n_si()
+    r = plain.identify_elements(device="cpu", show_progressbar=False, print_summary=False, check_sc_n=False)
+    assert {"Sc", "N"} <= set(plain.metadata.Sample.elements) and plain.identification.sc_n is None
+    np.testing.assert_array_equal(q.data, r.data)  # the probabilities are the networks' either way
+
+
+def test_sc_n_check_lazy_equals_eager_and_survives_saving(fake_model, monkeypatch, tmp_path):
+    from hyperspy_eelsid import pair_classifier
+
+    monkeypatch.setattr(pair_classifier, "load_pair_classifier", lambda path=None: _SureOf(0.9))
+    eager = make_sc_n_si()
+    eager.identify_elements(device="cpu", print_summary=False)
+    lazy = make_sc_n_si().as_lazy()
+    lazy.data = lazy.data.rechunk((2, 3, -1))
+    lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+    assert sorted(lazy.metadata.Sample.elements) == sorted(eager.metadata.Sample.elements)
+    assert "N" not in eager.metadata.Sample.elements
+    assert lazy.identification.sc_n == eager.identification.sc_n
+    eager.save(tmp_path / "scn.hspy")
+    loaded = hs.load(tmp_path / "scn.hspy").identification
+    assert loaded.dropped == ["N"] and loaded.sc_n["verdicts"]["Sc"] == 12

@@ -36,6 +36,7 @@ class EELSIDSpectrum(EELSSpectrum):
         print_summary=True,
         cut_splices=True,
         check_white_lines=True,
+        check_sc_n=True,
     ):
         return _identification.identify_elements(
             self,
@@ -48,6 +49,7 @@ class EELSIDSpectrum(EELSSpectrum):
             print_summary=print_summary,
             cut_splices=cut_splices,
             check_white_lines=check_white_lines,
+            check_sc_n=check_sc_n,
         )
 
     identify_elements.__doc__ = _identification.identify_elements.__doc__

@@ -15,6 +15,8 @@ import numpy as np
 from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, coincident_edges, element_index, subshells
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.line_ratios import coincident_line_pairs, summarise_verdicts, vetoes, white_line_verdicts
+from hyperspy_eelsid.pair_classifier import PAIR as SC_N_PAIR
+from hyperspy_eelsid.pair_classifier import pair_verdicts, pair_vetoes, summarise_pair_verdicts
 from hyperspy_eelsid.preprocessing import (
     EnergyAxis,
     PreprocessingError,
@@ -212,40 +214,99 @@ class _BlockLineVerdicts:
         return out.reshape(block.shape[:-1] + (out.shape[1],))
 
 
-def _check_white_lines(signal, probs, max_p, frac, threshold):
-    """The white-line check of every spectrum where a coincident pair is detected.
+# --------------------------------------------------------------------------
+# the Sc / N classifier (N K 401 eV against Sc L3,2 402, 407 eV)
+# --------------------------------------------------------------------------
+def _sc_n_columns():
+    return [element_index(el) for el in SC_N_PAIR]
 
-    Returns ``(verdict, ratio, frac)``: verdicts and area ratios
-    ``(n_spectra, n_pairs)`` (:func:`~hyperspy_eelsid.line_ratios.white_line_verdicts`)
-    and the per-element fraction of spectra at or above the threshold and not
-    vetoed; None when no element of a pair reaches the threshold anywhere.
+
+def _sc_n_verdicts(flat_data, probs, axis, threshold, cut_splices=True, block=4096):
+    """Verdicts ``(n,)`` and P(Sc) of raw spectra ``(n, channels)`` where both are detected."""
+    from hyperspy_eelsid import preprocessing as pp
+
+    probs = np.asarray(probs).reshape(-1, N_ELEMENTS)
+    verdict = np.full(probs.shape[0], -1, dtype=np.int8)
+    p_first = np.full(probs.shape[0], np.nan)
+    rows = np.nonzero((probs[:, _sc_n_columns()] >= threshold).all(axis=1))[0]
+    for start in range(0, rows.size, block):
+        some = rows[start:start + block]
+        x, window, _ = pp._numpy_blocks(np.asarray(flat_data)[some], axis, some.size, finalise=True,
+                                        cut_splices=cut_splices)
+        verdict[some], p_first[some] = pair_verdicts(x, probs[some], threshold, window)
+    return verdict, p_first
+
+
+class _BlockScN:
+    """Picklable dask block function: (spectra, probabilities) -> Sc / N verdict and P(Sc)."""
+
+    def __init__(self, energy, units, threshold, cut_splices):
+        self.axis, self.threshold, self.cut_splices = EnergyAxis.from_values(energy, units), threshold, cut_splices
+
+    def __call__(self, block, probs):
+        flat = np.asarray(block).reshape(-1, block.shape[-1])
+        verdict, p_first = _sc_n_verdicts(flat, probs, self.axis, self.threshold, self.cut_splices)
+        out = np.stack([verdict.astype(float), p_first], axis=1)
+        return out.reshape(block.shape[:-1] + (2,))
+
+
+# --------------------------------------------------------------------------
+# both checks: verdicts and the fractions of pixels left after their vetoes
+# --------------------------------------------------------------------------
+def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=True, cut_splices=True):
+    """The white-line check and the Sc / N classifier where their elements are detected.
+
+    Returns None when neither ran, else a dict: ``white`` (verdicts and area
+    ratios ``(n, n_pairs)``, :func:`~hyperspy_eelsid.line_ratios.white_line_verdicts`)
+    or None, ``sc_n`` (verdicts and P(Sc) ``(n,)``,
+    :func:`~hyperspy_eelsid.pair_classifier.pair_verdicts`) or None, and
+    ``frac``: the per-element fraction of spectra at or above the threshold
+    and not vetoed by either check.
     """
-    cols = _pair_columns()
-    if not (max_p[cols] >= threshold).any():
+    line_cols, sc_n_cols = _pair_columns(), _sc_n_columns()
+    run_white = white_lines and bool((max_p[line_cols] >= threshold).any())
+    run_sc_n = sc_n and bool((max_p[sc_n_cols] >= threshold).all())
+    if not (run_white or run_sc_n):
         return None
+    cols = sorted(set(line_cols) | set(sc_n_cols))
+    white = sc_n_result = None
     if signal._lazy:
         import dask.array as da
 
         data = _lazy_spectra(signal)
         energy, units = _energy(signal)
-        n_pairs = len(coincident_line_pairs())
-        both = da.map_blocks(
-            _BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
-            chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=np.empty((0,) * data.ndim, dtype=float),
-        )
-        both = np.asarray(both.compute()).reshape(-1, 2 * n_pairs)
-        verdict, ratio = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
-        pair_probs = np.asarray(probs[..., cols].compute())
+        meta = np.empty((0,) * data.ndim, dtype=float)
+        if run_white:
+            n_pairs = len(coincident_line_pairs())
+            both = da.map_blocks(_BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
+                                 chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=meta)
+            both = np.asarray(both.compute()).reshape(-1, 2 * n_pairs)
+            white = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
+        if run_sc_n:
+            out = da.map_blocks(_BlockScN(energy, units, threshold, cut_splices), data, probs, dtype=float,
+                                chunks=data.chunks[:-1] + ((2,),), meta=meta)
+            out = np.asarray(out.compute()).reshape(-1, 2)
+            sc_n_result = out[:, 0].astype(np.int8), out[:, 1]
+        col_probs = np.asarray(probs[..., cols].compute())
     else:
         flat = spectra_last(signal).reshape(-1, signal.axes_manager.signal_axes[0].size)
-        verdict, ratio = _line_verdicts(flat, probs, energy_axis_from_signal(signal), threshold)
-        pair_probs = probs[..., cols]
-    sub = np.zeros((verdict.shape[0], N_ELEMENTS), dtype=np.float32)
-    sub[:, cols] = pair_probs.reshape(-1, len(cols))
-    kept = (sub[:, cols] >= threshold) & ~vetoes(verdict, sub, threshold)[:, cols]
+        axis = energy_axis_from_signal(signal)
+        if run_white:
+            white = _line_verdicts(flat, probs, axis, threshold)
+        if run_sc_n:
+            sc_n_result = _sc_n_verdicts(flat, probs, axis, threshold, cut_splices)
+        col_probs = probs[..., cols]
+    sub = np.zeros((col_probs.size // len(cols), N_ELEMENTS), dtype=np.float32)
+    sub[:, cols] = col_probs.reshape(-1, len(cols))
+    veto = np.zeros(sub.shape, dtype=bool)
+    if white is not None:
+        veto |= vetoes(white[0], sub, threshold)
+    if sc_n_result is not None:
+        veto |= pair_vetoes(sc_n_result[0], sub, threshold)
+    kept = (sub[:, cols] >= threshold) & ~veto[:, cols]
     frac = np.array(frac, dtype=float)
     frac[cols] = kept.mean(axis=0)
-    return verdict, ratio, frac
+    return {"white": white, "sc_n": sc_n_result, "frac": frac}
 
 
 # --------------------------------------------------------------------------
@@ -283,10 +344,16 @@ class IdentificationSummary:
         M5,4, Cu L3,2 / Pr M5,4) detected in some spectrum:
         ``pair``, ``ranges``, ``fitted``, ``verdicts`` and ``median_ratio``
         (see :func:`~hyperspy_eelsid.line_ratios.summarise_verdicts`).
+    sc_n : dict or None
+        The Sc / N classifier, where the networks name both: ``pair``,
+        ``fitted`` (spectra classified), ``verdicts`` and ``median_p``
+        (median P(Sc)); see
+        :func:`~hyperspy_eelsid.pair_classifier.summarise_pair_verdicts`.
+        None when it did not run.
     dropped : list of str
-        Elements the networks detected that the white-line check removed:
-        once its vetoes are applied, they reach the threshold in fewer than
-        ``min_fraction`` of the spectra (or in none).
+        Elements the networks detected that the white-line check or the Sc / N
+        classifier removed: once their vetoes are applied, they reach the
+        threshold in fewer than ``min_fraction`` of the spectra (or in none).
     """
 
     detected: list
@@ -299,6 +366,7 @@ class IdentificationSummary:
     model: str = ""
     coincident: dict = field(default_factory=dict, repr=False)
     white_lines: list = field(default_factory=list, repr=False)
+    sc_n: dict | None = field(default=None, repr=False)
     dropped: list = field(default_factory=list)
 
     def rows(self, min_probability: float = 0.1, candidates: int = 5):
@@ -332,6 +400,8 @@ class IdentificationSummary:
                     lines.append(f"    {_edge_text(edge)}: {near}")
         for check in self.white_lines:
             lines.extend(_white_line_text(check, self.dropped))
+        if self.sc_n is not None:
+            lines.extend(_sc_n_text(self.sc_n, self.dropped))
         return "\n".join(lines)
 
     def as_dict(self):
@@ -347,6 +417,7 @@ class IdentificationSummary:
             "edges": {k: list(v) for k, v in self.edges.items()},
             "coincident": {k: [list(row) for row in v] for k, v in self.coincident.items()},
             "white_lines": [dict(c) for c in self.white_lines],
+            "sc_n": None if self.sc_n is None else dict(self.sc_n),
             "dropped": list(self.dropped),
         }
 
@@ -378,6 +449,19 @@ def _white_line_text(check, dropped):
     ]
 
 
+def _sc_n_text(check, dropped):
+    a, b = check["pair"]
+    v = check["verdicts"]
+    gone = [el for el in (a, b) if el in dropped]
+    return [
+        f"  {a} L3,2 or {b} K (classifier of the 360-500 eV region, where both are detected): "
+        f"{check['fitted']} spectr{'um' if check['fitted'] == 1 else 'a'} classified, {v[a]} point to {a}, "
+        f"{v[b]} to {b}, {v['neither']} undecided; median P({a}) {check['median_p']:.2f}.",
+        "    " + (f"Not detected: {', '.join(gone)} (contradicted by the classifier)." if gone
+                 else "No detection removed."),
+    ]
+
+
 def _detected(max_p, frac, threshold, min_fraction):
     return [
         el
@@ -387,16 +471,19 @@ def _detected(max_p, frac, threshold, min_fraction):
 
 
 def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None):
-    """``checked``: ``(verdict, ratio, frac after the vetoes)`` of the white-line check, if run."""
+    """``checked``: what :func:`_run_checks` returned, if a check ran."""
     lo, hi = energy_range
     detected = _detected(max_p, frac, threshold, min_fraction)
     white_lines, dropped = [], []
+    sc_n = None
     if checked is not None:
-        verdict, ratio, frac_checked = checked
-        white_lines = summarise_verdicts(verdict, ratio)
-        kept = _detected(max_p, frac_checked, threshold, min_fraction)
+        if checked["white"] is not None:
+            white_lines = summarise_verdicts(*checked["white"])
+        if checked["sc_n"] is not None:
+            sc_n = summarise_pair_verdicts(*checked["sc_n"])
+        kept = _detected(max_p, checked["frac"], threshold, min_fraction)
         dropped = [el for el in detected if el not in kept]
-        detected, frac = kept, frac_checked
+        detected, frac = kept, checked["frac"]
     edges = {el: [s.name for s in subshells(el, lo, hi, major_only=True)] for el in ELEMENTS}
     coincident = {
         el: [[edge.label] + [o.label for o in others]
@@ -414,6 +501,7 @@ def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, che
         model=model,
         coincident={el: rows for el, rows in coincident.items() if rows},
         white_lines=white_lines,
+        sc_n=sc_n,
         dropped=dropped,
     )
 
@@ -432,6 +520,7 @@ def identify_elements(
     print_summary: bool = True,
     cut_splices: bool = True,
     check_white_lines: bool = True,
+    check_sc_n: bool = True,
 ):
     """Identify the elements in every spectrum of an EELS signal.
 
@@ -473,6 +562,15 @@ def identify_elements(
         :mod:`hyperspy_eelsid.line_ratios`). Spectra whose lines are too
         noisy or too weak are left as the networks called them. The
         probabilities returned are the networks' either way (default True).
+    check_sc_n : bool
+        Where the networks detect both Sc and N (Sc L3 402 eV and N K
+        401 eV start together), run a small classifier of the 360-500 eV
+        region trained on simulated Sc and N edges
+        (:mod:`hyperspy_eelsid.pair_classifier`) and drop the element it
+        rules out where it is confident (P >= 0.8 either way) and no other
+        detected element has an edge there. Where a specimen holds both
+        (ScN), the stronger edge wins. The probabilities returned are the
+        networks' either way (default True).
 
     Returns
     -------
@@ -514,7 +612,7 @@ def identify_elements(
         max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
 
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
-    checked = _check_white_lines(signal, probs, max_p, frac, threshold) if check_white_lines else None
+    checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n, cut_splices)
     summary = _summarise(max_p, frac, threshold, min_fraction, n, _energy_range(signal), predictor.name,
                          checked)
     result = _probability_signal(signal, probs, predictor, threshold)
