@@ -31,6 +31,7 @@ import numpy as np
 __all__ = [
     "CROP_EV",
     "FORMAT",
+    "MEASURED_EV",
     "MIN_CONFIDENCE",
     "PAIR",
     "build_net",
