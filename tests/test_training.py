@@ -155,23 +155,26 @@ def test_saved_model_has_card_with_threshold_and_training(toy, tmp_path):
 
 # ----------------------------------------------------------------------------- configs and CLI
 def test_configs_exist_for_all_architectures_and_build():
-    from hyperspy_eelsid.networks import build_model
-
     assert {load_config(p)["model"]["architecture"] for p in CONFIGS} == {
         "mlp", "cnn", "unet", "resnet", "vit", "cct"}
     for path in CONFIGS:
-        config = load_config(path)
-        m = config["model"]
-        TrainConfig.from_dict({k: v for k, v in config["training"].items()
-                               if k not in ("lr_grid", "lr_grid_steps", "lr")})
-        with torch.device("meta"):
-            build_model(m["architecture"], m.get("preset", "default"), **m.get("options", {}))
+        _check_builds(load_config(path))
+
+
+def _check_builds(config):
+    """The config's training table parses and its model builds (on the meta device)."""
+    from hyperspy_eelsid.networks import build_model
+
+    m = config["model"]
+    TrainConfig.from_dict({k: v for k, v in config["training"].items()
+                           if k not in ("lr_grid", "lr_grid_steps", "lr")})
+    with torch.device("meta"):
+        build_model(m["architecture"], m.get("preset", "default"), **m.get("options", {}))
 
 
 def test_cpu_and_gpu_configs_build_and_name_existing_simulator_settings():
     """The configs in configs/cpu and configs/gpu (the shipped members' recipes and the
     prepared GPU runs) parse, build, and point at simulator settings that exist."""
-    from hyperspy_eelsid.networks import build_model
     from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
 
     root = Path(__file__).resolve().parents[1]
@@ -179,11 +182,7 @@ def test_cpu_and_gpu_configs_build_and_name_existing_simulator_settings():
     assert {p.stem for p in paths} >= {"unet_cpu", "resnet_cpu", "unet_gpu_v13", "resnet_gpu_v13"}
     for path in paths:
         config = load_config(path)
-        m = config["model"]
-        TrainConfig.from_dict({k: v for k, v in config["training"].items()
-                               if k not in ("lr_grid", "lr_grid_steps", "lr")})
-        with torch.device("meta"):
-            build_model(m["architecture"], m.get("preset", "default"), **m.get("options", {}))
+        _check_builds(config)
         for table in ("data", "validation"):
             if config[table].get("source") == "simulator" and "simulation" in config[table]:
                 setting = root / config[table]["simulation"]  # (without one: the paper's Table 1)

@@ -439,27 +439,30 @@ def _white_line_text(check, dropped):
     ranges = ", ".join(f"{el} {lo:g}-{hi:g}" for el, (lo, hi) in check["ranges"].items())
     v = check["verdicts"]
     ratio = "" if check["median_ratio"] is None else f"; median ratio {check['median_ratio']:.2f}"
-    gone = [el for el in (a, b) if el in dropped]
     return [
         f"  White-line ratio of {a} and {b} (first line / second; {ranges}): {check['fitted']} "
         f"spectr{'um' if check['fitted'] == 1 else 'a'} fitted, {v[a]} point to {a}, {v[b]} to {b}, "
         f"{v['neither']} to neither{ratio}.",
-        "    " + (f"Not detected: {', '.join(gone)} (contradicted by the ratio)." if gone
-                 else "No detection removed."),
+        _removed_text((a, b), dropped, "the ratio"),
     ]
 
 
 def _sc_n_text(check, dropped):
     a, b = check["pair"]
     v = check["verdicts"]
-    gone = [el for el in (a, b) if el in dropped]
     return [
         f"  {a} L3,2 or {b} K (classifier of the 360-500 eV region, where both are detected): "
         f"{check['fitted']} spectr{'um' if check['fitted'] == 1 else 'a'} classified, {v[a]} point to {a}, "
         f"{v[b]} to {b}, {v['neither']} undecided; median P({a}) {check['median_p']:.2f}.",
-        "    " + (f"Not detected: {', '.join(gone)} (contradicted by the classifier)." if gone
-                 else "No detection removed."),
+        _removed_text((a, b), dropped, "the classifier"),
     ]
+
+
+def _removed_text(pair, dropped, by):
+    """The second line of a check's summary: which of the pair's detections it removed."""
+    gone = [el for el in pair if el in dropped]
+    return "    " + (f"Not detected: {', '.join(gone)} (contradicted by {by})." if gone
+                     else "No detection removed.")
 
 
 def _detected(max_p, frac, threshold, min_fraction):
