@@ -15,56 +15,35 @@ and how many of those were false)::
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def simulate(elements, n, seed, setting, end_max):
-    """``n`` network inputs of spectra holding every element of ``elements`` (no oxygen added)."""
-    from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements
-    from hyperspy_eelsid.simulation.simulator import Simulator
+def sc_n_vetoes(x, prob, threshold):
+    """Detections of network inputs ``x`` (probabilities ``prob``) that the Sc / N check drops."""
+    from hyperspy_eelsid.pair_classifier import pair_verdicts, pair_vetoes
 
-    sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, list(elements), end_max)))
-    return np.concatenate([sim.simulate(256, seed=seed + i).spectra.numpy() for i in range(max(1, n // 256))])
+    verdict, _ = pair_verdicts(x, prob, threshold)
+    return pair_vetoes(verdict, prob, threshold)
 
 
 def checked(pred, x, p=None):
     """Probabilities of ``x`` and the same with the check's vetoes set to zero."""
-    from hyperspy_eelsid.pair_classifier import pair_verdicts, pair_vetoes
-
     p = pred(x) if p is None else p
-    verdict, _ = pair_verdicts(x, p, pred.threshold)
-    return p, np.where(pair_vetoes(verdict, p, pred.threshold), 0.0, p)
-
-
-def score_test_set(path, pred, block=4096):
-    """Weighted F1 / EMR of a simulated test set at the card threshold, without and with the check."""
-    import h5py
-
-    from hyperspy_eelsid.evaluation.metrics import evaluate_predictions
-
-    t = pred.threshold
-    with h5py.File(path, "r") as f:
-        y = f["labels"][:].astype(bool)
-        before, after = [], []
-        for i in range(0, y.shape[0], block):
-            p, q = checked(pred, f["spectra"][i:i + block])
-            before.append(p)
-            after.append(q)
-    before, after = np.concatenate(before), np.concatenate(after)
-    a, b = evaluate_predictions(y, before, t), evaluate_predictions(y, after, t)
-    removed = (before >= t) & (after < t)
-    print(f"{path}: {y.shape[0]} spectra, threshold {t:.3f}: F1 / EMR {a['f1']:.4f} / {a['emr']:.4f} without the "
-          f"check, {b['f1']:.4f} / {b['emr']:.4f} with it; {int(removed.any(axis=1).sum())} spectra changed, "
-          f"{int(removed.sum())} detections removed ({int((removed & ~y).sum())} of them false)")
+    return p, np.where(sc_n_vetoes(x, p, pred.threshold), 0.0, p)
 
 
 def main(argv=None):
+    from white_line_pairs import score_test_set
+
     from hyperspy_eelsid.elements import element_index
     from hyperspy_eelsid.inference import Predictor
+    from hyperspy_eelsid.pair_classifier import simulated_inputs
     from hyperspy_eelsid.simulation.config import read_overrides
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -79,7 +58,7 @@ def main(argv=None):
     print(f"{a.n} spectra per row ({Path(a.setting).name}, ending at or below {a.end_max} eV), "
           f"threshold {t:.3f}: recall without -> with the check")
     for k, group in enumerate((("Sc",), ("N",), ("Sc", "N"))):
-        p, q = checked(pred, simulate(group, a.n, 7000 + 100 * k, setting, a.end_max))
+        p, q = checked(pred, simulated_inputs(group, a.n, 7000 + 100 * k, setting, a.end_max, batch=256))
         cells = []
         for el in ("Sc", "N"):
             i = element_index(el)
@@ -87,7 +66,7 @@ def main(argv=None):
             cells.append(f"{el} {name} {np.mean(p[:, i] >= t):.3f} -> {np.mean(q[:, i] >= t):.3f}")
         print(f"  {'+'.join(group):5s}: " + "; ".join(cells))
     for path in a.test:
-        score_test_set(path, pred)
+        score_test_set(path, pred, sc_n_vetoes)
 
 
 if __name__ == "__main__":

@@ -121,12 +121,23 @@ def real_ratios(root):
                   f"{fit.area_ratio[0]:6.2f} {fit.height_ratio[0]:6.2f} {snr:>10} {fit.contrast[0]:8.2f}")
 
 
-def score_test_set(path, pred, block=4096):
-    """Weighted F1 / EMR of a simulated test set at the card threshold, with and without the check."""
+def white_line_vetoes(x, prob, threshold):
+    """Detections of network inputs ``x`` (probabilities ``prob``) that the white-line check drops."""
+    from hyperspy_eelsid.line_ratios import vetoes, white_line_verdicts
+
+    verdict, _ = white_line_verdicts(x, prob, threshold)
+    return vetoes(verdict, prob, threshold)
+
+
+def score_test_set(path, pred, vetoes_of=white_line_vetoes, block=4096):
+    """Weighted F1 / EMR of a simulated test set at the card threshold, with and without a check.
+
+    ``vetoes_of(x, prob, threshold)`` gives the boolean ``(n, 80)`` detections the check drops
+    (default: the white-line check).
+    """
     import h5py
 
     from hyperspy_eelsid.evaluation.metrics import evaluate_predictions
-    from hyperspy_eelsid.line_ratios import vetoes, white_line_verdicts
 
     t = pred.threshold
     with h5py.File(path, "r") as f:
@@ -135,9 +146,8 @@ def score_test_set(path, pred, block=4096):
         for i in range(0, y.shape[0], block):
             x = f["spectra"][i:i + block]
             p = pred(x)
-            verdict, _ = white_line_verdicts(x, p, t)
             probs.append(p)
-            veto.append(vetoes(verdict, p, t))
+            veto.append(vetoes_of(x, p, t))
     prob, veto = np.concatenate(probs), np.concatenate(veto)
     before = evaluate_predictions(y, prob, t)
     after = evaluate_predictions(y, np.where(veto, 0.0, prob), t)
@@ -146,7 +156,6 @@ def score_test_set(path, pred, block=4096):
     print(f"{path}: {y.shape[0]} spectra, threshold {t:.3f}: F1 / EMR {before['f1']:.4f} / {before['emr']:.4f} "
           f"without the check, {after['f1']:.4f} / {after['emr']:.4f} with it; {int(changed.sum())} spectra "
           f"changed, {int(veto.sum())} detections removed ({int(right)} of them false)")
-
 
 if __name__ == "__main__":
     main()

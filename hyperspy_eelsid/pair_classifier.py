@@ -61,18 +61,20 @@ FORMAT = "hyperspy-eelsid-pair-classifier"
 _CARD = "pair_sc_n.json"
 
 
-def simulated_inputs(element: str, n: int, seed: int, setting: dict, end_max=None) -> np.ndarray:
-    """``n`` network inputs ``(n, 3072)`` of simulated spectra holding ``element`` alone.
+def simulated_inputs(elements, n: int, seed: int, setting: dict, end_max=None, batch: int = 1024) -> np.ndarray:
+    """``n`` network inputs ``(n, 3072)`` of simulated spectra holding ``elements`` and nothing else.
 
-    ``setting`` is a simulator dictionary (e.g. from
+    ``elements`` is one symbol or several (every spectrum then holds all of them, no
+    oxygen added); ``setting`` is a simulator dictionary (e.g. from
     :func:`~hyperspy_eelsid.simulation.config.read_overrides`), ``end_max`` caps the
-    spectrum end (eV); batches of 1,024 use seeds ``seed``, ``seed + 1``, ...
+    spectrum end (eV); batches of ``batch`` (at most ``n``) use seeds ``seed``, ``seed + 1``, ...
     """
     from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements
     from hyperspy_eelsid.simulation.simulator import Simulator
 
-    sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, [element], end_max)))
-    batch = min(n, 1024)
+    elements = [elements] if isinstance(elements, str) else list(elements)
+    sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, elements, end_max)))
+    batch = min(n, batch)
     return np.concatenate([sim.simulate(batch, seed=seed + i).spectra.numpy() for i in range(-(-n // batch))])[:n]
 
 
