@@ -271,21 +271,27 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
     cols = sorted(set(line_cols) | set(sc_n_cols))
     white = sc_n_result = None
     if signal._lazy:
+        import dask
         import dask.array as da
 
         data = _lazy_spectra(signal)
         energy, units = _energy(signal)
         meta = np.empty((0,) * data.ndim, dtype=float)
+        n_pairs = len(coincident_line_pairs())
+        tasks = {}
         if run_white:
-            n_pairs = len(coincident_line_pairs())
-            both = da.map_blocks(_BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
-                                 chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=meta)
-            both = np.asarray(both.compute()).reshape(-1, 2 * n_pairs)
+            tasks["white"] = da.map_blocks(_BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
+                                           chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=meta)
+        if run_sc_n:
+            tasks["sc_n"] = da.map_blocks(_BlockScN(energy, units, threshold, cut_splices), data, probs,
+                                          dtype=float, chunks=data.chunks[:-1] + ((2,),), meta=meta)
+        # one pass over the spectra for both checks
+        done = dict(zip(tasks, dask.compute(*tasks.values())))
+        if run_white:
+            both = np.asarray(done["white"]).reshape(-1, 2 * n_pairs)
             white = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
         if run_sc_n:
-            out = da.map_blocks(_BlockScN(energy, units, threshold, cut_splices), data, probs, dtype=float,
-                                chunks=data.chunks[:-1] + ((2,),), meta=meta)
-            out = np.asarray(out.compute()).reshape(-1, 2)
+            out = np.asarray(done["sc_n"]).reshape(-1, 2)
             sc_n_result = out[:, 0].astype(np.int8), out[:, 1]
         col_probs = np.asarray(probs[..., cols].compute())
     else:
