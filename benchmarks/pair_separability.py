@@ -38,9 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hyperspy_eelsid.pair_classifier import crop_features, probability_first  # noqa: F401 (used by tests too)
-from hyperspy_eelsid.pair_classifier import simulated_inputs as simulate
-from hyperspy_eelsid.pair_classifier import train_net as train_classifier
+from hyperspy_eelsid.pair_classifier import crop_features, fit_on_simulated, probability_first
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = ROOT.parent / "shared"
@@ -111,16 +109,10 @@ def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, 
     from hyperspy_eelsid.simulation.config import read_overrides
 
     setting = read_overrides(setting_path or ROOT / "configs" / "simulation" / "realistic_v13.json")
-    xa, xb = simulate(a, n, 1000, setting, end_max), simulate(b, n, 5000, setting, end_max)
-    n_train = int(0.8 * n)
-    lo, hi = crop
-    train = np.concatenate([xa[:n_train], xb[:n_train]])
-    y = np.r_[np.ones(n_train), np.zeros(n_train)]
-    net = train_classifier(crop_features(train, lo, hi, pool), y, epochs=epochs)
+    fit = fit_on_simulated(a, b, setting, n, epochs, end_max, crop, pool)
+    xa, xb, n_train = fit["xa"], fit["xb"], fit["n_train"]
     held_a, held_b = xa[n_train:], xb[n_train:]
-    pa = probability_first(net, crop_features(held_a, lo, hi, pool))
-    pb = probability_first(net, crop_features(held_b, lo, hi, pool))
-    out = {"classifier": 0.5 * ((pa > 0.5).mean() + (pb <= 0.5).mean()), "models": {}, "net": net}
+    out = {"classifier": fit["accuracy"], "models": {}, "net": fit["net"]}
     ia, ib = ELEMENTS.index(a), ELEMENTS.index(b)
     for w in weights:
         predictor = Predictor(None if w == "shipped" else w, device="cpu")

@@ -31,8 +31,7 @@ def main(argv=None):
     import torch
 
     from hyperspy_eelsid.networks.io import git_commit
-    from hyperspy_eelsid.pair_classifier import (CROP_EV, MIN_CONFIDENCE, PAIR, crop_features, probability_first,
-                                                 save_pair_classifier, simulated_inputs, train_net)
+    from hyperspy_eelsid.pair_classifier import MIN_CONFIDENCE, PAIR, fit_on_simulated, save_pair_classifier
     from hyperspy_eelsid.simulation.config import read_overrides
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,14 +42,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     setting = read_overrides(str(ROOT / SETTING))
-    xa = simulated_inputs(PAIR[0], a.n, 1000, setting, a.end_max)
-    xb = simulated_inputs(PAIR[1], a.n, 5000, setting, a.end_max)
-    n_train = int(0.8 * a.n)
-    y = np.r_[np.ones(n_train), np.zeros(n_train)]
-    net = train_net(crop_features(np.concatenate([xa[:n_train], xb[:n_train]]), *CROP_EV), y, epochs=a.epochs)
-    pa = probability_first(net, crop_features(xa[n_train:], *CROP_EV))
-    pb = probability_first(net, crop_features(xb[n_train:], *CROP_EV))
-    accuracy = 0.5 * ((pa > 0.5).mean() + (pb <= 0.5).mean())
+    fit = fit_on_simulated(*PAIR, setting, a.n, a.epochs, a.end_max)
+    net, pa, pb, accuracy = fit["net"], fit["pa"], fit["pb"], fit["accuracy"]
     p = np.r_[pa, pb]
     truth = np.r_[np.ones(pa.size, bool), np.zeros(pb.size, bool)]
     decided = (p >= MIN_CONFIDENCE) | (p <= 1 - MIN_CONFIDENCE)
