@@ -7,8 +7,9 @@ on the 360-500 eV crop of 80 % of them (8 epochs, seed 0) and writes the
 held-out figures into the card: accuracy, and at the confidence needed for a
 verdict, how many spectra get one and how many of those are right. The same
 spectra and seeds as ``benchmarks/pair_separability.py Sc N --crop 360 500
---end-max 600 --setting configs/simulation/realistic_v18.json``. About two
-minutes on two CPU cores::
+--end-max 600 --setting configs/simulation/realistic_v18.json``. 32 s on the
+two-core development machine when idle; the shipped card's 215 s were measured
+while two trainings shared it::
 
     python scripts/train_pair_classifier.py [--out weights/pair_sc_n]
 """
