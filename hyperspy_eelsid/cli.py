@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from hyperspy_eelsid._version import __version__
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``eelsid`` command."""
+    # exSpy 0.3 imports HyperSpy's lazy signal classes from a path HyperSpy 2.5
+    # deprecates; the warning is about their code, so the command does not show it.
+    warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
     args = build_parser().parse_args(argv)
     result = args.func(args)
     return int(result or 0)

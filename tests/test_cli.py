@@ -73,3 +73,21 @@ def test_map_writes_a_figure(fake_model, tmp_path):
     single.save(tmp_path / "one.hspy")
     assert main(["map", str(tmp_path / "one.hspy"), "--out", str(tmp_path / "pt.png"), "-q"]) == 0
     assert (tmp_path / "pt.png").stat().st_size > 5000
+
+
+def test_command_output_is_free_of_library_warnings(tmp_path):
+    """A user running ``eelsid identify`` sees the result, not HyperSpy's numba/numexpr
+    fallback warnings (the ``speed`` extra is a dependency) or exSpy's import
+    deprecation warnings."""
+    import subprocess
+    import sys
+
+    energy = np.arange(300.0, 800.0)
+    counts = 1e5 * (energy / 300.0) ** -3 + 50.0 * (energy > 532)
+    np.savetxt(tmp_path / "o.msa", np.c_[energy, counts], delimiter=", ")
+    run = subprocess.run([sys.executable, "-m", "hyperspy_eelsid.cli", "identify", str(tmp_path / "o.msa"),
+                          "--device", "cpu"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "Element identification" in run.stdout
+    for noise in ("Numba is not installed", "Numexpr is not installed", "VisibleDeprecationWarning"):
+        assert noise not in run.stderr + run.stdout
