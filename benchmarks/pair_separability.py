@@ -12,7 +12,11 @@ difference and the model has not learnt it; both near 0.5 means the
 simulated pair is ambiguous. ``--pool 4`` averages the crop over 4 eV first,
 as the compact U-Net's stem does. With ``--real`` the classifier is also run
 on the benchmark spectra and scans that hold either element (a check of how
-the simulated difference carries over to measured spectra); ``--axis-offset
+the simulated difference carries over to measured spectra). An element may be
+a group such as ``B+P`` (every spectrum holds all of them; the model
+comparison is then skipped). ``--shift-ev S`` draws the chemical and the
+instrumental shifts in +-S eV instead of the setting's ranges (are the
+simulated edges told apart when the energy axis is nearly right?). ``--axis-offset
 ID=EV`` first moves the energy axis of benchmark file ``ID`` by ``EV`` eV
 (e.g. ``a31acd318c=-9.7 375c4a6157=-3.0``, the BN line scans calibrated on
 their pi* peaks, ``docs/scripts/bn_scan_calibration.py``). With
@@ -25,6 +29,8 @@ classifier on the raw crop::
     python benchmarks/pair_separability.py Sc N --crop 360 500 --end-max 600
     python benchmarks/pair_separability.py Ba Co --crop 740 912 --end-max 912
     python benchmarks/pair_separability.py Sc N --crop 360 500 --end-max 600 --probe weights/unet_cpu.json
+    python benchmarks/pair_separability.py Pr Ce --crop 80 220 --end-max 400 --n 4096 --shift-ev 2 --real
+    python benchmarks/pair_separability.py B+P P --crop 120 260 --n 8192 --real
 
 Seeds are fixed (spectra 1000+ and 5000+, classifier 0): the same command
 prints the same figures on the same machine.
@@ -102,18 +108,35 @@ def probe(cards, held_out, train_x, crop, n_probe=4096):
     return out
 
 
-def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, weights=("shipped",), probe_cards=()):
-    """Held-out accuracies of the dedicated classifier and of each model; returns them as a dict."""
+def group(name):
+    """``"B+P"`` -> ``["B", "P"]``; a single element stays a string."""
+    return name.split("+") if "+" in name else name
+
+
+def run(a, b, crop, end_max=None, setting_path=None, n=16384, epochs=8, pool=1, weights=("shipped",), probe_cards=(),
+        shift_ev=None):
+    """Held-out accuracies of the dedicated classifier and of each model; returns them as a dict.
+
+    ``a`` and ``b`` are elements or groups (``"B+P"``); with a group the models
+    are not compared. ``shift_ev``: chemical and instrumental shifts in +-that
+    many eV instead of the setting's.
+    """
     from hyperspy_eelsid.elements import ELEMENTS
     from hyperspy_eelsid.inference import Predictor
     from hyperspy_eelsid.simulation.config import read_overrides
 
     setting = read_overrides(setting_path or ROOT / "configs" / "simulation" / "realistic_v13.json")
+    if shift_ev is not None:
+        setting.update(chemical_shift_ev=[-shift_ev, shift_ev], instrumental_shift_ev=[-shift_ev, shift_ev])
+    a, b = group(a), group(b)
     fit = fit_on_simulated(a, b, setting, n, epochs, end_max, crop, pool)
     xa, xb, n_train = fit["xa"], fit["xb"], fit["n_train"]
     held_a, held_b = xa[n_train:], xb[n_train:]
     out = {"classifier": fit["accuracy"], "models": {}, "net": fit["net"]}
-    ia, ib = ELEMENTS.index(a), ELEMENTS.index(b)
+    if isinstance(a, list) or isinstance(b, list):
+        weights = ()
+    else:
+        ia, ib = ELEMENTS.index(a), ELEMENTS.index(b)
     for w in weights:
         predictor = Predictor(None if w == "shipped" else w, device="cpu")
         qa, qb = predictor(held_a), predictor(held_b)
@@ -134,7 +157,7 @@ def real_check(net, a, b, crop, pool, shared, axis_offsets=None):
     manifest = read_manifest(root)
     rows = []
     for entry in manifest["spectra"] + manifest["scans"]:
-        if not set(entry.get("present") or []) & {a, b}:
+        if not set(entry.get("present") or []) & set(a.split("+") + b.split("+")):
             continue
         s = load_spectrum(root / entry["file"])
         s.axes_manager.signal_axes[0].offset += (axis_offsets or {}).get(entry["id"], 0.0)
@@ -156,6 +179,8 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=16384, help="spectra per element (80 %% train, 20 %% held out)")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--pool", type=int, default=1, help="average-pool the crop by this many eV first")
+    ap.add_argument("--shift-ev", type=int, default=None, metavar="S",
+                    help="chemical and instrumental shifts in +-S eV instead of the setting's")
     ap.add_argument("--weights", nargs="*", default=["shipped"], help="models or ensembles to compare")
     ap.add_argument("--probe", nargs="*", default=[], metavar="CARD",
                     help="member cards (.json) whose features get a linear probe")
@@ -168,10 +193,10 @@ def main(argv=None):
         offsets = {k: float(v) for k, v in (item.split("=") for item in a.axis_offset)}
     except ValueError:
         ap.error(f"--axis-offset takes ID=EV items such as a31acd318c=-9.7, got {a.axis_offset}")
-    res = run(a.a, a.b, a.crop, a.end_max, a.setting, a.n, a.epochs, a.pool, a.weights, a.probe)
+    res = run(a.a, a.b, a.crop, a.end_max, a.setting, a.n, a.epochs, a.pool, a.weights, a.probe, a.shift_ev)
     held = a.n - int(0.8 * a.n)
     print(f"{a.a} alone against {a.b} alone, crop {a.crop[0]}-{a.crop[1]} eV"
-          + (f" pooled by {a.pool} eV" if a.pool > 1 else "") + f", {held} + {held} held-out spectra:")
+          + (f" pooled by {a.pool} eV" if a.pool > 1 else "") + (f", shifts +-{a.shift_ev} eV" if a.shift_ev is not None else "") + f", {held} + {held} held-out spectra:")
     print(f"  dedicated classifier ({a.epochs} epochs): accuracy {res['classifier']:.3f}")
     for w, acc in res["models"].items():
         print(f"  {w}: accuracy {acc:.3f} (the element of the pair with the higher probability)")

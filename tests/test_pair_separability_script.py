@@ -62,3 +62,14 @@ def test_axis_offset_items_must_read_id_equals_ev():
     script = load_script("benchmarks/pair_separability.py")
     with pytest.raises(SystemExit):  # before any simulation or training
         script.main(["Sc", "N", "--crop", "360", "500", "--real", "--axis-offset", "a31acd318c"])
+
+
+def test_group_against_element_and_narrow_shifts():
+    """``O+Fe`` against ``Fe`` (an O K edge on top of Fe L2,3 or not) is told apart, the model
+    comparison is skipped for a group, and ``shift_ev`` changes the simulated spectra."""
+    script = load_script("benchmarks/pair_separability.py")
+    assert script.group("B+P") == ["B", "P"] and script.group("Sc") == "Sc"
+    res = script.run("O+Fe", "Fe", (500, 760), end_max=800, n=1024, epochs=4, weights=("shipped",))
+    assert res["classifier"] > 0.65 and res["models"] == {}  # chance 0.5; 0.73 with these seeds
+    narrow = script.run("O+Fe", "Fe", (500, 760), end_max=800, n=1024, epochs=4, weights=(), shift_ev=0)
+    assert narrow["classifier"] != res["classifier"]
