@@ -37,6 +37,7 @@ from importlib import resources
 
 __all__ = [
     "ELEMENTS",
+    "LANTHANIDES",
     "N_ELEMENTS",
     "Subshell",
     "atomic_number",
@@ -132,6 +133,9 @@ ELEMENTS: tuple[str, ...] = tuple(e["symbol"] for e in _table()["elements"])
 
 N_ELEMENTS: int = len(ELEMENTS)
 """Number of network outputs (80)."""
+
+LANTHANIDES: tuple[str, ...] = ELEMENTS[ELEMENTS.index("La"):ELEMENTS.index("Lu") + 1]
+"""La..Lu: their N4,5 edges (99-195 eV) lie a few eV apart, their M5,4 edges at 832-1639 eV."""
 
 _INDEX = {symbol: i for i, symbol in enumerate(ELEMENTS)}
 

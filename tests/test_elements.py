@@ -137,3 +137,9 @@ def test_coincident_edges_pairs_nearby_onsets_both_ways():
     assert [s.label for s in coincident_edges("N", 75, 3071, tolerance=1.0)[0][1]] == ["Sc_L3"]
     with pytest.raises(ValueError, match="tolerance"):
         coincident_edges("N", tolerance=-1)
+
+
+def test_lanthanides_are_la_to_lu():
+    from hyperspy_eelsid.elements import LANTHANIDES
+
+    assert LANTHANIDES[0] == "La" and LANTHANIDES[-1] == "Lu" and len(LANTHANIDES) == 15

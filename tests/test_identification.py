@@ -122,6 +122,21 @@ def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
     assert s.identification.coincident == {}
 
 
+@pytest.mark.parametrize("n, cautioned", [(620, True), (1000, False)])
+def test_summary_cautions_on_a_lanthanide_named_from_n45_edges_alone(fake_model, capsys, tmp_path, n, cautioned):
+    """80-699 eV holds La N4,5 (99 eV) but not La M5 (832 eV): the summary says so;
+    80-1079 eV holds both, and it does not."""
+    s = make_si((3,), hot={"La": np.ones(3, bool)}, n=n)
+    s.identify_elements(device="cpu")
+    out = capsys.readouterr().out
+    assert "La" in s.identification.detected
+    assert ("La: named from N4,5 edges alone" in out) is cautioned
+    assert ("La M5 832 eV" in out) is cautioned
+    assert s.identification.n_edges_only() == (["La"] if cautioned else [])
+    s.save(tmp_path / "la.hspy")
+    assert hs.load(tmp_path / "la.hspy").identification.n_edges_only() == (["La"] if cautioned else [])
+
+
 def test_single_spectrum(fake_model):
     s = make_si((), hot={"Fe": np.True_})
     p = s.identify_elements(device="cpu", print_summary=False)

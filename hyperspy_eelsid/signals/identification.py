@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hyperspy_eelsid.elements import ELEMENTS, N_ELEMENTS, coincident_edges, element_index, subshells
+from hyperspy_eelsid.elements import ELEMENTS, LANTHANIDES, N_ELEMENTS, coincident_edges, element_index, subshells
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.line_ratios import coincident_line_pairs, summarise_verdicts, vetoes, white_line_verdicts
 from hyperspy_eelsid.pair_classifier import PAIR as SC_N_PAIR
@@ -383,6 +383,16 @@ class IdentificationSummary:
         names = sorted(self.detected, key=lambda el: -self.max_probability[el]) + others
         return [(el, self.max_probability[el], self.fraction[el], self.edges.get(el, [])) for el in names]
 
+    def n_edges_only(self) -> list:
+        """Detected lanthanides whose only major edges in the measured range are N4,5 edges.
+
+        Their N4,5 edges lie 4-11 eV apart and have no shape of their own in the
+        simulated training spectra, so from these edges alone the networks often
+        name a neighbouring lanthanide (docs/results.md); the M5,4 edges tell them apart.
+        """
+        return [el for el in self.detected
+                if el in LANTHANIDES and self.edges.get(el) and all(e.startswith("N") for e in self.edges[el])]
+
     def __str__(self):
         head = (
             f"Element identification: {len(self.detected)} element(s) detected in "
@@ -404,6 +414,11 @@ class IdentificationSummary:
                     near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
                                      for o in others)
                     lines.append(f"    {_edge_text(edge)}: {near}")
+        n_only = self.n_edges_only()
+        if n_only:
+            m5 = ", ".join(f"{el} M5 {_m5_onset(el):g} eV" for el in n_only)
+            lines.append(f"  {', '.join(n_only)}: named from N4,5 edges alone. Neighbouring lanthanides are often "
+                         f"confused there; a spectrum reaching the M5,4 edges confirms ({m5}).")
         for check in self.white_lines:
             lines.extend(_white_line_text(check, self.dropped))
         if self.sc_n is not None:
@@ -431,6 +446,10 @@ class IdentificationSummary:
 def _energy_range(signal):
     energy = energy_axis_from_signal(signal).centres  # eV, increasing
     return float(energy[0]), float(energy[-1])
+
+
+def _m5_onset(element):
+    return next(s.onset_energy for s in subshells(element, 0, 1e6) if s.name == "M5")
 
 
 def _edge_text(label):
