@@ -4,7 +4,8 @@ Prints the figures behind docs/preprocessing.md ("Gain splices"):
 
 1. for the real single spectra and scans of ../shared/eels-benchmark: how many
    are spliced (``hyperspy_eelsid.splices.splice_onsets``), the range of their
-   steps, and the largest step of the spectra that are not;
+   steps, the largest step of the spectra that are not, and the spectra with a
+   labelled edge below their splice (which the front end does not read);
 2. the largest step in simulated spectra of one setting (no splice exists
    there, so this shows the margin to ``SPLICE_FACTOR``);
 3. a model's real figures (weighted F1 and EMR at its card threshold, through
@@ -36,6 +37,8 @@ def _counts(s):
 
 
 def survey_real(root, manifest):
+    """Spliced real spectra, their steps, and the labelled edges below a splice (not used)."""
+    from hyperspy_eelsid.elements import subshells
     from hyperspy_eelsid.signals.loading import load_spectrum
     from hyperspy_eelsid.splices import largest_steps, splice_onsets
 
@@ -47,6 +50,12 @@ def survey_real(root, manifest):
     steps, cut = np.array(steps), np.isfinite(onsets)
     print(f"real single spectra: {cut.sum()} of {cut.size} spliced; their steps "
           f"{steps[cut].min():.0f}-{steps[cut].max():.0f} x; largest step of the others {steps[~cut].max():.1f} x")
+    for entry, onset in zip(manifest["spectra"], onsets):
+        below = [f"{el} {s.name} {s.onset_energy:g} eV" for el in entry["present"]
+                 for s in subshells(el, max(entry["e_min_eV"], 75.0) + 10, onset, major_only=True)]  # label rule
+        if np.isfinite(onset) and below:
+            print(f"  {entry['id']} {entry['compound']}: read from its splice at {onset:.0f} eV on, "
+                  f"so these labelled edges are not used: {', '.join(below)}")
     total = spliced = 0
     biggest = 0.0
     for entry in manifest["scans"]:
