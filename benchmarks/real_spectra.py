@@ -65,7 +65,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         dropped = list(s.metadata.get_item("EELSID.summary.dropped", []))
         checked.append(probs[-1].copy())
         checked[-1][[ELEMENTS.index(el) for el in dropped]] = 0.0  # what the front end reports
-        n_only.append(s.identification.n_edges_only())  # lanthanides named from N4,5 edges alone
+        n_only.append(s.identification.named_from_n_edges())  # lanthanides named from N4,5 edges alone
         ids.append(entry)
     elapsed = time.perf_counter() - t0
     y_true, ignore = label_arrays(ids)
@@ -79,7 +79,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         "card_threshold": card_threshold,
         "seconds": elapsed,
         "spliced": spliced,
-        "n_edges_only": n_only,
+        "named_from_n_edges": n_only,
     }
 
 
@@ -183,8 +183,8 @@ def report(spectra, top=12):
         changed = [(e, els) for e, els in changed if els]
         print(f"the front end's checks (white lines, Sc / N) dropped at t = {t:.3f}: "
               + ("; ".join(f"{', '.join(els)} in {e['id']} {e['compound']}" for e, els in changed) or "nothing"))
-    if spectra.get("n_edges_only") is not None:
-        named = [(e, el) for e, els in zip(spectra["entries"], spectra["n_edges_only"]) for el in els]
+    if spectra.get("named_from_n_edges") is not None:
+        named = [(e, el) for e, els in zip(spectra["entries"], spectra["named_from_n_edges"]) for el in els]
         right = [f"{el} in {e['id']} {e['compound']}" for e, el in named if el in e["present"]]
         wrong = [f"{el} in {e['id']} {e['compound']}" for e, el in named if el not in e["present"]]
         print(f"lanthanides named from N4,5 edges alone (the summary's caution), card threshold: {len(right)} of "

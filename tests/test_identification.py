@@ -132,9 +132,9 @@ def test_summary_cautions_on_a_lanthanide_named_from_n45_edges_alone(fake_model,
     assert "La" in s.identification.detected
     assert ("La: named from N4,5 edges alone" in out) is cautioned
     assert ("La M5 832 eV" in out) is cautioned
-    assert s.identification.n_edges_only() == (["La"] if cautioned else [])
+    assert s.identification.named_from_n_edges() == (["La"] if cautioned else [])
     s.save(tmp_path / "la.hspy")
-    assert hs.load(tmp_path / "la.hspy").identification.n_edges_only() == (["La"] if cautioned else [])
+    assert hs.load(tmp_path / "la.hspy").identification.named_from_n_edges() == (["La"] if cautioned else [])
 
 
 def test_single_spectrum(fake_model):

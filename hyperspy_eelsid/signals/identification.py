@@ -383,7 +383,7 @@ class IdentificationSummary:
         names = sorted(self.detected, key=lambda el: -self.max_probability[el]) + others
         return [(el, self.max_probability[el], self.fraction[el], self.edges.get(el, [])) for el in names]
 
-    def n_edges_only(self) -> list:
+    def named_from_n_edges(self) -> list:
         """Detected lanthanides whose only major edges in the measured range are N4,5 edges.
 
         Their N4,5 edges lie 4-11 eV apart and have no shape of their own in the
@@ -414,7 +414,7 @@ class IdentificationSummary:
                     near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
                                      for o in others)
                     lines.append(f"    {_edge_text(edge)}: {near}")
-        n_only = self.n_edges_only()
+        n_only = self.named_from_n_edges()
         if n_only:
             m5 = ", ".join(f"{el} M5 {_m5_onset(el):g} eV" for el in n_only)
             lines.append(f"  {', '.join(n_only)}: named from N4,5 edges alone. Neighbouring lanthanides are often "
