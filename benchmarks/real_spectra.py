@@ -194,9 +194,19 @@ def report(spectra, top=12):
             "n_spectra": n, "seconds": spectra["seconds"], "spliced": spectra["spliced"]}
 
 
-def main(argv=None):
+def open_benchmark(shared):
+    """``(root, manifest)`` of ``shared/eels-benchmark``; the manifest is None, with a
+    message printed, when the benchmark is absent."""
     from hyperspy_eelsid.evaluation import read_manifest
 
+    root = Path(shared) / "eels-benchmark"
+    manifest = read_manifest(root)
+    if manifest is None:
+        print(f"{root}/manifest.json is absent: nothing to score (the benchmark is optional).")
+    return root, manifest
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="model or ensemble directory (default: shipped ensemble)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
@@ -205,10 +215,8 @@ def main(argv=None):
     parser.add_argument("--no-scans", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    root = args.shared / "eels-benchmark"
-    manifest = read_manifest(root)
+    root, manifest = open_benchmark(args.shared)
     if manifest is None:
-        print(f"{root}/manifest.json is absent: nothing to score (the benchmark is optional).")
         return 0
     spectra = score_spectra(manifest, root, args.weights, args.device, args.limit)
     figures = report(spectra)

@@ -51,7 +51,6 @@ def averaging_call(call, shifts):
 def main(argv=None):
     import real_spectra
 
-    from hyperspy_eelsid.evaluation import read_manifest
     from hyperspy_eelsid.inference import Predictor
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,10 +58,8 @@ def main(argv=None):
     parser.add_argument("--weights", default=None, help="model or ensemble directory (default: shipped ensemble)")
     parser.add_argument("--shared", type=Path, default=real_spectra.DEFAULT_SHARED)
     args = parser.parse_args(argv)
-    root = args.shared / "eels-benchmark"
-    manifest = read_manifest(root)
+    root, manifest = real_spectra.open_benchmark(args.shared)
     if manifest is None:
-        print(f"{root}/manifest.json is absent: nothing to score (the benchmark is optional).")
         return 0
     original = Predictor.__call__
     Predictor.__call__ = averaging_call(original, args.shifts)

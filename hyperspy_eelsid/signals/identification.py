@@ -416,7 +416,7 @@ class IdentificationSummary:
                     lines.append(f"    {_edge_text(edge)}: {near}")
         n_only = self.named_from_n_edges()
         if n_only:
-            m5 = ", ".join(f"{el} M5 {_m5_onset(el):g} eV" for el in n_only)
+            m5 = ", ".join(_edge_text(f"{el}_M5") for el in n_only)
             lines.append(f"  {', '.join(n_only)}: named from N4,5 edges alone. Neighbouring lanthanides are often "
                          f"confused there; a spectrum reaching the M5,4 edges confirms ({m5}).")
         for check in self.white_lines:
@@ -446,10 +446,6 @@ class IdentificationSummary:
 def _energy_range(signal):
     energy = energy_axis_from_signal(signal).centres  # eV, increasing
     return float(energy[0]), float(energy[-1])
-
-
-def _m5_onset(element):
-    return next(s.onset_energy for s in subshells(element, 0, 1e6) if s.name == "M5")
 
 
 def _edge_text(label):
