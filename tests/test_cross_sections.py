@@ -110,6 +110,14 @@ def test_pairs_added_into_rows_equal_the_returned_array(gosh_file):
     torch.testing.assert_close(peaks, full.amax(1))
     with pytest.raises(ValueError, match="sorted energy grid"):
         tc.evaluate_pairs(t, E0, alpha, beta, shift, grid.flip(0), out=out, rows=rows)
+    # per-pair weights scale what is added (the simulator's continuum fraction); the peaks stay unweighted
+    weight = torch.tensor([1.0, 0.5, 0.2, 1.0, 0.1, 1.0, 0.3])
+    out_w = torch.zeros((4, 3100))
+    peaks_w = tc.evaluate_pairs(t, E0, alpha, beta, shift, grid, chunk=2, out=out_w, rows=rows, group=group,
+                                weight=weight)
+    torch.testing.assert_close(out_w[:, :3072], torch.zeros((4, 3072)).index_add_(0, rows, full * weight[:, None]))
+    torch.testing.assert_close(peaks_w, peaks)
+    torch.testing.assert_close(tc.evaluate_pairs(t, E0, alpha, beta, shift, grid, weight=weight), full * weight[:, None])
 
 
 def test_cross_section_rises_with_collection_angle(gosh_file):

@@ -345,6 +345,36 @@ def test_giant_resonance_delay_by_element_follows_the_4f_filling():
         SimulationConfig(giant_resonance_strength=(1.0, 2.0), giant_resonance_offset_ev=(-1.0, 1.0))
 
 
+def test_giant_resonance_continuum_fraction_weakens_the_n45_continuum_only():
+    # La N4,5 (99 eV): the resonance keeps its height relative to the unscaled 4d cross section while the
+    # continuum under it shrinks by the drawn fraction; La M4,5 (832 eV, no resonance) keeps its continuum
+    def ratios(**extra):
+        cfg = SimulationConfig(giant_resonance_strength=(2.0, 2.0), giant_resonance_fwhm_ev=(6.0, 6.0),
+                               giant_resonance_delay_by_element=True, giant_resonance_offset_ev=(0.0, 0.0),
+                               elements=("La",), n_elements_probs=(1,), chemical_shift_ev=(0, 0),
+                               instrumental_shift_ev=(0, 0), start_min_ev=80.0, end_max_ev=1100.0, **extra)
+        c = Simulator(cfg).simulate(32, seed=9, components=True).components
+        gr, raw, onset = _np(c["white_lines"]), _np(c["edge_profiles_raw"]), _np(c["edge_onset_ev"])
+        spectrum = _np(c["edge_spectrum"])
+        n45, m45 = onset < 120, (onset > 800) & (onset < 900)
+        assert np.all(gr[m45] == 0)  # M4,5: no resonance
+        both = np.intersect1d(spectrum[n45], spectrum[m45])
+        assert both.size >= 8
+        n_max = {k: v for k, v in zip(spectrum[n45], raw[n45].max(1))}
+        m_max = {k: v for k, v in zip(spectrum[m45], raw[m45].max(1))}
+        return gr[n45].max(1) / raw[n45].max(1), np.array([m_max[k] / n_max[k] for k in both])
+
+    resonance_full, m_over_n_full = ratios()
+    resonance_weak, m_over_n_weak = ratios(giant_resonance_continuum_fraction=(0.2, 0.2))
+    # the resonance over its continuum: 5 times larger; M4,5 over N4,5 continuum: 5 times larger too
+    np.testing.assert_allclose(np.median(resonance_weak) / np.median(resonance_full), 5.0, rtol=0.05)
+    np.testing.assert_allclose(np.median(m_over_n_weak) / np.median(m_over_n_full), 5.0, rtol=0.15)
+    assert SimulationConfig().giant_resonance_continuum_fraction == (1.0, 1.0)  # off by default
+    for bad in ((0.0, 0.5), (0.5, 2.0)):
+        with pytest.raises(ValueError, match="giant_resonance_continuum_fraction"):
+            SimulationConfig(giant_resonance_continuum_fraction=bad)
+
+
 def test_pi_star_peaks_sit_at_the_light_k_edges_only(gosh):
     cfg = SimulationConfig(pi_star_strength=(2.0, 5.0), elements=("N", "Ti"), n_elements_probs=(0, 1))
     c = Simulator(cfg, database=gosh).simulate(16, seed=2, components=True).components

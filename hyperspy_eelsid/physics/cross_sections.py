@@ -625,7 +625,7 @@ class TorchCrossSections:
         return m
 
     def evaluate_pairs(self, t, E0, alpha, beta, shift, energy, chunk: int = 1024, out=None, rows=None, group=None,
-                       peaks: bool = True):
+                       peaks: bool = True, weight=None):
         """Cross sections of ``P`` (edge, spectrum) pairs on energy grids.
 
         Parameters
@@ -652,6 +652,10 @@ class TorchCrossSections:
             order: the result does not depend on the device's scheduling).
         peaks : bool
             With ``out``: also return each pair's maximum (else ``None``).
+        weight : torch.Tensor, optional
+            ``(P,)`` factor on each pair's cross section (default 1). The
+            maxima returned with ``peaks`` are those of the unweighted
+            cross sections.
 
         Returns
         -------
@@ -666,6 +670,8 @@ class TorchCrossSections:
         w = dict(dtype=self._work, device=self.device)
         f = dict(dtype=self.dtype, device=self.device)
         E0, alpha, beta, shift = (torch.as_tensor(a, **w).expand(t.shape) for a in (E0, alpha, beta, shift))
+        if weight is not None:
+            weight = torch.as_tensor(weight, **f).expand(t.shape)
         energy = torch.as_tensor(energy, **f)
         angle = effective_angle(E0, self._onset[t], alpha, beta) * 1e-3
         e_tab, y = self.tabulated(t, E0, angle, shift)
@@ -731,9 +737,11 @@ class TorchCrossSections:
             else:
                 en = energy if energy.dim() == 1 else energy[sel]
             vals = self._evaluate(nodes[sel], [c[sel] for c in coef], n_e[sel], tail[sel], en, index)
+            if accumulate and peaks:
+                result[sel] = vals.amax(1)
+            if weight is not None:
+                vals = vals * weight[sel][:, None]
             if accumulate:
-                if peaks:
-                    result[sel] = vals.amax(1)
                 out[:, lo:C].index_add_(0, rows[sel], vals)  # distinct rows: no races
             else:
                 result[sel, lo:] = vals  # rows are distinct: no accumulation races

@@ -112,6 +112,15 @@ class SimulationConfig:
         (:func:`~hyperspy_eelsid.simulation.white_lines.giant_resonance_delay_ev`:
         18 eV for Cs..La, shrinking to 0 at Yb as the 4f shell fills), never
         below the onset.
+    giant_resonance_continuum_fraction : (float, float)
+        Default ``(1, 1)``: off. Uniform range of a factor on the
+        Hartree-Fock-Slater (continuum) cross section of the subshells that
+        carry a giant resonance, drawn per subshell and spectrum. The
+        resonance's height stays relative to the unscaled subshell maximum,
+        and the fine structure follows the scaled edge. Measured N4,5 edges of
+        the lanthanides are mostly the 4d -> 4f resonance, with little
+        4d -> continuum step after it; at 1 the smooth delayed continuum and
+        its fine structure make every lanthanide's N4,5 edge a broad hump.
     pi_star_strength : (float, float)
         Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
         of a pi* peak (Lorentzian) at the K edges of B..O
@@ -247,6 +256,7 @@ class SimulationConfig:
     giant_resonance_fwhm_ev: tuple = (8.0, 20.0)
     giant_resonance_offset_ev: tuple = (5.0, 20.0)
     giant_resonance_delay_by_element: bool = False
+    giant_resonance_continuum_fraction: tuple = (1.0, 1.0)
     pi_star_strength: tuple = (0.0, 0.0)
     pi_star_fwhm_ev: tuple = (1.0, 3.0)
     pi_star_offset_ev: tuple = (0.0, 3.0)
@@ -291,7 +301,7 @@ class SimulationConfig:
         "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev", "fs_decay_ev",
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev", "white_line_pair_width_factor",
         "giant_resonance_strength", "giant_resonance_fwhm_ev", "giant_resonance_offset_ev",
-        "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
+        "giant_resonance_continuum_fraction", "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
         "sigma_star_strength", "sigma_star_fwhm_ev", "sigma_star_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
@@ -304,7 +314,8 @@ class SimulationConfig:
     )
     _POSITIVE_RANGES = (
         "convergence_mrad", "collection_mrad", "fs_peaks", "fs_width_ev",
-        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "giant_resonance_fwhm_ev", "pi_star_fwhm_ev",
+        "fs_fwhm_clip_ev", "white_line_fwhm_ev", "giant_resonance_fwhm_ev", "giant_resonance_continuum_fraction",
+        "pi_star_fwhm_ev",
         "sigma_star_fwhm_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev",
         "plasmon_energy_ev", "plasmon_width_ev", "t_over_lambda",
@@ -366,6 +377,9 @@ class SimulationConfig:
             raise ValueError(f"fs_decay_ev must be (0, 0) (off) or positive, got {self.fs_decay_ev!r}")
         if self.background_second_fraction[0] < 0:
             raise ValueError("background_second_fraction must be >= 0")
+        if self.giant_resonance_continuum_fraction[1] > 1:
+            raise ValueError("giant_resonance_continuum_fraction must lie in (0, 1] (a fraction of the continuum), "
+                             f"got {self.giant_resonance_continuum_fraction!r}")
         for prefix, _, _ in ONSET_PEAKS:
             # an offset from a measured position or an element's own delay may be negative;
             # every other one lies above the onset

@@ -175,6 +175,7 @@ class Simulator:
                                      dtype=torch.bool, device=d), cut, bases.get(prefix), pairs.get(prefix))
             for prefix, listed, cut in ONSET_PEAKS
         )
+        self._onset_peak_flags = {prefix: flags for prefix, flags, *_ in self._onset_peak_tables}
         n_positive = int((cat.weights > 0).sum())
         self.max_elements = min(self.config.max_elements, n_positive)
         probs = np.asarray(self.config.n_elements_probs[: self.max_elements], dtype=float)
@@ -283,8 +284,14 @@ class Simulator:
         kinds = [(flags, getattr(cfg, f"{p}_strength"), getattr(cfg, f"{p}_fwhm_ev"), getattr(cfg, f"{p}_offset_ev"),
                   cut, base, pair)
                  for p, flags, cut, base, pair in self._onset_peak_tables if getattr(cfg, f"{p}_strength")[1] > 0]
+        weight = None
+        if cfg.giant_resonance_continuum_fraction != (1.0, 1.0):  # the resonance takes the continuum's strength
+            resonant = self._onset_peak_flags["giant_resonance"][pair_table]
+            weight = torch.where(resonant, self._uniform(cfg.giant_resonance_continuum_fraction, resonant.shape, g),
+                                 torch.ones((), device=dev, dtype=dt))
         sub_peak = self.xs.evaluate_pairs(pair_table, E0[b], alpha[b], beta[b], pair_shift, grid,
-                                          chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds))
+                                          chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds),
+                                          weight=weight)
         white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None
         qb = torch.div(fam_flat, M * F, rounding_mode="floor")
         qm = torch.div(fam_flat, F, rounding_mode="floor") % M
