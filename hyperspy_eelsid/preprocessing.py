@@ -316,7 +316,8 @@ def _check_values(block: np.ndarray) -> None:
     if not np.all(np.isfinite(block)):
         raise PreprocessingError(
             "The spectrum contains NaN or inf values. Replace them first, e.g. "
-            "`s.data = np.nan_to_num(s.data)` on a copy, or crop the affected channels."
+            "`s.data = np.nan_to_num(s.data)` on a copy, or crop the affected channels; "
+            "in a spectrum image, `identify_elements(navigation_mask=...)` leaves whole pixels out."
         )
 
 

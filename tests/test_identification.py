@@ -227,6 +227,51 @@ def test_dead_pixels_warn_and_get_zero(fake_model):
     assert np.all(p.data[1] == 0)
 
 
+def test_navigation_mask_leaves_pixels_out_of_the_filter_and_the_maps(fake_model, capsys, tmp_path):
+    # 20 x 10 image: Ba in 4 pixels (2 %), Mn in 1 (0.5 %: below the 1 % filter)
+    nav = (20, 10)
+    ba, mn = np.zeros(nav, bool), np.zeros(nav, bool)
+    ba[15, :4] = True
+    mn[16, 0] = True
+    s = make_si(nav, hot={"Ba": ba, "Mn": mn})
+    s.identify_elements(device="cpu", print_summary=False)
+    assert s.metadata.Sample.elements == ["Ba"]
+    # dead pixels (NaN) in the first ten rows; left out, Mn is 1 of the 100 spectra kept (1 %)
+    mask = np.zeros(nav, bool)
+    mask[:10] = True
+    s.data[mask] = np.nan
+    before = s.data.copy()
+    with pytest.raises(ValueError, match="NaN"):
+        s.identify_elements(device="cpu", print_summary=False)
+    p = s.identify_elements(device="cpu", navigation_mask=mask)
+    out = capsys.readouterr().out
+    np.testing.assert_array_equal(s.data, before)  # nothing changed, NaN included
+    assert s.identification.n_spectra == 100 and s.identification.n_masked == 100
+    assert "detected in 100 spectra" in out and "100 left out by the navigation mask" in out
+    assert s.identification.fraction["Mn"] == pytest.approx(0.01)
+    assert sorted(s.metadata.Sample.elements) == ["Ba", "Mn"]
+    assert np.isnan(p.data[mask]).all() and not np.isnan(p.data[~mask]).any()
+    ba_map = s.elemental_map("Ba")[0]
+    assert np.isnan(ba_map.data[mask]).all() and ba_map.data[15, 0] == pytest.approx(1.0)
+    # a HyperSpy signal works as the mask, lazily too, and gives the eager result
+    lazy = s.deepcopy().as_lazy()
+    lazy.data = lazy.data.rechunk((3, 4, -1))
+    p_lazy = lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False,
+                                    navigation_mask=hs.signals.Signal2D(mask))
+    np.testing.assert_array_equal(np.asarray(p_lazy.data), p.data)
+    assert lazy.identification.fraction == s.identification.fraction
+    assert sorted(lazy.metadata.Sample.elements) == ["Ba", "Mn"]
+    # the summary keeps the count when saved
+    s.save(tmp_path / "masked.hspy")
+    assert hs.load(tmp_path / "masked.hspy").identification.n_masked == 100
+    for bad, match in ((np.ones(nav, bool), "every spectrum"), (np.zeros((10, 20), bool), "shape"),
+                       (np.full(nav, 0.5), "boolean")):
+        with pytest.raises(ValueError, match=match):
+            s.identify_elements(device="cpu", navigation_mask=bad)
+    with pytest.raises(ValueError, match="line scan or spectrum image"):
+        make_si(()).identify_elements(device="cpu", navigation_mask=np.zeros((), bool))
+
+
 def make_white_line_si(ratio, nav=(3, 4), seed=0):
     """300-999 eV, 1 eV/channel: a power law, an edge with two white lines at
     782 and 797 eV of area ratio ``ratio`` (Poisson noise), and the fake

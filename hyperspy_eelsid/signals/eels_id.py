@@ -37,6 +37,7 @@ class EELSIDSpectrum(EELSSpectrum):
         cut_splices=True,
         check_white_lines=True,
         check_sc_n=True,
+        navigation_mask=None,
     ):
         return _identification.identify_elements(
             self,
@@ -50,6 +51,7 @@ class EELSIDSpectrum(EELSSpectrum):
             cut_splices=cut_splices,
             check_white_lines=check_white_lines,
             check_sc_n=check_sc_n,
+            navigation_mask=navigation_mask,
         )
 
     identify_elements.__doc__ = _identification.identify_elements.__doc__

@@ -85,6 +85,32 @@ def _check_min_fraction(min_fraction):
     return f
 
 
+def _check_navigation_mask(navigation_mask, signal):
+    """Boolean array of the data's navigation shape (True: left out), or None."""
+    if navigation_mask is None:
+        return None
+    nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
+    if not nav_shape:
+        raise ValueError("navigation_mask needs a line scan or spectrum image; this signal holds one spectrum.")
+    data = getattr(navigation_mask, "data", navigation_mask)  # a HyperSpy signal or an array
+    if hasattr(data, "compute"):
+        data = data.compute()
+    mask = np.asarray(data)
+    if mask.dtype != bool:
+        if not (np.issubdtype(mask.dtype, np.number) and np.isin(mask, (0, 1)).all()):
+            raise ValueError("navigation_mask must be boolean (True for the spectra to leave out), "
+                             f"got dtype {mask.dtype}.")
+        mask = mask.astype(bool)
+    if mask.shape != nav_shape:
+        raise ValueError(
+            f"navigation_mask has shape {mask.shape}, but the navigation shape of the data is {nav_shape} "
+            "(rows, columns as in `s.data`; a map from `s.elemental_map()` or `s.sum(-1)` has it)."
+        )
+    if mask.all():
+        raise ValueError("navigation_mask leaves out every spectrum; True marks the spectra to leave out.")
+    return mask
+
+
 def _progressbar(show_progressbar):
     if show_progressbar is None:
         from hyperspy.defaults_parser import preferences
@@ -101,10 +127,20 @@ def _energy(signal):
     return np.asarray(ax.axis, dtype=float), ax.units
 
 
-def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
+def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True, mask=None):
     data = spectra_last(signal)
     axis = energy_axis_from_signal(signal)
     flat = data.reshape(-1, data.shape[-1])
+    if mask is not None:  # left-out spectra are never read; NaN probabilities
+        keep = ~mask.ravel()
+        full = np.full((flat.shape[0], N_ELEMENTS), np.nan, dtype=np.float32)
+        full[keep] = _eager_probabilities_flat(flat[keep], axis, predictor, show_progressbar, cut_splices)
+        return full.reshape(data.shape[:-1] + (N_ELEMENTS,))
+    out = _eager_probabilities_flat(flat, axis, predictor, show_progressbar, cut_splices)
+    return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
+
+
+def _eager_probabilities_flat(flat, axis, predictor, show_progressbar, cut_splices):
     out = np.empty((flat.shape[0], N_ELEMENTS), dtype=np.float32)
     step = max(predictor.batch_size, 1)
     starts = range(0, flat.shape[0], step)
@@ -118,11 +154,11 @@ def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True):
         out[start : start + step], empty, cut = predictor.identify_block(flat[start : start + step], axis, cut_splices)
         n_empty += int(np.count_nonzero(empty))
         spliced.append(cut)
-    _warn_unidentifiable(n_empty, flat.shape[0])
+    _warn_unidentifiable(n_empty, flat.shape[0], stacklevel=5)
     energies = np.concatenate(spliced) if spliced else np.empty(0)
     if energies.size:
-        warnings.warn(SpliceWarning(energies.size, flat.shape[0], energies), stacklevel=3)
-    return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
+        warnings.warn(SpliceWarning(energies.size, flat.shape[0], energies), stacklevel=4)
+    return out
 
 
 class _BlockIdentifier:
@@ -132,9 +168,11 @@ class _BlockIdentifier:
         self.predictor, self.axis = predictor, EnergyAxis.from_values(energy, units)
         self.cut_splices = cut_splices
 
-    def __call__(self, block):
+    def __call__(self, block, mask=None):
         flat = np.asarray(block).reshape(-1, block.shape[-1])
-        probs, _, splices = self.predictor.identify_block(flat, self.axis, self.cut_splices)
+        keep = slice(None) if mask is None else ~np.asarray(mask).ravel()
+        probs = np.full((flat.shape[0], N_ELEMENTS), np.nan, dtype=np.float32)
+        probs[keep], _, splices = self.predictor.identify_block(flat[keep], self.axis, self.cut_splices)
         if splices.size:
             warnings.warn(SpliceWarning(splices.size, flat.shape[0], splices), stacklevel=2)
         return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
@@ -148,14 +186,18 @@ def _lazy_spectra(signal):
     return data
 
 
-def _lazy_probabilities(signal, predictor, cut_splices=True):
+def _lazy_probabilities(signal, predictor, cut_splices=True, mask=None):
     import dask.array as da
 
     data = _lazy_spectra(signal)
     energy, units = _energy(signal)
+    extra = ()
+    if mask is not None:  # one mask block per data block, the energy axis of length 1
+        extra = (da.from_array(mask[..., None], chunks=data.chunks[:-1] + ((1,),)),)
     return da.map_blocks(
         _BlockIdentifier(predictor, energy, units, cut_splices),
         data,
+        *extra,
         dtype=np.float32,
         chunks=data.chunks[:-1] + ((N_ELEMENTS,),),
         meta=np.empty((0,) * data.ndim, dtype=np.float32),
@@ -253,7 +295,7 @@ class _BlockScN:
 # --------------------------------------------------------------------------
 # both checks: verdicts and the fractions of pixels left after their vetoes
 # --------------------------------------------------------------------------
-def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=True, cut_splices=True):
+def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=True, cut_splices=True, mask=None):
     """The white-line check and the Sc / N classifier where their elements are detected.
 
     Returns None when neither ran, else a dict: ``white`` (verdicts and area
@@ -261,7 +303,8 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
     or None, ``sc_n`` (verdicts and P(Sc) ``(n,)``,
     :func:`~hyperspy_eelsid.pair_classifier.pair_verdicts`) or None, and
     ``frac``: the per-element fraction of spectra at or above the threshold
-    and not vetoed by either check.
+    and not vetoed by either check (of the spectra ``mask`` does not leave
+    out).
     """
     line_cols, sc_n_cols = _pair_columns(), _sc_n_columns()
     run_white = white_lines and bool((max_p[line_cols] >= threshold).any())
@@ -310,6 +353,8 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
     if sc_n_result is not None:
         veto |= pair_vetoes(sc_n_result[0], sub, threshold)
     kept = (sub[:, cols] >= threshold) & ~veto[:, cols]
+    if mask is not None:
+        kept = kept[~mask.ravel()]
     frac = np.array(frac, dtype=float)
     frac[cols] = kept.mean(axis=0)
     return {"white": white, "sc_n": sc_n_result, "frac": frac}
@@ -329,7 +374,8 @@ class IdentificationSummary:
     threshold, min_fraction : float
         The detection settings used.
     n_spectra : int
-        Number of spectra identified.
+        Number of spectra identified (those ``navigation_mask`` left out
+        not counted).
     max_probability, fraction : dict
         Per element: highest probability over the pixels, and the fraction of
         pixels where it reaches the threshold (and, with the white-line
@@ -360,6 +406,8 @@ class IdentificationSummary:
         Elements the networks detected that the white-line check or the Sc / N
         classifier removed: once their vetoes are applied, they reach the
         threshold in fewer than ``min_fraction`` of the spectra (or in none).
+    n_masked : int
+        Spectra left out by ``navigation_mask``.
     """
 
     detected: list
@@ -374,6 +422,7 @@ class IdentificationSummary:
     white_lines: list = field(default_factory=list, repr=False)
     sc_n: dict | None = field(default=None, repr=False)
     dropped: list = field(default_factory=list)
+    n_masked: int = 0
 
     def rows(self, min_probability: float = 0.1, candidates: int = 5):
         """(element, max probability, fraction, edges) of the detected elements,
@@ -400,6 +449,7 @@ class IdentificationSummary:
             f"(threshold {self.threshold:.2f}"
             + (f", in >= {100 * self.min_fraction:g} % of pixels" if self.n_spectra > 1 else "")
             + f"; model {self.model})"
+            + (f"; {self.n_masked} left out by the navigation mask" if self.n_masked else "")
         )
         lines = [head, f"  {'':1}{'El':<3} {'max p':>6} {'pixels >= t':>12}  edges in range"]
         for el, p, frac, edges in self.rows():
@@ -440,6 +490,7 @@ class IdentificationSummary:
             "white_lines": [dict(c) for c in self.white_lines],
             "sc_n": None if self.sc_n is None else dict(self.sc_n),
             "dropped": list(self.dropped),
+            "n_masked": int(self.n_masked),
         }
 
 
@@ -494,7 +545,7 @@ def _detected(max_p, frac, threshold, min_fraction):
     ]
 
 
-def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None):
+def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None, n_masked=0):
     """``checked``: what :func:`_run_checks` returned, if a check ran."""
     lo, hi = energy_range
     detected = _detected(max_p, frac, threshold, min_fraction)
@@ -527,6 +578,7 @@ def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, che
         white_lines=white_lines,
         sc_n=sc_n,
         dropped=dropped,
+        n_masked=n_masked,
     )
 
 
@@ -545,6 +597,7 @@ def identify_elements(
     cut_splices: bool = True,
     check_white_lines: bool = True,
     check_sc_n: bool = True,
+    navigation_mask=None,
 ):
     """Identify the elements in every spectrum of an EELS signal.
 
@@ -595,6 +648,13 @@ def identify_elements(
         detected element has an edge there. Where a specimen holds both
         (ScN), the stronger edge wins. The probabilities returned are the
         networks' either way (default True).
+    navigation_mask : numpy.ndarray or hyperspy.signal.BaseSignal, optional
+        Boolean, of the navigation shape of the data (as in HyperSpy's
+        ``decomposition``): True leaves that spectrum out, e.g. vacuum, a
+        hole or dead pixels. Left-out spectra are never read (they may hold
+        NaN), get NaN probabilities and do not count in the 1 % filter,
+        whose fractions are then of the remaining spectra. Line scans and
+        spectrum images only.
 
     Returns
     -------
@@ -612,6 +672,7 @@ def identify_elements(
     _check_signal(signal)
     threshold = _check_threshold(threshold)
     min_fraction = _check_min_fraction(min_fraction)
+    mask = _check_navigation_mask(navigation_mask, signal)
     predictor = Predictor(weights, device=device, batch_size=batch_size)
     if threshold is None:
         threshold = predictor.threshold
@@ -619,10 +680,12 @@ def identify_elements(
 
     if signal._lazy:
         import dask
+        import dask.array as da
 
-        probs = _lazy_probabilities(signal, predictor, cut_splices)
+        probs = _lazy_probabilities(signal, predictor, cut_splices, mask)
         nav_axes = tuple(range(probs.ndim - 1))
-        reductions = (probs.max(axis=nav_axes), (probs >= threshold).mean(axis=nav_axes))
+        n_kept = probs[..., 0].size if mask is None else int((~mask).sum())
+        reductions = (da.nanmax(probs, axis=nav_axes), (probs >= threshold).sum(axis=nav_axes) / n_kept)
         if progress:
             from dask.diagnostics import ProgressBar
 
@@ -631,14 +694,18 @@ def identify_elements(
         else:
             probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
     else:
-        probs = _eager_probabilities(signal, predictor, progress, cut_splices)
+        probs = _eager_probabilities(signal, predictor, progress, cut_splices, mask)
         flat = probs.reshape(-1, N_ELEMENTS)
+        if mask is not None:
+            flat = flat[~mask.ravel()]
         max_p, frac = flat.max(axis=0), (flat >= threshold).mean(axis=0)
 
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
-    checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n, cut_splices)
-    summary = _summarise(max_p, frac, threshold, min_fraction, n, _energy_range(signal), predictor.name,
-                         checked)
+    n_masked = 0 if mask is None else int(mask.sum())
+    checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n, cut_splices,
+                          mask)
+    summary = _summarise(max_p, frac, threshold, min_fraction, n - n_masked, _energy_range(signal),
+                         predictor.name, checked, n_masked)
     result = _probability_signal(signal, probs, predictor, threshold)
 
     signal.elements = set()
@@ -722,10 +789,11 @@ def elemental_map(signal, elements=None, thresholded: bool = False):
     return maps
 
 
-def _warn_unidentifiable(n_bad, n):
+def _warn_unidentifiable(n_bad, n, stacklevel=4):
     if n_bad:
         warnings.warn(
             f"{n_bad} of {n} spectra have no positive counts inside 75-3071 eV; their "
-            "probabilities are set to 0 (check for dead pixels or a wrong energy axis).",
-            stacklevel=4,
+            "probabilities are set to 0 (check for dead pixels or a wrong energy axis; "
+            "`navigation_mask` leaves pixels out).",
+            stacklevel=stacklevel,
         )
