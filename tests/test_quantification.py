@@ -51,6 +51,26 @@ def test_quantify_recovers_intensity_maps():
     np.testing.assert_array_equal(s.data, before)
 
 
+def test_quantify_leaves_masked_pixels_out():
+    # dead pixels (NaN) in column 7: masked, the other pixels get what the image without that column gets
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos)
+    clean = s.inav[:7].deepcopy()
+    mask = np.zeros((6, 8), bool)
+    mask[:, 7] = True
+    s.data[mask] = np.nan
+    before = s.data.copy()
+    maps = s.quantify_elements(show_progressbar=False, navigation_mask=mask, **gos)
+    np.testing.assert_array_equal(s.data, before)  # NaN included
+    expected = clean.quantify_elements(show_progressbar=False, **gos)
+    for m, e in zip(maps, expected):
+        assert np.isnan(m.data[:, 7]).all()
+        np.testing.assert_allclose(m.data[:, :7], e.data, rtol=1e-6)
+        np.testing.assert_allclose(m.data[:, :7], truth[m.metadata.General.title][:, :7], rtol=0.02)
+    with pytest.raises(ValueError, match="shape"):
+        s.quantify_elements(show_progressbar=False, navigation_mask=mask.T, **gos)
+
+
 def test_create_model_uses_identified_elements_and_power_law():
     s = _si((2,))
     s.set_microscope_parameters(beam_energy=300, convergence_angle=5, collection_angle=20)

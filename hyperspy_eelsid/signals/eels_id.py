@@ -83,7 +83,8 @@ class EELSIDSpectrum(EELSSpectrum):
     create_model.__doc__ = _quantification.create_model.__doc__
 
     def quantify_elements(
-        self, low_loss=None, show_progressbar=None, return_model=False, GOS=None, gos_file_path=None
+        self, low_loss=None, show_progressbar=None, return_model=False, GOS=None, gos_file_path=None,
+        navigation_mask=None,
     ):
         return _quantification.quantify_elements(
             self,
@@ -92,6 +93,7 @@ class EELSIDSpectrum(EELSSpectrum):
             return_model=return_model,
             GOS=GOS,
             gos_file_path=gos_file_path,
+            navigation_mask=navigation_mask,
         )
 
     quantify_elements.__doc__ = _quantification.quantify_elements.__doc__

@@ -10,6 +10,8 @@ pixel and returns one intensity map per element, like the paper's Fig. 7c.
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["MicroscopeParametersError", "create_model", "quantify_elements"]
 
 _PARAMETERS = {
@@ -129,6 +131,7 @@ def quantify_elements(
     return_model: bool = False,
     GOS: str | None = None,
     gos_file_path=None,
+    navigation_mask=None,
 ):
     """Fit every spectrum with the identified elements; one intensity map each.
 
@@ -150,6 +153,14 @@ def quantify_elements(
         Also return the fitted model.
     GOS, gos_file_path : str, optional
         As in :func:`create_model`; our Hartree-Fock-Slater tables by default.
+    navigation_mask : numpy.ndarray or hyperspy.signal.BaseSignal, optional
+        Boolean, of the navigation shape of the data, as for
+        :func:`~hyperspy_eelsid.signals.identification.identify_elements`:
+        True leaves that spectrum out (vacuum, holes, dead pixels; they may
+        hold NaN). The exponent comes from the mean of the spectra kept, and
+        the maps are NaN where the mask is True. The fit then runs on a copy
+        of the data with the left-out spectra set to zero; the signal is not
+        changed.
 
     Returns
     -------
@@ -165,15 +176,36 @@ def quantify_elements(
             "Quantification fits in memory: call it on `s.inav[...]` regions or on "
             "`s.compute()` (the identification itself runs lazily)."
         )
+    from hyperspy_eelsid.signals.identification import _check_navigation_mask
+
+    mask = _check_navigation_mask(navigation_mask, signal)
+    n_kept = None
+    if mask is not None:
+        signal = signal.deepcopy()  # the fit reads zeros where the user's data may hold NaN
+        signal.data[mask] = 0
+        n_kept = int((~mask).sum())
+        if low_loss is not None and low_loss.axes_manager.navigation_dimension:
+            low_loss = low_loss.deepcopy()
+            low_loss.data[mask] = 0
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
     model = create_model(signal, low_loss=low_loss, **gos)
     background = model._background_components[0] if model._background_components else None
 
     # 1. exponent from the mean spectrum (full, non-linear fit)
-    mean = signal.mean(axis=signal.axes_manager.navigation_axes) if signal.axes_manager.navigation_dimension else signal
+    if n_kept is not None:  # the mean of the spectra kept (the others are zero)
+        mean = signal.sum(axis=signal.axes_manager.navigation_axes) / n_kept
+    elif signal.axes_manager.navigation_dimension:
+        mean = signal.mean(axis=signal.axes_manager.navigation_axes)
+    else:
+        mean = signal
     mean_ll = None
     if low_loss is not None:
-        mean_ll = low_loss.mean(axis=low_loss.axes_manager.navigation_axes) if low_loss.axes_manager.navigation_dimension else low_loss
+        if not low_loss.axes_manager.navigation_dimension:
+            mean_ll = low_loss
+        elif n_kept is not None:
+            mean_ll = low_loss.sum(axis=low_loss.axes_manager.navigation_axes) / n_kept
+        else:
+            mean_ll = low_loss.mean(axis=low_loss.axes_manager.navigation_axes)
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
     mean_model.fit_background()
     mean_model.fit()
@@ -183,11 +215,13 @@ def quantify_elements(
         background.r.assign_current_value_to_all()
         background.r.free = False
     # 2. linear least squares over every pixel at once
-    model.multifit(optimizer="lstsq", show_progressbar=show_progressbar)
+    model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
 
     maps = []
     for element, edge in sorted(_element_edges(model).items()):
         m = edge.intensity.as_signal()
+        if mask is not None:
+            m.data = np.where(mask, np.nan, m.data)
         if m.axes_manager.navigation_dimension:
             m = m.T
         m.metadata.General.title = element
