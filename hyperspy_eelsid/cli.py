@@ -30,6 +30,27 @@ COMMAND_MODULES = (
 # --------------------------------------------------------------------------
 # identify
 # --------------------------------------------------------------------------
+def _low_count_mask(s, fraction):
+    """Navigation mask of a scan: pixels whose total counts are below ``fraction`` of the
+    brightest pixel's, or that hold NaN or inf (None for a single spectrum or no fraction)."""
+    import numpy as np
+
+    from hyperspy_eelsid.preprocessing import spectra_last
+
+    if fraction is None or not s.axes_manager.navigation_dimension:
+        return None
+    if not 0 <= fraction < 1:
+        raise ValueError(f"--mask-below must lie in [0, 1), got {fraction}")
+    data = spectra_last(s)
+    totals, finite = np.nansum(data, axis=-1), np.isfinite(data).all(axis=-1)
+    if hasattr(totals, "compute"):
+        import dask
+
+        totals, finite = dask.compute(totals, finite)
+    totals = np.where(finite, totals, -np.inf)
+    return ~finite | (totals < fraction * totals.max())
+
+
 def _identify_one(path: str, args):
     """Identify the elements of one file; returns the JSON entry."""
     from hyperspy_eelsid.elements import ELEMENTS
@@ -47,6 +68,7 @@ def _identify_one(path: str, args):
         print_summary=False,
         check_white_lines=not args.no_white_line_check,
         check_sc_n=not args.no_sc_n_check,
+        navigation_mask=_low_count_mask(s, args.mask_below),
     )
     summary = s.identification
     if not args.quiet:
@@ -56,6 +78,8 @@ def _identify_one(path: str, args):
         "probabilities": {el: round(summary.max_probability[el], 6) for el in ELEMENTS},
         "detected": list(summary.detected),
         "threshold": summary.threshold,
+        "spectra": summary.n_spectra,
+        "left_out": summary.n_masked,
     }
 
 
@@ -73,6 +97,10 @@ def _cmd_identify(args) -> int:
         if not args.quiet:
             print(f"wrote {args.json}")
     return 1 if failed else 0
+
+
+_MASK_HELP = ("scans: leave out the pixels whose total counts are below FRACTION of the brightest "
+              "pixel's (vacuum, holes), and those holding NaN or inf, e.g. 0.05")
 
 
 def _add_identify(sub):
@@ -94,6 +122,7 @@ def _add_identify(sub):
                    help="keep Co/Ba and Cu/Pr detections that the ratio of their white lines contradicts")
     p.add_argument("--no-sc-n-check", action="store_true",
                    help="keep Sc and N both where the Sc / N classifier rules one out")
+    p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_identify)
 
@@ -117,6 +146,7 @@ def _cmd_map(args) -> int:
         show_progressbar=False,
         weights=args.weights,
         print_summary=not args.quiet,
+        navigation_mask=_low_count_mask(s, args.mask_below),
     )
     summary = s.identification
     if s.axes_manager.navigation_dimension == 0:
@@ -150,6 +180,7 @@ def _add_map(sub):
     p.add_argument("--device", default="auto")
     p.add_argument("--weights", default=None)
     p.add_argument("--lazy", action="store_true")
+    p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
     p.add_argument("--dpi", type=int, default=120)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_map)

@@ -64,6 +64,27 @@ def test_identify_white_line_check_and_its_switch(fake_model, tmp_path):
     assert sorted(json.loads(out.read_text())[path]["detected"]) == ["Ba", "Co"]
 
 
+def test_identify_and_map_leave_dim_and_nan_pixels_out(fake_model, tmp_path):
+    # 10 x 10 scan: Mn in one pixel (1 %); 40 vacuum pixels (counts / 100) and 10 NaN pixels
+    mn = np.zeros((10, 10), bool)
+    mn[9, 9] = True
+    si = make_si((10, 10), hot={"Mn": mn})
+    si.data[:4] /= 100
+    si.data[4] = np.nan
+    si.save(tmp_path / "si.hspy")
+    path, out = str(tmp_path / "si.hspy"), tmp_path / "o.json"
+    assert main(["identify", path, "--json", str(out), "-q"]) == 1  # NaN: a clear error, nothing else
+    assert "NaN" in json.loads(out.read_text())[path]["error"]
+    assert main(["identify", path, "--json", str(out), "-q", "--mask-below", "0.05"]) == 0
+    entry = json.loads(out.read_text())[path]
+    assert (entry["spectra"], entry["left_out"]) == (50, 50) and entry["detected"] == ["Mn"]  # 1 of 50
+    assert main(["identify", path, "--json", str(out), "-q", "--mask-below", "0.05", "--lazy"]) == 0
+    assert json.loads(out.read_text())[path] == entry
+    assert main(["map", path, "--out", str(tmp_path / "maps.png"), "-q", "--mask-below", "0.05"]) == 0
+    assert (tmp_path / "maps.png").stat().st_size > 5000
+    assert main(["identify", path, "-q", "--mask-below", "1.5"]) == 1
+
+
 def test_map_writes_a_figure(fake_model, tmp_path):
     si = make_si((6, 7), hot={"Ti": np.eye(6, 7, dtype=bool), "O": np.ones((6, 7), bool)})
     si.save(tmp_path / "si.hspy")
