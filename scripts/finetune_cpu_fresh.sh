@@ -26,6 +26,8 @@
 #     bash scripts/finetune_cpu_fresh.sh 40 v19 realistic_v19 67 8 1000 weights
 #   v20 (v13's members on realistic_v20: narrow lanthanide giant resonances on a weak continuum, session 19):
 #     bash scripts/finetune_cpu_fresh.sh 70 v20 realistic_v20 71 8 1000 weights
+#   v21 (v20 + hard pairs of the lanthanide N4,5 edges, session 19):
+#     bash scripts/finetune_cpu_fresh.sh 50 v21 realistic_v21 73 8 1000 weights
 #
 # 1. simulates N_TRAIN (default 400,000) spectra of configs/simulation/SETTING.json with a seed the
 #    shipped members never saw (~5 min per 400,000; held in memory as float16, 2.5 GB per 400,000 per member),
