@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv=None):
     from hyperspy_eelsid.elements import ELEMENTS, element_index
     from hyperspy_eelsid.inference import Predictor
-    from hyperspy_eelsid.simulation.config import SimulationConfig, exact_elements, read_overrides
-    from hyperspy_eelsid.simulation.simulator import Simulator
+    from hyperspy_eelsid.pair_classifier import simulated_inputs
+    from hyperspy_eelsid.simulation.config import read_overrides
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("elements", nargs="+", help="elements, or groups such as B+P whose spectra hold every one")
@@ -49,9 +49,7 @@ def main(argv=None):
     batches = {}
     for k, name in enumerate(a.elements):
         group = name.split("+")  # "B+P": every spectrum holds all of them
-        sim = Simulator(SimulationConfig.from_dict(exact_elements(setting, group, a.end_max)))
-        batches[name] = group, np.concatenate([sim.simulate(256, seed=200 + 100 * k + i).spectra.numpy()
-                                               for i in range(max(1, a.n // 256))])
+        batches[name] = group, simulated_inputs(group, a.n, 200 + 100 * k, setting, a.end_max, batch=256)
     end = f", ending at most at {a.end_max} eV" if a.end_max is not None else ""
     print(f"{a.n} simulated spectra of each element or group ({Path(a.setting).name}{end})")
     for w in a.weights:

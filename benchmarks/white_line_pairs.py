@@ -157,5 +157,6 @@ def score_test_set(path, pred, vetoes_of=white_line_vetoes, block=4096):
           f"without the check, {after['f1']:.4f} / {after['emr']:.4f} with it; {int(changed.sum())} spectra "
           f"changed, {int(veto.sum())} detections removed ({int(right)} of them false)")
 
+
 if __name__ == "__main__":
     main()

@@ -124,6 +124,15 @@ def _element_edges(model):
     return edges
 
 
+def _mean_spectrum(signal, n_kept=None):
+    """The mean spectrum of a scan (a single spectrum as it is); with ``n_kept``, the mean
+    of that many spectra kept, the others being zero."""
+    nav = signal.axes_manager.navigation_axes
+    if not nav:
+        return signal
+    return signal.mean(axis=nav) if n_kept is None else signal.sum(axis=nav) / n_kept
+
+
 def quantify_elements(
     signal,
     low_loss=None,
@@ -192,20 +201,8 @@ def quantify_elements(
     background = model._background_components[0] if model._background_components else None
 
     # 1. exponent from the mean spectrum (full, non-linear fit)
-    if n_kept is not None:  # the mean of the spectra kept (the others are zero)
-        mean = signal.sum(axis=signal.axes_manager.navigation_axes) / n_kept
-    elif signal.axes_manager.navigation_dimension:
-        mean = signal.mean(axis=signal.axes_manager.navigation_axes)
-    else:
-        mean = signal
-    mean_ll = None
-    if low_loss is not None:
-        if not low_loss.axes_manager.navigation_dimension:
-            mean_ll = low_loss
-        elif n_kept is not None:
-            mean_ll = low_loss.sum(axis=low_loss.axes_manager.navigation_axes) / n_kept
-        else:
-            mean_ll = low_loss.mean(axis=low_loss.axes_manager.navigation_axes)
+    mean = _mean_spectrum(signal, n_kept)
+    mean_ll = None if low_loss is None else _mean_spectrum(low_loss, n_kept)
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
     mean_model.fit_background()
     mean_model.fit()
