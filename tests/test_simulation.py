@@ -18,7 +18,7 @@ from hyperspy_eelsid.simulation import cli  # noqa: E402
 from hyperspy_eelsid.simulation.config import SimulationConfig  # noqa: E402
 from hyperspy_eelsid.simulation.dataset import SimulatedDataset, read_config, write_dataset  # noqa: E402
 from hyperspy_eelsid.simulation.simulator import Simulator  # noqa: E402
-from hyperspy_eelsid.simulation.white_lines import giant_resonance_delay_ev  # noqa: E402
+from hyperspy_eelsid.simulation.white_lines import fano_factor, giant_resonance_delay_ev  # noqa: E402
 
 from .test_cross_sections_fixture import write_gosh  # noqa: E402
 
@@ -373,6 +373,48 @@ def test_giant_resonance_continuum_fraction_weakens_the_n45_continuum_only():
     for bad in ((0.0, 0.5), (0.5, 2.0)):
         with pytest.raises(ValueError, match="giant_resonance_continuum_fraction"):
             SimulationConfig(giant_resonance_continuum_fraction=bad)
+
+
+def test_fano_giant_resonance_leaves_the_la_n45_edge_empty_until_the_resonance():
+    # La N4,5 (table onset 99 eV, resonance 18 eV above it): drawn as a Lorentzian on the
+    # Hartree-Fock-Slater edge, the first 1-7 eV above the onset hold about 40 % of the
+    # maximum; as a Fano profile (q = 2.5) they hold 2 %, as in measured La N4,5 edges, and
+    # the maximum stays 18-19 eV above the onset. La M4,5 (no resonance) keeps its shape.
+    def run(**extra):
+        cfg = SimulationConfig(giant_resonance_fwhm_ev=(8.0, 8.0), giant_resonance_delay_by_element=True,
+                               giant_resonance_offset_ev=(0.0, 0.0), elements=("La",), n_elements_probs=(1,),
+                               chemical_shift_ev=(0, 0), instrumental_shift_ev=(0, 0), start_min_ev=80.0,
+                               end_max_ev=1100.0, **extra)
+        c = Simulator(cfg).simulate(16, seed=9, components=True).components
+        onset = _np(c["edge_onset_ev"])
+        edge = _np(c["edge_profiles_raw"]) + _np(c["white_lines"])
+        n45, m45 = onset < 120, (onset > 800) & (onset < 900)
+        assert n45.sum() == 16 and m45.sum() == 16
+        rel = edge[n45] / edge[n45].max(1, keepdims=True)
+        m_shape = edge[m45] / edge[m45].max(1, keepdims=True)
+        return rel[:, 100:107].max(1), np.argmax(rel, 1) - 99, m_shape
+
+    near_onset_fano, peak_fano, m_fano = run(giant_resonance_fano_q=(2.5, 2.5))
+    near_onset_lor, peak_lor, m_lor = run(giant_resonance_strength=(2.0, 2.0))
+    assert np.all(near_onset_fano < 0.05) and np.all(near_onset_lor > 0.3)
+    assert np.all((peak_fano >= 18) & (peak_fano <= 19)) and np.all(peak_lor == 18)
+    np.testing.assert_allclose(m_fano, m_lor, atol=1e-6)
+    assert SimulationConfig().giant_resonance_fano_q == (0.0, 0.0)  # off by default
+    with pytest.raises(ValueError, match="giant_resonance_strength = \\(0, 0\\)"):
+        SimulationConfig(giant_resonance_fano_q=(1.5, 4.0), giant_resonance_strength=(1.0, 2.0))
+    with pytest.raises(ValueError, match="giant_resonance_fano_q"):
+        SimulationConfig(giant_resonance_fano_q=(0.0, 4.0))
+
+
+def test_fano_factor_has_its_zero_maximum_and_continuum_limit_where_fano_put_them():
+    centre, fwhm, q = 117.0, 8.0, 2.5
+    assert fano_factor(centre - q * fwhm / 2, centre, fwhm, q) == pytest.approx(0.0, abs=1e-12)
+    e = np.linspace(60.0, 400.0, 340001)
+    f = fano_factor(e, centre, fwhm, q)
+    assert e[np.argmax(f)] == pytest.approx(centre + fwhm / (2 * q), abs=1e-3)
+    assert f.max() == pytest.approx(1 + q * q, rel=1e-9)
+    assert fano_factor(1e6, centre, fwhm, q) == pytest.approx(1.0, abs=1e-4)  # the bare continuum far away
+    assert fano_factor(-1e6, centre, fwhm, q) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_pi_star_peaks_sit_at_the_light_k_edges_only(gosh):

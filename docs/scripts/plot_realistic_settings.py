@@ -4,7 +4,8 @@ With the settings of configs/simulation/realistic_v4.json (or --config), for
 the first three draws (seed 0) of each compound whose range covers the
 plotted window, one panel each: the continuum edges from the GOS tables, the
 white lines (Mn L2,3, Ce M4,5) or the 4d -> 4f giant resonance (Nd N4,5)
-added on top of them, and the edges after fine structure and low-loss
+added on top of them (with ``giant_resonance_fano_q`` the resonance is the
+Fano profile's change of the continuum edge), and the edges after fine structure and low-loss
 convolution (no background, no noise), all scaled together.
 
 Usage::
@@ -48,7 +49,7 @@ def main(argv=None):
     fig, axes = plt.subplots(len(CASES), n_draws, figsize=(4 * n_draws, 3.2 * len(CASES)), squeeze=False)
     e = np.arange(3072)
     for row, (name, elements, window) in enumerate(CASES):
-        cfg = SimulationConfig.from_dict({**overrides, "elements": elements, "n_elements_probs": (0, 1)})
+        cfg = SimulationConfig.from_dict({**overrides, "elements": elements, "n_elements_probs": (0, 1), "hard_pair_fraction": 0.0})
         b = Simulator(cfg).simulate(256, seed=a.seed, components=True)
         c = b.components
         start, end = b.params["start_ev"].numpy(), b.params["end_ev"].numpy()

@@ -121,6 +121,25 @@ class SimulationConfig:
         the lanthanides are mostly the 4d -> 4f resonance, with little
         4d -> continuum step after it; at 1 the smooth delayed continuum and
         its fine structure make every lanthanide's N4,5 edge a broad hump.
+    giant_resonance_fano_q : (float, float)
+        Default ``(0, 0)``: off. Uniform range of the Fano asymmetry ``q``
+        of the giant resonance drawn as a Beutler-Fano profile instead of a
+        Lorentzian on top of the edge: the Hartree-Fock-Slater cross section
+        of the N4 and N5 subshells that carry one is multiplied by
+        :func:`~hyperspy_eelsid.simulation.white_lines.fano_factor`, one
+        profile per element and spectrum, centred where the Lorentzian would
+        be (``giant_resonance_offset_ev``, from the element's delay with
+        ``giant_resonance_delay_by_element``) and as wide
+        (``giant_resonance_fwhm_ev``). The 4d -> 4f excitation decays into
+        the 4d -> epsilon f continuum it interferes with (Dehmer et al.
+        1971; Kutluk et al., J. Electron Spectrosc. Relat. Phenom. (2009)
+        fit the lanthanides' 4d photoion yields with such profiles), so the
+        edge is nearly empty between the table onset and the resonance,
+        rises steeply to ``1 + q**2`` times the continuum and falls back
+        slowly, as measured lanthanide N4,5 edges do. The jump ratio and the
+        fine structure's scale are taken from the bare edge, as with a
+        Lorentzian. Needs ``giant_resonance_strength = (0, 0)`` (the profile
+        replaces the Lorentzian).
     pi_star_strength : (float, float)
         Not in Table 1 (default ``(0, 0)``: off). Uniform range of the height
         of a pi* peak (Lorentzian) at the K edges of B..O
@@ -257,6 +276,7 @@ class SimulationConfig:
     giant_resonance_offset_ev: tuple = (5.0, 20.0)
     giant_resonance_delay_by_element: bool = False
     giant_resonance_continuum_fraction: tuple = (1.0, 1.0)
+    giant_resonance_fano_q: tuple = (0.0, 0.0)
     pi_star_strength: tuple = (0.0, 0.0)
     pi_star_fwhm_ev: tuple = (1.0, 3.0)
     pi_star_offset_ev: tuple = (0.0, 3.0)
@@ -301,7 +321,7 @@ class SimulationConfig:
         "instrumental_shift_ev", "fs_peaks", "fs_width_ev", "fs_fwhm_clip_ev", "fs_decay_ev",
         "white_line_strength", "white_line_fwhm_ev", "white_line_offset_ev", "white_line_pair_width_factor",
         "giant_resonance_strength", "giant_resonance_fwhm_ev", "giant_resonance_offset_ev",
-        "giant_resonance_continuum_fraction", "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
+        "giant_resonance_continuum_fraction", "giant_resonance_fano_q", "pi_star_strength", "pi_star_fwhm_ev", "pi_star_offset_ev",
         "sigma_star_strength", "sigma_star_fwhm_ev", "sigma_star_offset_ev",
         "atomic_diameter_pm", "zlp_fwhm_ev", "plasmon_energy_ev",
         "plasmon_width_ev", "n_plasmons", "t_over_lambda",
@@ -380,6 +400,13 @@ class SimulationConfig:
         if self.giant_resonance_continuum_fraction[1] > 1:
             raise ValueError("giant_resonance_continuum_fraction must lie in (0, 1] (a fraction of the continuum), "
                              f"got {self.giant_resonance_continuum_fraction!r}")
+        if self.giant_resonance_fano_q != (0.0, 0.0):
+            if self.giant_resonance_fano_q[0] <= 0:
+                raise ValueError("giant_resonance_fano_q must be (0, 0) (off) or positive, "
+                                 f"got {self.giant_resonance_fano_q!r}")
+            if self.giant_resonance_strength != (0.0, 0.0):
+                raise ValueError("giant_resonance_fano_q draws the giant resonance as a Fano profile instead of a "
+                                 "Lorentzian: set giant_resonance_strength = (0, 0) with it")
         for prefix, _, _ in ONSET_PEAKS:
             # an offset from a measured position or an element's own delay may be negative;
             # every other one lies above the onset

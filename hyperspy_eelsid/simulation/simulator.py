@@ -22,8 +22,9 @@ One call of :meth:`Simulator.simulate` draws ``B`` spectra:
 6. white lines (optional, ``config.white_line_strength``; not in Table 1) at
    the onsets of the subshells in
    :data:`~hyperspy_eelsid.simulation.white_lines.WHITE_LINES` and giant
-   resonances (optional, ``config.giant_resonance_strength``) on the N4,5
-   edges of :data:`~hyperspy_eelsid.simulation.white_lines.GIANT_RESONANCES`
+   resonances (optional, ``config.giant_resonance_strength``, or as a Fano
+   profile on the cross section with ``config.giant_resonance_fano_q``) on
+   the N4,5 edges of :data:`~hyperspy_eelsid.simulation.white_lines.GIANT_RESONANCES`
    and pi* peaks (optional, ``config.pi_star_strength``) on the K edges of
    :data:`~hyperspy_eelsid.simulation.white_lines.PI_STAR`, then the
    fine structure per edge; negative lobes lower the edge to at most
@@ -62,7 +63,7 @@ from .config import SimulationConfig
 from .fine_structure import fine_structure
 from .low_loss import convolve, low_loss_kernel
 from .noise import shot_noise
-from .white_lines import (ELEMENT_POSITION_SWITCHES, ONSET_PEAKS, is_listed, lorentzian, own_position_ev,
+from .white_lines import (ELEMENT_POSITION_SWITCHES, ONSET_PEAKS, fano_factor, is_listed, lorentzian, own_position_ev,
                           white_line_pair)
 
 __all__ = ["Simulator", "SimulatedBatch", "batch_seed", "PARAMETER_NAMES"]
@@ -293,6 +294,10 @@ class Simulator:
                                           chunk=chunk, out=prof, rows=qp, group=rank, peaks=bool(kinds),
                                           weight=weight)
         white = self._onset_peaks(kinds, sub_peak, pair_table, pair_shift, rank, qp, Q, g) if kinds else None
+        if cfg.giant_resonance_fano_q[1] > 0:  # the giant resonance as a Fano profile on its subshells
+            pairs = (pair_table, E0[b], alpha[b], beta[b], pair_shift, rank, qp, weight)
+            fano = self._fano_resonances(pairs, Q, g)
+            white = fano if white is None else white + fano
         qb = torch.div(fam_flat, M * F, rounding_mode="floor")
         qm = torch.div(fam_flat, F, rounding_mode="floor") % M
         qf = fam_flat % F
@@ -408,6 +413,47 @@ class Simulator:
                 "edge_shell": cat["fam_shell"][element[qb, qm], qf], "edge_onset_ev": q_onset,
             }
         return SimulatedBatch(spectra=spectra, labels=labels, params=params, components=comp)
+
+    def _fano_resonances(self, pairs, n_rows, g):
+        """What the giant resonance adds to each edge row when drawn as a Fano
+        profile (``config.giant_resonance_fano_q``): ``(n_rows, C)``, the
+        resonant subshells' cross sections times ``fano_factor - 1``.
+
+        ``pairs`` is ``(table, E0, alpha, beta, shift, rank, row, weight)``
+        of the subshell pairs, as passed to
+        :meth:`TorchCrossSections.evaluate_pairs`. One profile per edge row
+        (the N4 and N5 subshells of an element share it: one 4d -> 4f
+        resonance), centred like the Lorentzian of :meth:`_onset_peaks`
+        (``giant_resonance_offset_ev`` from the lowest resonant onset, plus
+        the element's delay with ``giant_resonance_delay_by_element``; never
+        below that onset), ``giant_resonance_fwhm_ev`` wide, with ``q``
+        drawn in ``giant_resonance_fano_q``. Added where the white lines are,
+        after the jump ratio and the fine structure's scale were taken from
+        the bare edges, as for a Lorentzian resonance.
+        """
+        cfg, dt, dev = self.config, self.dtype, self.device
+        table, E0, alpha, beta, shift, rank, row, weight = pairs
+        out = torch.zeros((n_rows, self.grid.numel()), device=dev, dtype=dt)
+        k = self._onset_peak_flags["giant_resonance"][table].nonzero(as_tuple=True)[0]
+        if k.numel() == 0:
+            return out
+        rows, local = torch.unique(row[k], return_inverse=True)
+        n = rows.numel()
+        onset = self.xs._onset[table[k]].to(dt) + shift[k]
+        lowest = torch.full((n,), float("inf"), device=dev, dtype=dt).scatter_reduce(0, local, onset, "amin")
+        base = next(base for prefix, _, _, base, _ in self._onset_peak_tables if prefix == "giant_resonance")
+        delay = torch.zeros((n,), device=dev, dtype=dt)
+        if base is not None:  # the N4 and N5 subshells of one element share its delay
+            delay = delay.scatter_reduce(0, local, base[table[k]], "amax", include_self=False)
+        centre = torch.maximum(lowest + delay + self._uniform(cfg.giant_resonance_offset_ev, (n,), g), lowest)
+        fwhm = self._uniform(cfg.giant_resonance_fwhm_ev, (n,), g)
+        q = self._uniform(cfg.giant_resonance_fano_q, (n,), g)
+        bare = torch.zeros((n, out.shape[1]), device=dev, dtype=dt)
+        self.xs.evaluate_pairs(table[k], E0[k], alpha[k], beta[k], shift[k], self.grid, out=bare, rows=local,
+                               group=rank[k], peaks=False, weight=None if weight is None else weight[k])
+        factor = fano_factor(self.grid[None, :], centre[:, None], fwhm[:, None], q[:, None])
+        out[rows] = bare * (factor - 1.0)
+        return out
 
     def _onset_peaks(self, kinds, sub_peak, table, shift, rank, row, n_rows, g):
         """White lines and giant resonances of the subshell pairs that have one,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "SIGMA_STAR", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "own_position_ev", "white_line_pair", "white_line_ratio_mid"]
+__all__ = ["ELEMENT_POSITION_SWITCHES", "GIANT_RESONANCES", "GIANT_RESONANCE_DELAY_ANCHORS_EV", "ONSET_PEAKS", "PI_STAR", "PI_STAR_POSITIONS_EV", "SIGMA_STAR", "WHITE_LINES", "WHITE_LINE_PAIRS", "WHITE_LINE_RATIOS", "fano_factor", "giant_resonance_delay_ev", "has_white_line", "is_listed", "lorentzian", "own_position_ev", "white_line_pair", "white_line_ratio_mid"]
 
 #: Subshell -> atomic numbers whose edge starts with a white line:
 #: L2,3 of Ca..Cu and Y..Ag (2p -> 3d / 4d), M4,5 of Cs..Yb (3d -> 4f).
@@ -196,3 +196,17 @@ def lorentzian(energy, centre, fwhm, height):
     """Lorentzian of peak ``height`` and ``fwhm`` at ``centre`` (broadcasting; numpy or torch)."""
     g = 0.5 * fwhm
     return height * g * g / ((energy - centre) ** 2 + g * g)
+
+
+def fano_factor(energy, centre, fwhm, q):
+    """Beutler-Fano factor ``(q + e)**2 / (1 + e**2)``, ``e = (energy - centre) / (fwhm / 2)``
+    (numpy or torch, broadcasting): a discrete level of width ``fwhm`` at
+    ``centre`` that decays into the continuum it interferes with (Fano, Phys.
+    Rev. 124, 1866 (1961)). It tends to 1 far from ``centre``, vanishes at
+    ``centre - q fwhm / 2`` and reaches ``1 + q**2`` at ``centre + fwhm / (2 q)``.
+
+    >>> float(fano_factor(0.0, 0.0, 2.0, 3.0)), float(fano_factor(1 / 3, 0.0, 2.0, 3.0))
+    (9.0, 10.0)
+    """
+    e = (energy - centre) / (0.5 * fwhm)
+    return (q + e) ** 2 / (1.0 + e * e)
