@@ -28,6 +28,8 @@
 #     bash scripts/finetune_cpu_fresh.sh 70 v20 realistic_v20 71 8 1000 weights
 #   v21 (v20 + hard pairs of the lanthanide N4,5 edges, session 19):
 #     bash scripts/finetune_cpu_fresh.sh 50 v21 realistic_v21 73 8 1000 weights
+#   v22 (v21 with the lanthanide giant resonance as a Fano profile, session 20):
+#     bash scripts/finetune_cpu_fresh.sh 75 v22 realistic_v22 79 8 1000 weights
 #
 # 1. simulates N_TRAIN (default 400,000) spectra of configs/simulation/SETTING.json with a seed the
 #    shipped members never saw (~5 min per 400,000; held in memory as float16, 2.5 GB per 400,000 per member),
