@@ -131,9 +131,9 @@ class SimulationConfig:
         be (``giant_resonance_offset_ev``, from the element's delay with
         ``giant_resonance_delay_by_element``) and as wide
         (``giant_resonance_fwhm_ev``). The 4d -> 4f excitation decays into
-        the 4d -> epsilon f continuum it interferes with (Dehmer et al.
-        1971; Kutluk et al., J. Electron Spectrosc. Relat. Phenom. (2009)
-        fit the lanthanides' 4d photoion yields with such profiles), so the
+        the 4d -> epsilon f continuum it interferes with (Fano, Phys. Rev.
+        124, 1866 (1961); Dehmer, Starace, Fano, Sugar & Cooper, Phys. Rev.
+        Lett. 26, 1521 (1971)), so the
         edge is nearly empty between the table onset and the resonance,
         rises steeply to ``1 + q**2`` times the continuum and falls back
         slowly, as measured lanthanide N4,5 edges do. The jump ratio and the
