@@ -171,3 +171,80 @@ def test_leave_one_out_scores_each_spectrum_at_a_threshold_chosen_without_it():
     assert report["rmse"] == pytest.approx(rmse(y, prob))  # from the probabilities, not the decisions
     with pytest.raises(ValueError, match="at least 2"):
         leave_one_out_report(y[:1], prob[:1])
+
+
+# ---------------------------------------------------------------- bootstrap intervals
+
+def _random_set(n=60, k=12, seed=3):
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, k)) < 0.2).astype(np.uint8)
+    flip = rng.random((n, k)) < 0.08
+    pred = np.where(flip, 1 - y, y)
+    ignore = rng.random((n, k)) < 0.05
+    return y, pred, ignore
+
+
+def test_resampled_scores_with_unit_weights_are_the_paper_figures():
+    from hyperspy_eelsid.evaluation import resampled_scores
+
+    y, pred, ignore = _random_set()
+    ref = evaluate_predictions(y, pred.astype(float), 0.5, ignore, elements=[str(i) for i in range(12)])
+    got = resampled_scores(y, pred, np.ones(len(y)), ignore)
+    for key in ("precision", "recall", "f1", "micro_f1", "emr"):
+        assert got[key].shape == (1,)
+        assert got[key][0] == pytest.approx(ref[key], abs=1e-12), key
+
+
+def test_resampled_scores_count_a_spectrum_as_often_as_it_is_drawn():
+    from hyperspy_eelsid.evaluation import resampled_scores
+
+    y, pred, ignore = _random_set(n=20)
+    w = np.bincount([0, 3, 3, 7, 7, 7, 19], minlength=20)
+    idx = np.repeat(np.arange(20), w)
+    ref = evaluate_predictions(y[idx], pred[idx].astype(float), 0.5, ignore[idx], elements=[str(i) for i in range(12)])
+    got = resampled_scores(y, pred, w, ignore)
+    for key in ("precision", "recall", "f1", "micro_f1", "emr"):
+        assert got[key][0] == pytest.approx(ref[key], abs=1e-12), key
+
+
+def test_bootstrap_interval_holds_the_figure_and_narrows_with_more_spectra():
+    from hyperspy_eelsid.evaluation import bootstrap_scores
+
+    y, pred, ignore = _random_set(n=400)
+    small = bootstrap_scores(y[:40], pred[:40], ignore[:40], n_resamples=2000, seed=1)
+    large = bootstrap_scores(y, pred, ignore, n_resamples=2000, seed=1)
+    for r in (small, large):
+        for key, v in r.items():
+            assert v["low"] <= v["value"] <= v["high"], key
+    width = lambda r, k: r[k]["high"] - r[k]["low"]  # noqa: E731
+    assert width(large, "f1") < 0.6 * width(small, "f1")
+    assert width(large, "emr") < 0.6 * width(small, "emr")
+    assert bootstrap_scores(y[:40], pred[:40], ignore[:40], n_resamples=2000, seed=1) == small  # same seed
+
+
+def test_paired_bootstrap_tells_a_better_model_from_an_equal_one():
+    from hyperspy_eelsid.evaluation import paired_bootstrap
+
+    y, pred, ignore = _random_set(n=80)
+    same = paired_bootstrap(y, pred, pred.copy(), ignore, n_resamples=1000)
+    for v in same.values():
+        assert v["difference"] == 0 and v["low"] == 0 and v["high"] == 0 and v["b_better"] == 0
+    better = pred.copy()
+    better[:40] = y[:40]  # b fixes the errors of half the spectra
+    r = paired_bootstrap(y, pred, better, ignore, n_resamples=1000)
+    assert r["f1"]["difference"] > 0 and r["f1"]["low"] > 0 and r["f1"]["b_better"] > 0.99
+    assert r["emr"]["b"] > r["emr"]["a"] and r["emr"]["low"] > 0
+
+
+def test_bootstrap_bad_input_says_what_is_wrong():
+    from hyperspy_eelsid.evaluation import bootstrap_scores, resampled_scores
+
+    y, pred, ignore = _random_set(n=10)
+    with pytest.raises(ValueError, match="at least 2 spectra"):
+        bootstrap_scores(y[:1], pred[:1])
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap_scores(y, pred, confidence=95)
+    with pytest.raises(ValueError, match="do not fit"):
+        resampled_scores(y, pred, np.ones(9))
+    with pytest.raises(ValueError, match="non-negative"):
+        resampled_scores(y, pred, -np.ones(10))

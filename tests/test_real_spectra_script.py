@@ -69,3 +69,44 @@ def test_scan_report_names_the_pixels_behind_each_wrong_element(capsys):
     assert "bn line" in out and "DIFFERENT" in out and "n/a (undocumented)" in out
     assert "missed B :   0.0 % of pixels >= t, max p 0.150" in out
     assert "extra Cl: 100.0 % of pixels >= t, max p 0.999" in out
+
+
+class _HalfFake:
+    """The fake model's probabilities halved: fewer detections than the fake one."""
+
+    name, threshold = "half-fake", 0.6
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict_proba(self, x):
+        return 0.5 * self.model.predict_proba(x)
+
+
+def test_uncertainty_script_prints_intervals_and_paired_differences(fake_model, tmp_path, capsys,  # noqa: F811
+                                                                     monkeypatch):
+    import json
+
+    from hyperspy_eelsid import inference
+
+    shared = shared_path("eels-benchmark", "manifest.json").parents[1]
+    other = tmp_path / "other"
+    key = (inference.Predictor(str(other), device="cpu").weights, "cpu")
+    monkeypatch.setitem(inference._CACHE, key, _HalfFake(fake_model))
+    out = tmp_path / "u.json"
+    module = load_script("benchmarks/real_uncertainty.py")
+    assert module.main(["--shared", str(shared), "--limit", "8", "--device", "cpu", "--n", "300",
+                        "--compare", str(other), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "8 real spectra, 300 bootstrap resamples" in text and "(paired;" in text
+    figures = json.loads(out.read_text())
+    for rule in ("card, checks", "leave-one-out"):
+        r = figures["models"]["shipped"][rule]["f1"]
+        assert r["low"] <= r["value"] <= r["high"]
+        d = figures["differences"][str(other)][rule]["emr"]
+        assert d["low"] <= d["difference"] <= d["high"] and 0 <= d["b_better"] <= 1
+
+
+def test_uncertainty_script_exits_cleanly_without_benchmark(tmp_path, capsys):
+    assert load_script("benchmarks/real_uncertainty.py").main(["--shared", str(tmp_path)]) == 0
+    assert "absent" in capsys.readouterr().out

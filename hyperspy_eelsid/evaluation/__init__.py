@@ -1,4 +1,5 @@
-"""Evaluation of element identification: the paper's metrics, threshold choice, confusions.
+"""Evaluation of element identification: the paper's metrics, threshold choice, confusions,
+bootstrap intervals.
 
 numpy only (no torch, no HyperSpy), so it serves the training loop, the
 benchmark report and the front end alike.
@@ -18,6 +19,12 @@ from hyperspy_eelsid.evaluation.metrics import (
     summary,
     weighted_scores,
 )
+from hyperspy_eelsid.evaluation.uncertainty import (
+    UNCERTAINTY_KEYS,
+    bootstrap_scores,
+    paired_bootstrap,
+    resampled_scores,
+)
 from hyperspy_eelsid.evaluation.threshold import (
     counts_at_thresholds,
     precision_recall_curve,
@@ -26,8 +33,10 @@ from hyperspy_eelsid.evaluation.threshold import (
 
 __all__ = [
     "SUMMARY_KEYS",
+    "UNCERTAINTY_KEYS",
     "ElementCounts",
     "benchmark_report",
+    "bootstrap_scores",
     "read_manifest",
     "confused_pairs",
     "counts_at_thresholds",
@@ -37,8 +46,10 @@ __all__ = [
     "label_arrays",
     "leave_one_out_report",
     "micro_scores",
+    "paired_bootstrap",
     "per_element_scores",
     "precision_recall_curve",
+    "resampled_scores",
     "rmse",
     "summary",
     "threshold_at_equal_precision_recall",
