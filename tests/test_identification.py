@@ -146,6 +146,21 @@ def test_single_spectrum(fake_model):
     assert m.metadata.General.title == "Fe" and m.data.ravel()[0] == pytest.approx(1.0)
 
 
+def test_exspy_edge_markers_show_the_detected_elements(fake_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    s = make_si((), hot={"Fe": np.True_, "O": np.True_})
+    s.identify_elements(device="cpu", print_summary=False)
+    s.plot(plot_edges=True)  # exSpy's own markers, from s.metadata.Sample.elements
+    try:
+        names = set(s._edge_markers["names"])
+        assert {"Fe_L3", "Fe_L2", "O_K"} <= names
+        assert {n.split("_")[0] for n in names} == {"Fe", "O"}
+    finally:
+        s._plot.close()
+
+
 def test_elemental_map_line_scan_and_image(fake_model):
     line = make_si((6,), hot={"Ti": np.arange(6) < 3})
     line.identify_elements(device="cpu", print_summary=False)
