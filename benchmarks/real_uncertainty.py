@@ -58,7 +58,7 @@ def _name(weights):
 def main(argv=None):
     from real_spectra import open_benchmark, score_spectra
 
-    from hyperspy_eelsid.evaluation import UNCERTAINTY_KEYS, bootstrap_scores, paired_bootstrap
+    from hyperspy_eelsid.evaluation import bootstrap_scores, paired_bootstrap
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="model or ensemble directory (default: shipped ensemble)")
@@ -107,7 +107,7 @@ def main(argv=None):
             r = paired_bootstrap(y, pred_a, scored[other][1][rule], ign, **kw)
             figures["differences"][other][rule] = r
             cells = "  ".join(f"{k} {v['difference']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] {v['b_better']:.2f}"
-                              for k, v in r.items() if k in UNCERTAINTY_KEYS)
+                              for k, v in r.items())
             print(f"  {rule:<14} {cells}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")

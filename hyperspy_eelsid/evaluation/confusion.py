@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from hyperspy_eelsid.evaluation.metrics import _as_2d, _check_shapes, _keep_mask
+from hyperspy_eelsid.evaluation.metrics import _label_decision_keep
 
 __all__ = ["confused_pairs"]
 
@@ -36,10 +36,7 @@ def confused_pairs(y_true, y_pred, ignore=None, elements=None, top: int | None =
         ``{"predicted": str, "missed": str, "count": int}``, most frequent
         first (ties in column order).
     """
-    t = _as_2d(y_true, "y_true").astype(bool)
-    p = _as_2d(y_pred, "y_pred").astype(bool)
-    _check_shapes(t, p)
-    keep = _keep_mask(ignore, t.shape)
+    t, p, keep = _label_decision_keep(y_true, y_pred, ignore)
     if elements is None and t.shape[1] == 80:
         from hyperspy_eelsid.elements import ELEMENTS as elements
     names = list(elements) if elements is not None else [str(k) for k in range(t.shape[1])]

@@ -75,6 +75,15 @@ def _check_shapes(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"labels {a.shape} and predictions {b.shape} differ in shape")
 
 
+def _label_decision_keep(y_true, y_pred, ignore):
+    """``(t, p, keep)``: labels and decisions as boolean ``(N, K)`` arrays of
+    equal shape, and the mask of the entries that count."""
+    t = _as_2d(y_true, "y_true").astype(bool)
+    p = _as_2d(y_pred, "y_pred").astype(bool)
+    _check_shapes(t, p)
+    return t, p, _keep_mask(ignore, t.shape)
+
+
 @dataclass(frozen=True)
 class ElementCounts:
     """Per-element confusion counts, each of shape ``(K,)``."""
@@ -100,10 +109,7 @@ def element_counts(y_true, y_pred, ignore=None) -> ElementCounts:
     ignore : array_like of bool, optional
         ``(N, K)`` or ``(K,)``; ``True`` entries are left out.
     """
-    t = _as_2d(y_true, "y_true").astype(bool)
-    p = _as_2d(y_pred, "y_pred").astype(bool)
-    _check_shapes(t, p)
-    keep = _keep_mask(ignore, t.shape)
+    t, p, keep = _label_decision_keep(y_true, y_pred, ignore)
     return ElementCounts(
         tp=np.sum(t & p & keep, axis=0),
         fp=np.sum(~t & p & keep, axis=0),

@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from hyperspy_eelsid.evaluation.metrics import _as_2d, _check_shapes, _keep_mask
+from hyperspy_eelsid.evaluation.metrics import (
+    ElementCounts,
+    _as_2d,
+    _f1,
+    _label_decision_keep,
+    _ratio,
+    per_element_scores,
+)
 
 __all__ = ["UNCERTAINTY_KEYS", "resampled_scores", "bootstrap_scores", "paired_bootstrap"]
 
@@ -30,15 +37,8 @@ UNCERTAINTY_KEYS = ("f1", "precision", "recall", "micro_f1", "emr")
 """The figures :func:`resampled_scores` computes per resample."""
 
 
-def _ratio(num, den):
-    return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
-
-
 def _per_spectrum_counts(y_true, y_pred, ignore):
-    t = _as_2d(y_true, "y_true").astype(bool)
-    p = _as_2d(y_pred, "y_pred").astype(bool)
-    _check_shapes(t, p)
-    keep = _keep_mask(ignore, t.shape)
+    t, p, keep = _label_decision_keep(y_true, y_pred, ignore)
     tp = (t & p & keep).astype(float)
     fp = (~t & p & keep).astype(float)
     fn = (t & ~p & keep).astype(float)
@@ -74,27 +74,23 @@ def resampled_scores(y_true, y_pred, weights, ignore=None) -> dict:
     if np.any(w < 0):
         raise ValueError("weights must be non-negative counts")
     TP, FP, FN = w @ tp, w @ fp, w @ fn  # (B, K)
-    support = TP + FN
-    precision = _ratio(TP, TP + FP)
-    recall = _ratio(TP, support)
-    f1 = _ratio(2 * precision * recall, precision + recall)
+    per = per_element_scores(ElementCounts(tp=TP, fp=FP, fn=FN, tn=np.zeros_like(TP)))  # element-wise
+    support = per["support"]
     total = support.sum(axis=1)
-    out = {k: _ratio((v * support).sum(axis=1), total) for k, v in
-           (("precision", precision), ("recall", recall), ("f1", f1))}
-    mp = _ratio(TP.sum(axis=1), (TP + FP).sum(axis=1))
-    mr = _ratio(TP.sum(axis=1), total)
-    out["micro_f1"] = _ratio(2 * mp * mr, mp + mr)
+    out = {k: _ratio((per[k] * support).sum(axis=1), total) for k in ("precision", "recall", "f1")}
+    out["micro_f1"] = _f1(_ratio(TP.sum(axis=1), (TP + FP).sum(axis=1)), _ratio(TP.sum(axis=1), total))
     out["emr"] = _ratio(w @ exact, w.sum(axis=1))
     return out
 
 
-def _resample_weights(n, n_resamples, seed):
+def _set_and_resample_weights(n, n_resamples, seed):
+    """``(1 + n_resamples, n)`` counts: the set itself (all ones), then the resamples."""
     if n < 2:
         raise ValueError(f"the bootstrap needs at least 2 spectra, got {n}")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     rng = np.random.default_rng(seed)
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples)
+    return np.vstack([np.ones(n), rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples)])
 
 
 def _interval(values, confidence):
@@ -128,13 +124,12 @@ def bootstrap_scores(y_true, y_pred, ignore=None, n_resamples: int = 10000, seed
         :data:`UNCERTAINTY_KEYS`: the figure on the set itself and the
         ``confidence`` percentile interval over the resamples.
     """
-    n = _as_2d(y_true, "y_true").shape[0]
-    point = resampled_scores(y_true, y_pred, np.ones(n), ignore)
-    boot = resampled_scores(y_true, y_pred, _resample_weights(n, n_resamples, seed), ignore)
+    w = _set_and_resample_weights(_as_2d(y_true, "y_true").shape[0], n_resamples, seed)
+    scores = resampled_scores(y_true, y_pred, w, ignore)
     out = {}
     for k in UNCERTAINTY_KEYS:
-        lo, hi = _interval(boot[k], confidence)
-        out[k] = {"value": float(point[k][0]), "low": lo, "high": hi}
+        lo, hi = _interval(scores[k][1:], confidence)
+        out[k] = {"value": float(scores[k][0]), "low": lo, "high": hi}
     return out
 
 
@@ -160,15 +155,12 @@ def paired_bootstrap(y_true, pred_a, pred_b, ignore=None, n_resamples: int = 100
         and the share of resamples in which ``b`` scores higher than ``a``
         (near 0.5: the set cannot tell the two apart).
     """
-    n = _as_2d(y_true, "y_true").shape[0]
-    w = _resample_weights(n, n_resamples, seed)
-    ones = np.ones(n)
-    pa, pb = resampled_scores(y_true, pred_a, ones, ignore), resampled_scores(y_true, pred_b, ones, ignore)
-    ba, bb = resampled_scores(y_true, pred_a, w, ignore), resampled_scores(y_true, pred_b, w, ignore)
+    w = _set_and_resample_weights(_as_2d(y_true, "y_true").shape[0], n_resamples, seed)
+    sa, sb = resampled_scores(y_true, pred_a, w, ignore), resampled_scores(y_true, pred_b, w, ignore)
     out = {}
     for k in UNCERTAINTY_KEYS:
-        diff = bb[k] - ba[k]
-        lo, hi = _interval(diff, confidence)
-        out[k] = {"a": float(pa[k][0]), "b": float(pb[k][0]), "difference": float(pb[k][0] - pa[k][0]),
-                  "low": lo, "high": hi, "b_better": float(np.mean(diff > 0))}
+        diff = sb[k] - sa[k]  # row 0: the set itself
+        lo, hi = _interval(diff[1:], confidence)
+        out[k] = {"a": float(sa[k][0]), "b": float(sb[k][0]), "difference": float(diff[0]),
+                  "low": lo, "high": hi, "b_better": float(np.mean(diff[1:] > 0))}
     return out
