@@ -44,10 +44,11 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
     from hyperspy_eelsid.inference import Predictor
     from hyperspy_eelsid.signals.identification import identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
+    from hyperspy_eelsid.saturation import SaturationWarning
     from hyperspy_eelsid.splices import SpliceWarning
 
     entries = manifest["spectra"][:limit]
-    probs, checked, ids, failed, spliced, n_only = [], [], [], [], 0, []
+    probs, checked, ids, failed, spliced, saturated, n_only = [], [], [], [], 0, 0, []
     card_threshold = Predictor(weights, device=device).model.threshold  # loads (and caches) it once
     t0 = time.perf_counter()
     for entry in entries:
@@ -55,9 +56,11 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
             s = load_spectrum(root / entry["file"])
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", SpliceWarning)
+                warnings.simplefilter("always", SaturationWarning)
                 p = identify_elements(s, threshold=card_threshold or 0.5, device=device, weights=weights,
                                       print_summary=False, show_progressbar=False)
             spliced += any(issubclass(w.category, SpliceWarning) for w in caught)
+            saturated += any(issubclass(w.category, SaturationWarning) for w in caught)
         except Exception as err:
             failed.append((entry["id"], f"{type(err).__name__}: {err}"))
             continue
@@ -79,6 +82,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         "card_threshold": card_threshold,
         "seconds": elapsed,
         "spliced": spliced,
+        "saturated": saturated,
         "named_from_n_edges": n_only,
     }
 
@@ -132,7 +136,8 @@ def report(spectra, top=12):
     n = len(p)
     print(f"{n} real spectra ({int((y.astype(bool) & ~ign).sum())} element occurrences), "
           f"identified in {spectra['seconds']:.1f} s through the front end; "
-          f"{spectra['spliced']} of them stitched from two read-outs (read from the splice on)")
+          f"{spectra['spliced']} of them stitched from two read-outs (read from the splice on), "
+          f"{spectra.get('saturated', 0)} saturated (read from the end of the clipped run on)")
     for sid, err in spectra["failed"]:
         print(f"  FAILED {sid}: {err}")
     results = {}
@@ -191,7 +196,8 @@ def report(spectra, top=12):
               f"{len(named)} right" + (f" ({', '.join(right)})" if right else "")
               + (f"; wrong: {', '.join(wrong)}" if wrong else ""))
     return {"spectra": results, "chosen_threshold": t_best, "confused_pairs": pairs,
-            "n_spectra": n, "seconds": spectra["seconds"], "spliced": spectra["spliced"]}
+            "n_spectra": n, "seconds": spectra["seconds"], "spliced": spectra["spliced"],
+            "saturated": spectra.get("saturated", 0)}
 
 
 def open_benchmark(shared):

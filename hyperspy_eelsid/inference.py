@@ -190,7 +190,7 @@ class Predictor:
                 )
         return out.reshape(lead + (80,))
 
-    def identify_block(self, data, axis, cut_splices: bool = True):
+    def identify_block(self, data, axis, cut_splices: bool = True, cut_saturation: bool = True):
         """Preprocess a block of raw spectra and predict, on this predictor's device.
 
         Parameters
@@ -199,7 +199,7 @@ class Predictor:
             Raw spectra ``(N, n_channels)``, read only.
         axis : hyperspy_eelsid.preprocessing.EnergyAxis
             Their energy axis.
-        cut_splices : bool
+        cut_splices, cut_saturation : bool
             As for :func:`~hyperspy_eelsid.preprocessing.preprocess`.
 
         Returns
@@ -208,8 +208,8 @@ class Predictor:
             ``(N, 80)``; zero for spectra without positive counts.
         empty : numpy.ndarray
             Boolean ``(N,)``: spectra without positive counts in the window.
-        splices : numpy.ndarray
-            Energies of the gain splices cut.
+        cuts : hyperspy_eelsid.preprocessing.ReadoutCuts
+            Energies from which spliced and saturated spectra were read.
 
         Notes
         -----
@@ -220,11 +220,12 @@ class Predictor:
         from hyperspy_eelsid import preprocessing as pp
 
         if self.device.startswith("cuda"):
-            x, _, splices = pp.preprocess_on_device(data, axis, self.device, cut_splices=cut_splices)
+            x, _, cuts = pp.preprocess_on_device(data, axis, self.device, cut_splices, cut_saturation)
             empty = (x.amax(dim=-1) <= 0).cpu().numpy()
         else:
-            x, _, splices = pp._numpy_blocks(data, axis, max(len(data), 1), finalise=True, cut_splices=cut_splices)
+            x, _, cuts = pp._numpy_blocks(data, axis, max(len(data), 1), finalise=True, cut_splices=cut_splices,
+                                          cut_saturation=cut_saturation)
             empty = x.max(axis=-1) <= 0
         probs = self(x)
         probs[empty] = 0.0
-        return probs, empty, splices
+        return probs, empty, cuts

@@ -28,6 +28,9 @@ Measured spectra stitched from a weak low-loss and a strong core-loss read-out
 are measured, for the networks, from the splice on: :func:`preprocess` finds
 the splice with :func:`hyperspy_eelsid.splices.splice_onsets` and leaves the
 channels below it out of the window (``cut_splices=False`` keeps them).
+Spectra clipped at the detector's highest count over a run of channels
+(:mod:`hyperspy_eelsid.saturation`) are likewise read from the end of the
+saturated run on (``cut_saturation=False`` keeps those channels).
 
 :func:`preprocess` chains the two for numpy arrays, dask arrays and HyperSpy
 signals. The caller's data are never modified.
@@ -38,11 +41,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 from scipy.interpolate import CubicSpline
 
+from hyperspy_eelsid.saturation import SaturationWarning, saturation_ends, saturation_ends_torch
 from hyperspy_eelsid.splices import SpliceWarning, splice_onsets, splice_onsets_torch
 
 __all__ = [
@@ -60,6 +65,7 @@ __all__ = [
     "finalise_on_grid",
     "preprocess_on_device",
     "preprocess",
+    "ReadoutCuts",
 ]
 
 N_CHANNELS: int = 3072
@@ -348,39 +354,82 @@ def _resample_block(block: np.ndarray, matrix) -> np.ndarray:
     return out.reshape(block.shape[:-1] + (N_CHANNELS,))
 
 
-def _splice_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray):
-    """Measured channels per spectrum, without those below a gain splice.
+class ReadoutCuts(NamedTuple):
+    """Where preprocessing started reading spectra after a read-out artefact.
+
+    ``splices``: for each spectrum cut at a gain splice, the energy (eV) it is
+    read from (:func:`~hyperspy_eelsid.splices.splice_onsets`);
+    ``saturation``: for each spectrum cut after a saturated run, the first
+    energy after the run (:func:`~hyperspy_eelsid.saturation.saturation_ends`).
+    """
+
+    splices: np.ndarray
+    saturation: np.ndarray
+
+    @classmethod
+    def none(cls) -> "ReadoutCuts":
+        return cls(np.empty(0), np.empty(0))
+
+    @classmethod
+    def concatenate(cls, parts) -> "ReadoutCuts":
+        parts = list(parts)
+        if not parts:
+            return cls.none()
+        return cls(np.concatenate([p.splices for p in parts]), np.concatenate([p.saturation for p in parts]))
+
+    def warn(self, n_spectra: int, stacklevel: int = 2) -> None:
+        """One :class:`~hyperspy_eelsid.splices.SpliceWarning` and one
+        :class:`~hyperspy_eelsid.saturation.SaturationWarning`, for the kinds of cut made."""
+        if self.splices.size:
+            warnings.warn(SpliceWarning(self.splices.size, n_spectra, self.splices), stacklevel=stacklevel + 1)
+        if self.saturation.size:
+            warnings.warn(SaturationWarning(self.saturation.size, n_spectra, self.saturation),
+                          stacklevel=stacklevel + 1)
+
+
+def _readout_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray, cut_splices: bool = True,
+                  cut_saturation: bool = True):
+    """Measured channels per spectrum, without those below a gain splice or up to a saturated run.
 
     Returns the mask (``window`` itself when no spectrum of ``block`` is
-    spliced, else one row per spectrum) and the splice energies found.
+    cut, else one row per spectrum) and the :class:`ReadoutCuts` made. A cut
+    that would leave less than ``MIN_WINDOW_EV`` measured is not made.
     """
     flat = np.asarray(block).reshape(-1, block.shape[-1])
-    onsets = splice_onsets(flat, axis.centres)
-    spliced = np.flatnonzero(np.isfinite(onsets))
-    if spliced.size == 0:
-        return window, onsets[spliced]
+    nan = np.full(flat.shape[0], np.nan)
+    onsets = splice_onsets(flat, axis.centres) if cut_splices else nan
+    ends = saturation_ends(flat, axis.centres) if cut_saturation else nan
+    # a saturated run below the window (a clipped zero-loss peak) cuts nothing and is not reported
+    first = GRID[np.argmax(window)] if window.any() else np.inf
+    ends = np.where(ends + 1.0 > first, ends, np.nan)
+    start = np.fmax(onsets, ends)
+    cut = np.flatnonzero(np.isfinite(start))
+    if cut.size == 0:
+        return window, ReadoutCuts.none()
     mask = np.repeat(window[None, :], flat.shape[0], axis=0)
-    # the 1 eV bin holding the first channel after the splice may hold part of the rise
-    after = GRID[None, :] >= onsets[spliced, None] + 1.0
-    kept = mask[spliced] & after
-    enough = kept.sum(axis=-1) >= MIN_WINDOW_EV  # else the splice is left as measured
-    mask[spliced[enough]] = kept[enough]
+    # the 1 eV bin holding the first channel read may hold part of the rise (or of the clipped run)
+    kept = mask[cut] & (GRID[None, :] >= start[cut, None] + 1.0)
+    enough = kept.sum(axis=-1) >= MIN_WINDOW_EV  # else the spectrum is left as measured
+    mask[cut[enough]] = kept[enough]
     mask = mask.reshape(block.shape[:-1] + (N_CHANNELS,))
-    return mask, onsets[spliced[enough]]
+    made = cut[enough]
+    return mask, ReadoutCuts(onsets[made][np.isfinite(onsets[made])], ends[made][np.isfinite(ends[made])])
 
 
-def _finalise_block(raw: np.ndarray, grid: np.ndarray, axis: EnergyAxis, window, cut_splices: bool):
-    """``finalise_on_grid`` of one resampled block; also returns the splice energies."""
-    if not cut_splices:
-        return finalise_on_grid(grid, window), np.empty(0)
-    mask, onsets = _splice_mask(raw, axis, window)
-    return finalise_on_grid(grid, mask), onsets
+def _finalise_block(raw: np.ndarray, grid: np.ndarray, axis: EnergyAxis, window, cut_splices: bool,
+                    cut_saturation: bool = True):
+    """``finalise_on_grid`` of one resampled block; also returns the :class:`ReadoutCuts` made."""
+    if not (cut_splices or cut_saturation):
+        return finalise_on_grid(grid, window), ReadoutCuts.none()
+    mask, cuts = _readout_mask(raw, axis, window, cut_splices, cut_saturation)
+    return finalise_on_grid(grid, mask), cuts
 
 
-def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool, cut_splices: bool = True):
+def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool, cut_splices: bool = True,
+                  cut_saturation: bool = True):
     """Resample (and optionally finalise) a numpy stack block by block.
 
-    Returns the grid, the window and the energies of the gain splices cut.
+    Returns the grid, the window and the :class:`ReadoutCuts` made.
     """
     data = _as_real_float(np.asarray(data))
     _check_channels(data, axis)
@@ -389,16 +438,15 @@ def _numpy_blocks(data, axis: EnergyAxis, block_size: int, finalise: bool, cut_s
     matrix, window = resampling_matrix(axis)
     flat = data.reshape(-1, data.shape[-1])
     out = np.empty((flat.shape[0], N_CHANNELS), dtype=np.float32)
-    onsets = []
+    cuts = []
     for start in range(0, flat.shape[0], block_size):
         raw = flat[start : start + block_size]
         grid = _resample_block(raw, matrix)
         if finalise:
-            grid, cut = _finalise_block(raw, grid, axis, window, cut_splices)
-            onsets.append(cut)
+            grid, cut = _finalise_block(raw, grid, axis, window, cut_splices, cut_saturation)
+            cuts.append(cut)
         out[start : start + block_size] = grid
-    onsets = np.concatenate(onsets) if onsets else np.empty(0)
-    return out.reshape(data.shape[:-1] + (N_CHANNELS,)), window, onsets
+    return out.reshape(data.shape[:-1] + (N_CHANNELS,)), window, ReadoutCuts.concatenate(cuts)
 
 
 def resample_to_grid(data, axis: EnergyAxis, block_size: int = _DEFAULT_BLOCK):
@@ -491,11 +539,11 @@ def _device_matrix(matrix, device):
     return cached[1]
 
 
-def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = True):
+def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = True, cut_saturation: bool = True):
     """:func:`preprocess` of one block of spectra, computed with torch on ``device``.
 
     The steps and results of the numpy path (resampling matrix, gain splices,
-    :func:`finalise_on_grid`), for a GPU: the block is copied to the device
+    saturated runs, :func:`finalise_on_grid`), for a GPU: the block is copied to the device
     once and the network input stays there. On a CPU the numpy path is
     faster; the front end uses this function only for CUDA devices.
 
@@ -507,7 +555,7 @@ def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = Tru
         Energy axis of the last dimension.
     device : str or torch.device
         Where to compute, e.g. ``"cuda"``.
-    cut_splices : bool
+    cut_splices, cut_saturation : bool
         As for :func:`preprocess`.
 
     Returns
@@ -516,8 +564,8 @@ def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = Tru
         float32 ``(N, 3072)`` on ``device``: the network input.
     window : numpy.ndarray
         Boolean ``(3072,)``, as for :func:`preprocess`.
-    splices : numpy.ndarray
-        Energies (eV) of the gain splices cut, one per spliced spectrum.
+    cuts : ReadoutCuts
+        Energies (eV) from which spliced and saturated spectra were read.
 
     Raises
     ------
@@ -537,23 +585,30 @@ def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = Tru
         _check_values(flat)  # raises the numpy path's error
     grid = raw @ _device_matrix(matrix, raw.device)
     mask = torch.from_numpy(window.copy()).to(raw.device)
-    splices = np.empty(0)
-    if cut_splices:
-        onsets = splice_onsets_torch(raw, axis.centres)
-        spliced = torch.isfinite(onsets)
-        if bool(spliced.any()):
-            centres = torch.as_tensor(GRID, dtype=torch.float64, device=raw.device)
-            kept = mask[None, :] & (centres[None, :] >= onsets[:, None] + 1.0)
-            cut = spliced & (kept.sum(dim=-1) >= MIN_WINDOW_EV)
+    cuts = ReadoutCuts.none()
+    if cut_splices or cut_saturation:
+        nan = torch.full((raw.shape[0],), float("nan"), dtype=torch.float64, device=raw.device)
+        onsets = splice_onsets_torch(raw, axis.centres) if cut_splices else nan
+        ends = saturation_ends_torch(raw, axis.centres) if cut_saturation else nan
+        first = float(GRID[np.argmax(window)]) if window.any() else float("inf")
+        ends = torch.where(ends + 1.0 > first, ends, nan)
+        start = torch.fmax(onsets, ends)
+        found = torch.isfinite(start)
+        if bool(found.any()):
+            centres = torch.arange(N_CHANNELS, dtype=torch.float64, device=raw.device)  # GRID
+            kept = mask[None, :] & (centres[None, :] >= start[:, None] + 1.0)
+            cut = found & (kept.sum(dim=-1) >= MIN_WINDOW_EV)
             mask = torch.where(cut[:, None], kept, mask[None, :])
-            splices = onsets[cut].cpu().numpy()
-    return finalise_on_grid(grid, mask), window, splices
+            splices, saturation = onsets[cut], ends[cut]
+            cuts = ReadoutCuts(splices[torch.isfinite(splices)].cpu().numpy(),
+                               saturation[torch.isfinite(saturation)].cpu().numpy())
+    return finalise_on_grid(grid, mask), window, cuts
 
 
 # --------------------------------------------------------------------------
 # The one entry point
 # --------------------------------------------------------------------------
-def _preprocess_dask(data, axis, block_size, cut_splices):
+def _preprocess_dask(data, axis, block_size, cut_splices, cut_saturation=True):
     import dask.array as da
 
     _as_real_float(data)
@@ -566,8 +621,8 @@ def _preprocess_dask(data, axis, block_size, cut_splices):
         data = data.rechunk({data.ndim - 1: -1})
 
     def block(b):
-        x, onsets = _finalise_block(b, _resample_block(b, matrix), axis, window, cut_splices)
-        _warn_splices(onsets, int(np.prod(b.shape[:-1], dtype=int)))
+        x, cuts = _finalise_block(b, _resample_block(b, matrix), axis, window, cut_splices, cut_saturation)
+        cuts.warn(int(np.prod(b.shape[:-1], dtype=int)))
         return x
 
     out = da.map_blocks(
@@ -580,13 +635,8 @@ def _preprocess_dask(data, axis, block_size, cut_splices):
     return out, window
 
 
-def _warn_splices(onsets, n_spectra: int) -> None:
-    if len(onsets):
-        warnings.warn(SpliceWarning(len(onsets), n_spectra, onsets), stacklevel=3)
-
-
 def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_BLOCK,
-               cut_splices: bool = True):
+               cut_splices: bool = True, cut_saturation: bool = True):
     """Turn measured or simulated spectra into network input.
 
     Parameters
@@ -606,6 +656,11 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
         Treat the channels below a gain splice (a spectrum stitched from a
         weak and a strong read-out, see :mod:`hyperspy_eelsid.splices`) as
         not measured (default), with a :class:`~hyperspy_eelsid.splices.SpliceWarning`.
+    cut_saturation : bool
+        Treat the channels up to the end of a saturated run (channels clipped
+        at the detector's highest count, see :mod:`hyperspy_eelsid.saturation`)
+        as not measured (default), with a
+        :class:`~hyperspy_eelsid.saturation.SaturationWarning`.
 
     Returns
     -------
@@ -613,7 +668,7 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
         float32, shape ``navigation shape + (3072,)``, the network input.
     window : numpy.ndarray
         Boolean ``(3072,)``: the measured channels at or above 75 eV (before
-        any splice is cut).
+        any splice or saturated run is cut).
 
     Raises
     ------
@@ -641,7 +696,8 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
             )
         axis = EnergyAxis.from_values(energy, units)
     if type(data).__module__.startswith("dask"):
-        return _preprocess_dask(data, axis, block_size, cut_splices)
-    x, window, onsets = _numpy_blocks(data, axis, block_size, finalise=True, cut_splices=cut_splices)
-    _warn_splices(onsets, int(np.prod(x.shape[:-1], dtype=int)))
+        return _preprocess_dask(data, axis, block_size, cut_splices, cut_saturation)
+    x, window, cuts = _numpy_blocks(data, axis, block_size, finalise=True, cut_splices=cut_splices,
+                                    cut_saturation=cut_saturation)
+    cuts.warn(int(np.prod(x.shape[:-1], dtype=int)))
     return x, window

@@ -41,10 +41,11 @@ def test_device_preprocessing_gives_the_numpy_network_input(device, dispersion):
     before = data.copy()
     with pytest.warns(SpliceWarning) as caught:
         expected, window = preprocess(data, energy)
-    x, window_t, splices = preprocess_on_device(data, EnergyAxis(energy), device)
+    x, window_t, cuts = preprocess_on_device(data, EnergyAxis(energy), device)
     assert x.device.type == device and x.shape == (data.shape[0], 3072)
     np.testing.assert_array_equal(window_t, window)
-    assert splices.size == caught[0].message.n_spliced > 30
+    assert cuts.splices.size == caught[0].message.n_spliced > 30
+    assert cuts.saturation.size == 0
     np.testing.assert_allclose(x.cpu().numpy(), expected, rtol=2e-5, atol=2e-6)
     np.testing.assert_array_equal(data, before)  # the caller's data are untouched
 
@@ -72,7 +73,7 @@ def test_identify_block_agrees_across_paths(device):
         x, _ = preprocess(data, energy)
     expected = Predictor(device="cpu", model=model)(x)
     expected[5] = 0.0
-    probs, empty, splices = Predictor(device=device, model=model.to(device)).identify_block(data, axis)
+    probs, empty, cuts = Predictor(device=device, model=model.to(device)).identify_block(data, axis)
     assert empty.tolist() == [i == 5 for i in range(64)]
     np.testing.assert_allclose(probs, expected, atol=1e-4)
-    assert splices.size > 0
+    assert cuts.splices.size > 0

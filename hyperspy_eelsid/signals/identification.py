@@ -20,12 +20,12 @@ from hyperspy_eelsid.pair_classifier import pair_verdicts, pair_vetoes, summaris
 from hyperspy_eelsid.preprocessing import (
     EnergyAxis,
     PreprocessingError,
+    ReadoutCuts,
     energy_axis_from_signal,
     resample_to_grid,
     resampling_matrix,
     spectra_last,
 )
-from hyperspy_eelsid.splices import SpliceWarning
 
 __all__ = [
     "IdentificationSummary",
@@ -127,20 +127,21 @@ def _energy(signal):
     return np.asarray(ax.axis, dtype=float), ax.units
 
 
-def _eager_probabilities(signal, predictor, show_progressbar, cut_splices=True, mask=None):
+# ``readout``: (cut_splices, cut_saturation), as identify_elements takes them
+def _eager_probabilities(signal, predictor, show_progressbar, readout=(True, True), mask=None):
     data = spectra_last(signal)
     axis = energy_axis_from_signal(signal)
     flat = data.reshape(-1, data.shape[-1])
     if mask is not None:  # left-out spectra are never read; NaN probabilities
         keep = ~mask.ravel()
         full = np.full((flat.shape[0], N_ELEMENTS), np.nan, dtype=np.float32)
-        full[keep] = _eager_probabilities_flat(flat[keep], axis, predictor, show_progressbar, cut_splices)
+        full[keep] = _eager_probabilities_flat(flat[keep], axis, predictor, show_progressbar, readout)
         return full.reshape(data.shape[:-1] + (N_ELEMENTS,))
-    out = _eager_probabilities_flat(flat, axis, predictor, show_progressbar, cut_splices)
+    out = _eager_probabilities_flat(flat, axis, predictor, show_progressbar, readout)
     return out.reshape(data.shape[:-1] + (N_ELEMENTS,))
 
 
-def _eager_probabilities_flat(flat, axis, predictor, show_progressbar, cut_splices):
+def _eager_probabilities_flat(flat, axis, predictor, show_progressbar, readout):
     out = np.empty((flat.shape[0], N_ELEMENTS), dtype=np.float32)
     step = max(predictor.batch_size, 1)
     starts = range(0, flat.shape[0], step)
@@ -148,33 +149,30 @@ def _eager_probabilities_flat(flat, axis, predictor, show_progressbar, cut_splic
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, total=math.ceil(flat.shape[0] / step), desc="Identifying", unit="batch")
-    n_empty, spliced = 0, []
+    n_empty, cuts = 0, []
     for start in starts:
-        # preprocess() of one batch, without its SpliceWarning: one warning for the whole signal below
-        out[start : start + step], empty, cut = predictor.identify_block(flat[start : start + step], axis, cut_splices)
+        # preprocess() of one batch, without its warnings: one per kind of cut for the whole signal below
+        out[start : start + step], empty, cut = predictor.identify_block(flat[start : start + step], axis, *readout)
         n_empty += int(np.count_nonzero(empty))
-        spliced.append(cut)
+        cuts.append(cut)
     _warn_unidentifiable(n_empty, flat.shape[0], stacklevel=5)
-    energies = np.concatenate(spliced) if spliced else np.empty(0)
-    if energies.size:
-        warnings.warn(SpliceWarning(energies.size, flat.shape[0], energies), stacklevel=4)
+    ReadoutCuts.concatenate(cuts).warn(flat.shape[0], stacklevel=4)
     return out
 
 
 class _BlockIdentifier:
     """Picklable dask block function: raw spectra block -> probabilities block."""
 
-    def __init__(self, predictor, energy, units, cut_splices=True):
+    def __init__(self, predictor, energy, units, readout=(True, True)):
         self.predictor, self.axis = predictor, EnergyAxis.from_values(energy, units)
-        self.cut_splices = cut_splices
+        self.readout = tuple(readout)
 
     def __call__(self, block, mask=None):
         flat = np.asarray(block).reshape(-1, block.shape[-1])
         keep = slice(None) if mask is None else ~np.asarray(mask).ravel()
         probs = np.full((flat.shape[0], N_ELEMENTS), np.nan, dtype=np.float32)
-        probs[keep], _, splices = self.predictor.identify_block(flat[keep], self.axis, self.cut_splices)
-        if splices.size:
-            warnings.warn(SpliceWarning(splices.size, flat.shape[0], splices), stacklevel=2)
+        probs[keep], _, cuts = self.predictor.identify_block(flat[keep], self.axis, *self.readout)
+        cuts.warn(flat.shape[0])
         return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
 
 
@@ -186,7 +184,7 @@ def _lazy_spectra(signal):
     return data
 
 
-def _lazy_probabilities(signal, predictor, cut_splices=True, mask=None):
+def _lazy_probabilities(signal, predictor, readout=(True, True), mask=None):
     import dask.array as da
 
     data = _lazy_spectra(signal)
@@ -195,7 +193,7 @@ def _lazy_probabilities(signal, predictor, cut_splices=True, mask=None):
     if mask is not None:  # one mask block per data block, the energy axis of length 1
         extra = (da.from_array(mask[..., None], chunks=data.chunks[:-1] + ((1,),)),)
     return da.map_blocks(
-        _BlockIdentifier(predictor, energy, units, cut_splices),
+        _BlockIdentifier(predictor, energy, units, readout),
         data,
         *extra,
         dtype=np.float32,
@@ -263,7 +261,7 @@ def _sc_n_columns():
     return [element_index(el) for el in SC_N_PAIR]
 
 
-def _sc_n_verdicts(flat_data, probs, axis, threshold, cut_splices=True, block=4096):
+def _sc_n_verdicts(flat_data, probs, axis, threshold, readout=(True, True), block=4096):
     """Verdicts ``(n,)`` and P(Sc) of raw spectra ``(n, channels)`` where both are detected."""
     from hyperspy_eelsid import preprocessing as pp
 
@@ -274,7 +272,7 @@ def _sc_n_verdicts(flat_data, probs, axis, threshold, cut_splices=True, block=40
     for start in range(0, rows.size, block):
         some = rows[start:start + block]
         x, window, _ = pp._numpy_blocks(np.asarray(flat_data)[some], axis, some.size, finalise=True,
-                                        cut_splices=cut_splices)
+                                        cut_splices=readout[0], cut_saturation=readout[1])
         verdict[some], p_first[some] = pair_verdicts(x, probs[some], threshold, window)
     return verdict, p_first
 
@@ -282,12 +280,12 @@ def _sc_n_verdicts(flat_data, probs, axis, threshold, cut_splices=True, block=40
 class _BlockScN:
     """Picklable dask block function: (spectra, probabilities) -> Sc / N verdict and P(Sc)."""
 
-    def __init__(self, energy, units, threshold, cut_splices):
-        self.axis, self.threshold, self.cut_splices = EnergyAxis.from_values(energy, units), threshold, cut_splices
+    def __init__(self, energy, units, threshold, readout):
+        self.axis, self.threshold, self.readout = EnergyAxis.from_values(energy, units), threshold, tuple(readout)
 
     def __call__(self, block, probs):
         flat = np.asarray(block).reshape(-1, block.shape[-1])
-        verdict, p_first = _sc_n_verdicts(flat, probs, self.axis, self.threshold, self.cut_splices)
+        verdict, p_first = _sc_n_verdicts(flat, probs, self.axis, self.threshold, self.readout)
         out = np.stack([verdict.astype(float), p_first], axis=1)
         return out.reshape(block.shape[:-1] + (2,))
 
@@ -295,7 +293,8 @@ class _BlockScN:
 # --------------------------------------------------------------------------
 # both checks: verdicts and the fractions of pixels left after their vetoes
 # --------------------------------------------------------------------------
-def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=True, cut_splices=True, mask=None):
+def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=True, readout=(True, True),
+                mask=None):
     """The white-line check and the Sc / N classifier where their elements are detected.
 
     Returns None when neither ran, else a dict: ``white`` (verdicts and area
@@ -326,7 +325,7 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
             tasks["white"] = da.map_blocks(_BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
                                            chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=meta)
         if run_sc_n:
-            tasks["sc_n"] = da.map_blocks(_BlockScN(energy, units, threshold, cut_splices), data, probs,
+            tasks["sc_n"] = da.map_blocks(_BlockScN(energy, units, threshold, readout), data, probs,
                                           dtype=float, chunks=data.chunks[:-1] + ((2,),), meta=meta)
         # one pass over the spectra for both checks
         done = dict(zip(tasks, dask.compute(*tasks.values())))
@@ -343,7 +342,7 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
         if run_white:
             white = _line_verdicts(flat, probs, axis, threshold)
         if run_sc_n:
-            sc_n_result = _sc_n_verdicts(flat, probs, axis, threshold, cut_splices)
+            sc_n_result = _sc_n_verdicts(flat, probs, axis, threshold, readout)
         col_probs = probs[..., cols]
     sub = np.zeros((col_probs.size // len(cols), N_ELEMENTS), dtype=np.float32)
     sub[:, cols] = col_probs.reshape(-1, len(cols))
@@ -595,6 +594,7 @@ def identify_elements(
     weights=None,
     print_summary: bool = True,
     cut_splices: bool = True,
+    cut_saturation: bool = True,
     check_white_lines: bool = True,
     check_sc_n: bool = True,
     navigation_mask=None,
@@ -630,6 +630,13 @@ def identify_elements(
         spectra) are read from the jump on, with a
         :class:`~hyperspy_eelsid.splices.SpliceWarning` (default True; lazy
         signals warn per block when computed). False uses every channel.
+    cut_saturation : bool
+        Spectra with a run of channels clipped at the detector's highest
+        count (5 or more consecutive channels at exactly the spectrum's
+        maximum, as when the camera overflowed) are read from the end of the
+        run on, with a :class:`~hyperspy_eelsid.saturation.SaturationWarning`
+        (default True; see :mod:`hyperspy_eelsid.saturation`). False uses
+        the clipped channels.
     check_white_lines : bool
         Where the networks detect Co or Ba, or Cu or Pr, whose two white
         lines start at the same energies, fit the ratio of the two lines in
@@ -682,7 +689,7 @@ def identify_elements(
         import dask
         import dask.array as da
 
-        probs = _lazy_probabilities(signal, predictor, cut_splices, mask)
+        probs = _lazy_probabilities(signal, predictor, (cut_splices, cut_saturation), mask)
         nav_axes = tuple(range(probs.ndim - 1))
         n_kept = probs[..., 0].size if mask is None else int((~mask).sum())
         reductions = (da.nanmax(probs, axis=nav_axes), (probs >= threshold).sum(axis=nav_axes) / n_kept)
@@ -694,7 +701,7 @@ def identify_elements(
         else:
             probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
     else:
-        probs = _eager_probabilities(signal, predictor, progress, cut_splices, mask)
+        probs = _eager_probabilities(signal, predictor, progress, (cut_splices, cut_saturation), mask)
         flat = probs.reshape(-1, N_ELEMENTS)
         if mask is not None:
             flat = flat[~mask.ravel()]
@@ -702,8 +709,8 @@ def identify_elements(
 
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
     n_masked = 0 if mask is None else int(mask.sum())
-    checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n, cut_splices,
-                          mask)
+    checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n,
+                          (cut_splices, cut_saturation), mask)
     summary = _summarise(max_p, frac, threshold, min_fraction, n - n_masked, _energy_range(signal),
                          predictor.name, checked, n_masked)
     result = _probability_signal(signal, probs, predictor, threshold)

@@ -1,0 +1,159 @@
+"""Detector saturation: clipped runs are found and read past, unclipped spectra are left alone."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from hyperspy_eelsid.preprocessing import EnergyAxis, preprocess, preprocess_on_device
+from hyperspy_eelsid.saturation import (
+    SATURATION_MIN_CHANNELS,
+    SaturationWarning,
+    saturation_ends,
+    saturation_ends_torch,
+)
+
+
+def power_law(energy, scale=1e7):
+    return scale * (np.maximum(energy, 5.0) / 100.0) ** -3
+
+
+def clipped(energy, level):
+    """A power-law spectrum whose channels above `level` counts read `level` (an overflowing camera)."""
+    return np.minimum(power_law(energy), level)
+
+
+@pytest.mark.parametrize("dispersion", [0.1, 0.5, 1.0, 4.0])
+def test_saturated_run_ends_where_the_counts_fall_below_the_clip(dispersion):
+    energy = np.arange(80.0, 1500.0, dispersion)
+    counts = clipped(energy, 1e7 * (300.0 / 100.0) ** -3)  # clipped up to 300 eV
+    end = float(saturation_ends(counts, energy))
+    assert 300.0 < end <= 300.0 + dispersion + 1e-9
+
+
+def test_short_runs_low_counts_and_noisy_spectra_are_not_saturation():
+    energy = np.arange(80.0, 1000.0)
+    rng = np.random.default_rng(0)
+    at_max = power_law(energy)
+    short = at_max.copy()
+    short[: SATURATION_MIN_CHANNELS - 1] = short.max()  # one channel too few
+    sparse = np.zeros_like(energy)
+    sparse[100:110] = 3.0  # ten equal channels, but 3 counts: chance, not a camera limit
+    noisy = rng.poisson(np.stack([power_law(energy, s) for s in (1e3, 1e5, 1e7)])).astype(float)
+    stack = np.concatenate([np.stack([at_max, short, sparse, np.full(energy.size, 1e4)]), noisy])
+    assert np.isnan(saturation_ends(stack, energy)).all()
+
+
+def test_last_run_counts_and_a_run_to_the_end_is_not_cut():
+    energy = np.arange(0.0, 1000.0)
+    counts = power_law(energy)
+    counts[10:20] = counts[500:520] = 2 * counts.max()  # two clipped runs: read from after the second
+    to_end = power_law(energy)
+    to_end[-6:] = 2 * to_end.max()
+    np.testing.assert_array_equal(saturation_ends(np.stack([counts, to_end]), energy), [520.0, np.nan])
+
+
+def test_torch_version_agrees():
+    torch = pytest.importorskip("torch")
+    energy = np.arange(60.0, 1200.0, 0.5)
+    rng = np.random.default_rng(1)
+    levels = 1e7 * (rng.uniform(90.0, 700.0, 64) / 100.0) ** -3
+    stack = rng.poisson(np.minimum(power_law(energy)[None, :], levels[:, None])).astype(np.float64)
+    stack[::2] = np.minimum(stack[::2], levels[::2, None])  # half clipped after the noise, as a camera does
+    stack[5, 30:40] = stack[5].max()  # a run of a noisy maximum
+    expected = saturation_ends(stack, energy)
+    assert 30 <= np.isfinite(expected).sum() < 64
+    got = saturation_ends_torch(torch.from_numpy(stack), energy).numpy()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_preprocess_reads_a_clipped_spectrum_from_the_end_of_the_run():
+    energy = np.arange(100.0, 1200.0)
+    counts = np.stack([clipped(energy, 1e7 * (400.0 / 100.0) ** -3), power_law(energy)])
+    before = counts.copy()
+    with pytest.warns(SaturationWarning, match="1 of 2 spectra are saturated.*up to 401 eV") as caught:
+        x, window = preprocess(counts, energy)
+    assert caught[0].message.n_saturated == 1 and caught[0].message.energies.tolist() == [401.0]
+    assert window[100] and window[1199]  # the window is of the axis, before any cut
+    assert np.all(x[0, :402] == 0) and x[0, 402] == pytest.approx(1.0)  # read from just after the run
+    assert np.all(x[1, 100:1200] > 0)  # the unclipped spectrum is untouched
+    np.testing.assert_array_equal(counts, before)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SaturationWarning)
+        kept, _ = preprocess(counts, energy, cut_saturation=False)
+    assert np.all(kept[0, 100:400] == 1.0)  # the flat top, as recorded
+
+
+def test_saturated_zero_loss_peak_cuts_nothing_and_is_not_reported():
+    energy = np.arange(-20.0, 1000.0, 0.5)
+    counts = power_law(energy) + 1e9 * np.exp(-0.5 * (energy / 1.0) ** 2)
+    counts = np.minimum(counts, 1e8)  # the zero-loss peak overflows, the core-loss region does not
+    assert float(saturation_ends(counts, energy)) < 75.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SaturationWarning)
+        x, _ = preprocess(counts, energy)
+        y, _ = preprocess(counts, energy, cut_saturation=False)
+    np.testing.assert_array_equal(x, y)
+
+
+def test_device_path_cuts_like_the_numpy_path():
+    pytest.importorskip("torch")
+    energy = np.arange(80.0, 1500.0, 0.5)
+    counts = np.stack([clipped(energy, 1e7 * (e / 100.0) ** -3) for e in (90.0, 250.0, 700.0)] + [power_law(energy)])
+    with pytest.warns(SaturationWarning, match="3 of 4"):
+        expected, _ = preprocess(counts, energy)
+    x, _, cuts = preprocess_on_device(counts, EnergyAxis(energy), "cpu")
+    assert cuts.saturation.size == 3 and cuts.splices.size == 0
+    np.testing.assert_allclose(x.numpy(), expected, rtol=2e-5, atol=2e-6)
+
+
+def test_identify_elements_warns_once_and_passes_the_option():
+    hs = pytest.importorskip("hyperspy.api")
+    from hyperspy_eelsid import inference
+    from hyperspy_eelsid.signals.identification import identify_elements
+
+    class Flat:
+        name, threshold = "flat", 0.5
+
+        def predict_proba(self, x):
+            import torch
+
+            return torch.full((x.shape[0], 80), 0.1)
+
+    energy = np.arange(100.0, 1000.0)
+    pixels = [clipped(energy, 1e7 * (250.0 / 100.0) ** -3) if i % 3 == 0 else power_law(energy) for i in range(6)]
+    s = hs.signals.Signal1D(np.array(pixels).reshape(2, 3, -1))
+    s.axes_manager.signal_axes[0].units = "eV"
+    s.axes_manager.signal_axes[0].offset = 100.0
+    s.set_signal_type("EELS_ID")
+    before = s.data.copy()
+    key = ("flat-weights", "cpu")
+    inference._CACHE[key] = Flat()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            identify_elements(s, device="cpu", weights="flat-weights", batch_size=2, print_summary=False)
+        saturated = [w for w in caught if issubclass(w.category, SaturationWarning)]
+        assert len(saturated) == 1 and "2 of 6 spectra" in str(saturated[0].message)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SaturationWarning)
+            s.identify_elements(device="cpu", weights="flat-weights", print_summary=False, cut_saturation=False)
+    finally:
+        inference._CACHE.pop(key, None)
+    np.testing.assert_array_equal(s.data, before)
+
+
+def test_the_saturated_benchmark_spectra(benchmark_manifest):
+    """Four benchmark spectra are clipped (CsF, N2, RbF, Se); no other spectrum and no scan pixel is."""
+    from hyperspy_eelsid.signals.loading import load_spectrum
+
+    root = benchmark_manifest["root"]
+    found = {}
+    for entry in benchmark_manifest["spectra"] + benchmark_manifest["scans"]:
+        s = load_spectrum(root / entry["file"])
+        ends = saturation_ends(np.asarray(s.data, float), s.axes_manager.signal_axes[0].axis)
+        if np.isfinite(ends).any():
+            found[entry["id"]] = (int(np.isfinite(ends).sum()), float(np.nanmax(ends)))
+    assert sorted(found) == ["0936a2e563", "77560a882e", "a7f6338256", "f7509d8352"]
+    assert found["a7f6338256"] == (1, 472.0)  # Se: clipped at 522,240 counts over 228-470 eV
+    assert found["0936a2e563"] == (1, 590.0)  # RbF: clipped at 512,000 counts over 516-588 eV
