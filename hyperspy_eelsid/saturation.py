@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
+from hyperspy_eelsid.splices import energy_span
+
 __all__ = [
     "SATURATION_MIN_CHANNELS",
     "SATURATION_MIN_COUNT",
@@ -59,12 +61,8 @@ class SaturationWarning(UserWarning):
 
     def __init__(self, n_saturated: int, n_spectra: int, energies=()):
         self.n_saturated, self.n_spectra = int(n_saturated), int(n_spectra)
-        energies = np.asarray(energies, dtype=float).ravel()
-        self.energies = energies
-        where = ""
-        if energies.size:
-            lo, hi = float(energies.min()), float(energies.max())
-            where = f" up to {lo:.0f} eV" if hi - lo < 1 else f" up to {lo:.0f}-{hi:.0f} eV"
+        self.energies = np.asarray(energies, dtype=float).ravel()
+        where = energy_span(self.energies, "up to")
         super().__init__(
             f"{self.n_saturated} of {self.n_spectra} spectra are saturated: {SATURATION_MIN_CHANNELS} or "
             f"more consecutive channels hold exactly the highest count{where} (the detector overflowed). "

@@ -51,18 +51,23 @@ class SpliceWarning(UserWarning):
 
     def __init__(self, n_spliced: int, n_spectra: int, energies=()):
         self.n_spliced, self.n_spectra = int(n_spliced), int(n_spectra)
-        energies = np.asarray(energies, dtype=float).ravel()
-        self.energies = energies
-        where = ""
-        if energies.size:
-            lo, hi = float(energies.min()), float(energies.max())
-            where = f" at {lo:.0f} eV" if hi - lo < 1 else f" at {lo:.0f}-{hi:.0f} eV"
+        self.energies = np.asarray(energies, dtype=float).ravel()
+        where = energy_span(self.energies, "at")
         super().__init__(
             f"{self.n_spliced} of {self.n_spectra} spectra are stitched from two read-outs "
             f"(the counts jump at least {SPLICE_FACTOR:g}-fold{where}, as in Gatan EELS Atlas "
             "spectra); the channels below the jump were not used. Pass cut_splices=False "
             "to use them."
         )
+
+
+def energy_span(energies, word: str) -> str:
+    """`` <word> 300 eV`` or `` <word> 300-420 eV`` for a warning; empty for no energies."""
+    energies = np.asarray(energies, dtype=float).ravel()
+    if energies.size == 0:
+        return ""
+    lo, hi = float(energies.min()), float(energies.max())
+    return f" {word} {lo:.0f} eV" if hi - lo < 1 else f" {word} {lo:.0f}-{hi:.0f} eV"
 
 
 def _window_channels(width_ev: float, dispersion: float, minimum: int) -> int:

@@ -47,3 +47,23 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def flat_weights():
+    """The name of a stand-in model (every probability 0.1, threshold 0.5) that ``identify_elements``
+    loads with ``weights=flat_weights, device="cpu"``: front-end tests without the shipped networks."""
+    from hyperspy_eelsid import inference
+
+    class Flat:
+        name, threshold = "flat", 0.5
+
+        def predict_proba(self, x):
+            import torch
+
+            return torch.full((x.shape[0], 80), 0.1)
+
+    key = ("flat-weights", "cpu")
+    inference._CACHE[key] = Flat()
+    yield key[0]
+    inference._CACHE.pop(key, None)

@@ -107,18 +107,9 @@ def test_device_path_cuts_like_the_numpy_path():
     np.testing.assert_allclose(x.numpy(), expected, rtol=2e-5, atol=2e-6)
 
 
-def test_identify_elements_warns_once_and_passes_the_option():
+def test_identify_elements_warns_once_and_passes_the_option(flat_weights):
     hs = pytest.importorskip("hyperspy.api")
-    from hyperspy_eelsid import inference
     from hyperspy_eelsid.signals.identification import identify_elements
-
-    class Flat:
-        name, threshold = "flat", 0.5
-
-        def predict_proba(self, x):
-            import torch
-
-            return torch.full((x.shape[0], 80), 0.1)
 
     energy = np.arange(100.0, 1000.0)
     pixels = [clipped(energy, 1e7 * (250.0 / 100.0) ** -3) if i % 3 == 0 else power_law(energy) for i in range(6)]
@@ -127,19 +118,14 @@ def test_identify_elements_warns_once_and_passes_the_option():
     s.axes_manager.signal_axes[0].offset = 100.0
     s.set_signal_type("EELS_ID")
     before = s.data.copy()
-    key = ("flat-weights", "cpu")
-    inference._CACHE[key] = Flat()
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            identify_elements(s, device="cpu", weights="flat-weights", batch_size=2, print_summary=False)
-        saturated = [w for w in caught if issubclass(w.category, SaturationWarning)]
-        assert len(saturated) == 1 and "2 of 6 spectra" in str(saturated[0].message)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", SaturationWarning)
-            s.identify_elements(device="cpu", weights="flat-weights", print_summary=False, cut_saturation=False)
-    finally:
-        inference._CACHE.pop(key, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        identify_elements(s, device="cpu", weights=flat_weights, batch_size=2, print_summary=False)
+    saturated = [w for w in caught if issubclass(w.category, SaturationWarning)]
+    assert len(saturated) == 1 and "2 of 6 spectra" in str(saturated[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SaturationWarning)
+        s.identify_elements(device="cpu", weights=flat_weights, print_summary=False, cut_saturation=False)
     np.testing.assert_array_equal(s.data, before)
 
 

@@ -119,18 +119,9 @@ def test_lazy_preprocess_cuts_the_same_splices():
     assert eager[2, 75] == pytest.approx(1.0)  # the unspliced spectrum keeps its window
 
 
-def test_identify_elements_warns_once_for_a_spectrum_image():
+def test_identify_elements_warns_once_for_a_spectrum_image(flat_weights):
     hs = pytest.importorskip("hyperspy.api")
-    from hyperspy_eelsid import inference
     from hyperspy_eelsid.signals.identification import identify_elements
-
-    class Flat:
-        name, threshold = "flat", 0.5
-
-        def predict_proba(self, x):
-            import torch
-
-            return torch.full((x.shape[0], 80), 0.1)
 
     energy = np.arange(0.0, 1000.0)
     pixels = [spliced(np.maximum(energy, 5.0), 300.0) if i % 3 == 0 else
@@ -139,20 +130,15 @@ def test_identify_elements_warns_once_for_a_spectrum_image():
     s.axes_manager.signal_axes[0].units = "eV"
     s.set_signal_type("EELS_ID")
     before = s.data.copy()
-    key = ("flat-weights", "cpu")
-    inference._CACHE[key] = Flat()
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            identify_elements(s, device="cpu", weights="flat-weights", batch_size=2, print_summary=False)
-        splice = [w for w in caught if issubclass(w.category, SpliceWarning)]
-        assert len(splice) == 1 and "2 of 6 spectra" in str(splice[0].message)
-        assert "300 eV" in str(splice[0].message)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", SpliceWarning)
-            identify_elements(s, device="cpu", weights="flat-weights", print_summary=False, cut_splices=False)
-    finally:
-        inference._CACHE.pop(key, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        identify_elements(s, device="cpu", weights=flat_weights, batch_size=2, print_summary=False)
+    splice = [w for w in caught if issubclass(w.category, SpliceWarning)]
+    assert len(splice) == 1 and "2 of 6 spectra" in str(splice[0].message)
+    assert "300 eV" in str(splice[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpliceWarning)
+        identify_elements(s, device="cpu", weights=flat_weights, print_summary=False, cut_splices=False)
     np.testing.assert_array_equal(s.data, before)
 
 
