@@ -143,3 +143,15 @@ def test_the_saturated_benchmark_spectra(benchmark_manifest):
     assert sorted(found) == ["0936a2e563", "77560a882e", "a7f6338256", "f7509d8352"]
     assert found["a7f6338256"] == (1, 472.0)  # Se: clipped at 522,240 counts over 228-470 eV
     assert found["0936a2e563"] == (1, 590.0)  # RbF: clipped at 512,000 counts over 516-588 eV
+
+
+def test_lazy_input_is_cut_block_by_block_like_the_eager_path():
+    da = pytest.importorskip("dask.array")
+    energy = np.arange(100.0, 1200.0)
+    counts = np.stack([clipped(energy, 1e7 * (e / 100.0) ** -3) for e in (150.0, 400.0)] + [power_law(energy)] * 2)
+    with pytest.warns(SaturationWarning):
+        expected, window = preprocess(counts, energy)
+    lazy, lazy_window = preprocess(da.from_array(counts, chunks=(2, -1)), energy)
+    np.testing.assert_array_equal(lazy_window, window)
+    with pytest.warns(SaturationWarning, match="2 of 2 spectra"):  # the first block holds both clipped spectra
+        np.testing.assert_allclose(lazy.compute(scheduler="synchronous"), expected, rtol=1e-6)
