@@ -47,6 +47,7 @@ import numpy as np
 from scipy import sparse
 from scipy.interpolate import CubicSpline
 
+from hyperspy_eelsid._stack import user_stacklevel
 from hyperspy_eelsid.saturation import SaturationWarning, saturation_ends, saturation_ends_torch
 from hyperspy_eelsid.splices import SpliceWarning, splice_onsets, splice_onsets_torch
 
@@ -377,14 +378,15 @@ class ReadoutCuts(NamedTuple):
             return cls.none()
         return cls(np.concatenate([p.splices for p in parts]), np.concatenate([p.saturation for p in parts]))
 
-    def warn(self, n_spectra: int, stacklevel: int = 2) -> None:
+    def warn(self, n_spectra: int) -> None:
         """One :class:`~hyperspy_eelsid.splices.SpliceWarning` and one
-        :class:`~hyperspy_eelsid.saturation.SaturationWarning`, for the kinds of cut made."""
+        :class:`~hyperspy_eelsid.saturation.SaturationWarning`, for the kinds of cut made,
+        attributed to the user's call."""
         if self.splices.size:
-            warnings.warn(SpliceWarning(self.splices.size, n_spectra, self.splices), stacklevel=stacklevel + 1)
+            warnings.warn(SpliceWarning(self.splices.size, n_spectra, self.splices), stacklevel=user_stacklevel())
         if self.saturation.size:
             warnings.warn(SaturationWarning(self.saturation.size, n_spectra, self.saturation),
-                          stacklevel=stacklevel + 1)
+                          stacklevel=user_stacklevel())
 
 
 def _readout_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray, cut_splices: bool = True,

@@ -155,3 +155,22 @@ def test_lazy_input_is_cut_block_by_block_like_the_eager_path():
     np.testing.assert_array_equal(lazy_window, window)
     with pytest.warns(SaturationWarning, match="2 of 2 spectra"):  # the first block holds both clipped spectra
         np.testing.assert_allclose(lazy.compute(scheduler="synchronous"), expected, rtol=1e-6)
+
+
+def test_warnings_point_at_the_users_call(flat_weights):
+    hs = pytest.importorskip("hyperspy.api")
+    from hyperspy_eelsid.signals.identification import identify_elements
+
+    energy = np.arange(100.0, 1000.0)
+    counts = clipped(energy, 1e7 * (250.0 / 100.0) ** -3)
+    s = hs.signals.Signal1D(counts)
+    s.axes_manager.signal_axes[0].units = "eV"
+    s.axes_manager.signal_axes[0].offset = 100.0
+    s.set_signal_type("EELS_ID")
+    calls = [lambda: preprocess(counts, energy),
+             lambda: identify_elements(s, device="cpu", weights=flat_weights, print_summary=False),
+             lambda: s.identify_elements(device="cpu", weights=flat_weights, print_summary=False)]
+    for call in calls:
+        with pytest.warns(SaturationWarning) as caught:
+            call()
+        assert [w.filename for w in caught if w.category is SaturationWarning] == [__file__]

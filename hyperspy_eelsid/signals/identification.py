@@ -15,6 +15,7 @@ import numpy as np
 from hyperspy_eelsid.elements import ELEMENTS, LANTHANIDES, N_ELEMENTS, coincident_edges, element_index, subshells
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.line_ratios import coincident_line_pairs, summarise_verdicts, vetoes, white_line_verdicts
+from hyperspy_eelsid._stack import user_stacklevel
 from hyperspy_eelsid.pair_classifier import PAIR as SC_N_PAIR
 from hyperspy_eelsid.pair_classifier import pair_verdicts, pair_vetoes, summarise_pair_verdicts
 from hyperspy_eelsid.preprocessing import (
@@ -155,8 +156,8 @@ def _eager_probabilities_flat(flat, axis, predictor, show_progressbar, readout):
         out[start : start + step], empty, cut = predictor.identify_block(flat[start : start + step], axis, *readout)
         n_empty += int(np.count_nonzero(empty))
         cuts.append(cut)
-    _warn_unidentifiable(n_empty, flat.shape[0], stacklevel=5)
-    ReadoutCuts.concatenate(cuts).warn(flat.shape[0], stacklevel=4)
+    _warn_unidentifiable(n_empty, flat.shape[0])
+    ReadoutCuts.concatenate(cuts).warn(flat.shape[0])
     return out
 
 
@@ -796,11 +797,11 @@ def elemental_map(signal, elements=None, thresholded: bool = False):
     return maps
 
 
-def _warn_unidentifiable(n_bad, n, stacklevel=4):
+def _warn_unidentifiable(n_bad, n):
     if n_bad:
         warnings.warn(
             f"{n_bad} of {n} spectra have no positive counts inside 75-3071 eV; their "
             "probabilities are set to 0 (check for dead pixels or a wrong energy axis; "
             "`navigation_mask` leaves pixels out).",
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
