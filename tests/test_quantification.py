@@ -20,8 +20,9 @@ def _si(shape=(6, 8)):
     return s
 
 
-def _synthetic_ti_o(gos):
-    """Ti L + O K spectrum image made from the same model, with Poisson noise."""
+def _synthetic_ti_o(gos, background=None):
+    """Ti L + O K spectrum image made from the same model, with Poisson noise; with
+    ``background``, a power law of that amplitude (exponent 3) is added to the counts."""
     s = _si()
     s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
     s.add_elements(["Ti", "O"])
@@ -34,8 +35,10 @@ def _synthetic_ti_o(gos):
     bg = m[0]
     bg.A.map["values"][:], bg.r.map["values"][:] = 1e9, 3.0
     bg.A.map["is_set"][:] = bg.r.map["is_set"][:] = True
-    clean = m.as_signal(show_progressbar=False)
-    s.data = np.random.default_rng(0).poisson(clean.data).astype(float)
+    clean = m.as_signal(show_progressbar=False).data
+    if background is not None:
+        clean = clean + background * s.axes_manager.signal_axes[0].axis ** -3.0
+    s.data = np.random.default_rng(0).poisson(clean).astype(float)
     return s, truth
 
 
@@ -96,3 +99,24 @@ def test_no_elements_is_a_clear_error():
     s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
     with pytest.raises(ValueError, match="identify_elements"):
         s.create_model()
+
+
+def test_quantify_fits_above_a_saturated_run():
+    # the first 20 eV of every spectrum clipped at one count, as by an overflowing camera
+    from hyperspy_eelsid.saturation import SaturationWarning
+
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos, background=1e15)  # 2.3e7 counts at 350 eV, 1e7 below Ti L
+    level = s.data[..., 20].min()
+    s.data = np.minimum(s.data, level)
+    assert (s.data[..., :20] == level).all() and (s.data[..., 25:] < level).all()
+    before = s.data.copy()
+    with pytest.warns(SaturationWarning, match="48 of 48 spectra are saturated"):
+        maps = s.quantify_elements(show_progressbar=False, **gos)
+    for m in maps:
+        np.testing.assert_allclose(m.data, truth[m.metadata.General.title], rtol=0.02)
+    np.testing.assert_array_equal(s.data, before)
+    # fitted through the flat top, the background is wrong and so are the intensities
+    clipped = s.quantify_elements(show_progressbar=False, cut_saturation=False, **gos)
+    worst = max(np.max(np.abs(m.data / truth[m.metadata.General.title] - 1)) for m in clipped)
+    assert worst > 0.1

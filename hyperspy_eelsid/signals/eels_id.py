@@ -86,7 +86,7 @@ class EELSIDSpectrum(EELSSpectrum):
 
     def quantify_elements(
         self, low_loss=None, show_progressbar=None, return_model=False, GOS=None, gos_file_path=None,
-        navigation_mask=None,
+        navigation_mask=None, cut_splices=True, cut_saturation=True,
     ):
         return _quantification.quantify_elements(
             self,
@@ -96,6 +96,8 @@ class EELSIDSpectrum(EELSSpectrum):
             GOS=GOS,
             gos_file_path=gos_file_path,
             navigation_mask=navigation_mask,
+            cut_splices=cut_splices,
+            cut_saturation=cut_saturation,
         )
 
     quantify_elements.__doc__ = _quantification.quantify_elements.__doc__

@@ -133,6 +133,30 @@ def _mean_spectrum(signal, n_kept=None):
     return signal.mean(axis=nav) if n_kept is None else signal.sum(axis=nav) / n_kept
 
 
+def _readout_start(signal, mask, cut_splices: bool, cut_saturation: bool):
+    """The energy (eV) from which every kept spectrum is free of gain splices and saturated runs
+    (None when none has one), with one warning per kind of cut, as identification gives them."""
+    import warnings
+
+    from hyperspy_eelsid._stack import user_stacklevel
+    from hyperspy_eelsid.saturation import SaturationWarning, saturation_ends
+    from hyperspy_eelsid.splices import SpliceWarning, splice_onsets
+
+    energy = np.asarray(signal.axes_manager.signal_axes[0].axis, dtype=float)
+    flat = np.asarray(signal.data).reshape(-1, energy.size)
+    if mask is not None:
+        flat = flat[~np.asarray(mask).ravel()]
+    starts = []
+    for on, find, kind in ((cut_splices, splice_onsets, SpliceWarning),
+                           (cut_saturation, saturation_ends, SaturationWarning)):
+        found = find(flat, energy) if on and flat.size else np.empty(0)
+        found = found[np.isfinite(found) & (found > energy[0])]
+        if found.size:
+            warnings.warn(kind(found.size, flat.shape[0], found), stacklevel=user_stacklevel())
+            starts.append(float(found.max()))
+    return max(starts) if starts else None
+
+
 def quantify_elements(
     signal,
     low_loss=None,
@@ -141,6 +165,8 @@ def quantify_elements(
     GOS: str | None = None,
     gos_file_path=None,
     navigation_mask=None,
+    cut_splices: bool = True,
+    cut_saturation: bool = True,
 ):
     """Fit every spectrum with the identified elements; one intensity map each.
 
@@ -170,6 +196,13 @@ def quantify_elements(
         the maps are NaN where the mask is True. The fit then runs on a copy
         of the data with the left-out spectra set to zero; the signal is not
         changed.
+    cut_splices, cut_saturation : bool
+        As for :func:`~hyperspy_eelsid.signals.identification.identify_elements`:
+        where a spectrum is stitched from two read-outs or clipped at the
+        camera's highest count, the model is fitted from the splice, or from
+        the end of the clipped run, on (for a scan, from the highest such
+        energy of its spectra), with a warning (default True). False fits
+        every channel.
 
     Returns
     -------
@@ -197,13 +230,18 @@ def quantify_elements(
             low_loss = low_loss.deepcopy()
             low_loss.data[mask] = 0
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
+    start = _readout_start(signal, mask, cut_splices, cut_saturation)
     model = create_model(signal, low_loss=low_loss, **gos)
+    if start is not None:
+        model.set_signal_range(start, None)
     background = model._background_components[0] if model._background_components else None
 
     # 1. exponent from the mean spectrum (full, non-linear fit)
     mean = _mean_spectrum(signal, n_kept)
     mean_ll = None if low_loss is None else _mean_spectrum(low_loss, n_kept)
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
+    if start is not None:
+        mean_model.set_signal_range(start, None)
     mean_model.fit_background()
     mean_model.fit()
     if background is not None:
