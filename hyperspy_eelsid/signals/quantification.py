@@ -139,6 +139,7 @@ def _readout_start(signal, mask, cut_splices: bool, cut_saturation: bool):
     import warnings
 
     from hyperspy_eelsid._stack import user_stacklevel
+    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK
     from hyperspy_eelsid.saturation import SaturationWarning, saturation_ends
     from hyperspy_eelsid.splices import SpliceWarning, splice_onsets
 
@@ -150,7 +151,8 @@ def _readout_start(signal, mask, cut_splices: bool, cut_saturation: bool):
     for on, find, kind in ((cut_splices, splice_onsets, SpliceWarning),
                            (cut_saturation, saturation_ends, SaturationWarning)):
         found = find(flat, energy) if on and flat.size else np.empty(0)
-        found = found[np.isfinite(found) & (found > energy[0])]
+        # as in identification: a run or splice that ends below 75 eV (a clipped zero-loss peak) cuts nothing
+        found = found[np.isfinite(found) & (found + 1.0 > max(energy[0], E_MIN_NETWORK))]
         if found.size:
             warnings.warn(kind(found.size, flat.shape[0], found), stacklevel=user_stacklevel())
             starts.append(float(found.max()))
