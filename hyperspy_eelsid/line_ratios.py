@@ -339,10 +339,13 @@ def judge_pair(fit: LineFit, a: LinePair, b: LinePair, min_snr: float = MIN_SNR,
     return np.where(by_area == by_height, by_area, 0).astype(np.int8)
 
 
-def _covers(window, first_ev: float, splitting_ev: float) -> bool:
-    """Whether the measured channels hold the whole range :func:`fit_line_ratio` reads."""
+def _covers(window, first_ev: float, splitting_ev: float):
+    """Whether the measured channels hold the whole range :func:`fit_line_ratio` reads
+    (one bool, or one per row of a ``(n, 3072)`` window)."""
     start, _, hi = _fit_range(first_ev, splitting_ev)
-    return bool(start >= 0 and hi <= len(window) and np.all(window[start:hi]))
+    if start < 0 or hi > window.shape[-1]:
+        return np.zeros(window.shape[:-1], dtype=bool) if window.ndim > 1 else False
+    return np.all(window[..., start:hi], axis=-1)
 
 
 def white_line_verdicts(grid, probabilities, threshold: float, window=None):
@@ -365,9 +368,11 @@ def white_line_verdicts(grid, probabilities, threshold: float, window=None):
     threshold : float
         Detection threshold.
     window : numpy.ndarray, optional
-        Boolean ``(3072,)`` mask of the measured channels; a pair whose lines
-        and pre-edge region are not all measured is not fitted. Default:
-        every channel measured.
+        Boolean mask of the measured channels, ``(3072,)`` for all spectra or
+        ``(n, 3072)`` per spectrum (e.g. without the channels below a gain
+        splice or up to a saturated run); a pair whose lines and pre-edge
+        region are not all measured is not fitted. Default: every channel
+        measured.
 
     Returns
     -------
@@ -388,7 +393,8 @@ def white_line_verdicts(grid, probabilities, threshold: float, window=None):
     for k, (a, b) in enumerate(pairs):
         first, splitting = _fit_position(a, b)
         detected = (probs[:, element_index(a.element)] >= threshold) | (probs[:, element_index(b.element)] >= threshold)
-        if not detected.any() or not _covers(window, first, splitting):
+        detected &= _covers(window, first, splitting)
+        if not detected.any():
             continue
         rows = np.nonzero(detected)[0]
         fit = fit_line_ratio(grid[rows], first, splitting)

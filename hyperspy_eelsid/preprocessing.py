@@ -67,6 +67,7 @@ __all__ = [
     "preprocess_on_device",
     "preprocess",
     "ReadoutCuts",
+    "readout_windows",
 ]
 
 N_CHANNELS: int = 3072
@@ -416,6 +417,25 @@ def _readout_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray, cut_s
     mask = mask.reshape(block.shape[:-1] + (N_CHANNELS,))
     made = cut[enough]
     return mask, ReadoutCuts(onsets[made][np.isfinite(onsets[made])], ends[made][np.isfinite(ends[made])])
+
+
+def readout_windows(data, axis: EnergyAxis, cut_splices: bool = True, cut_saturation: bool = True):
+    """The channels of the network grid that :func:`preprocess` reads, per spectrum.
+
+    The axis's window without the channels below a gain splice or up to a
+    saturated run, as the networks see it. ``data``: raw spectra ``(n, channels)``.
+    Returns a boolean ``(n, 3072)`` array (the axis's window repeated where no
+    spectrum is cut) and the :class:`ReadoutCuts`.
+    """
+    data = np.asarray(data).reshape(-1, axis.centres.size)
+    if axis.reversed:
+        data = data[..., ::-1]
+    window = resampling_matrix(axis)[1]
+    if cut_splices or cut_saturation:
+        mask, cuts = _readout_mask(data, axis, window, cut_splices, cut_saturation)
+    else:
+        mask, cuts = window, ReadoutCuts.none()
+    return np.broadcast_to(mask, (data.shape[0], N_CHANNELS)), cuts
 
 
 def _finalise_block(raw: np.ndarray, grid: np.ndarray, axis: EnergyAxis, window, cut_splices: bool,

@@ -92,3 +92,25 @@ def test_verdicts_vetoes_and_summary():
     # a window that misses the pre-edge region: nothing is fitted
     window = E >= 760
     assert np.all(white_line_verdicts(grid, probs, 0.5, window)[0] == -1)
+
+
+def test_lines_clipped_by_a_saturated_camera_are_not_fitted():
+    """A Co L3 line clipped at the camera's highest count reads as a lower L3/L2 ratio:
+    the check, like the networks, does not read a saturated run."""
+    from hyperspy_eelsid.preprocessing import EnergyAxis
+    from hyperspy_eelsid.signals.identification import _line_verdicts
+
+    energy = np.arange(730.0, 900.0, 0.25)
+    per_ev = lines_on_edge(3.0, area=8e4, seed=1)[0]  # counts per eV on the 1 eV grid
+    raw = np.interp(energy, E, per_ev)[None].repeat(2, axis=0) * 0.25  # counts per 0.25 eV channel
+    l2_top = raw[1, energy > 790].max()
+    level = l2_top + 0.05 * (raw[1].max() - l2_top)  # L3 clipped just above L2's height
+    raw[1] = np.minimum(raw[1], level)
+    assert (raw[1] == level).sum() >= 5 and (raw[1, energy < 770] < level).all()
+    probs = np.zeros((2, 80))
+    probs[:, element_index("Co")] = 0.9
+    verdict, ratio = _line_verdicts(raw, probs, EnergyAxis(energy), 0.5)
+    assert verdict[:, 0].tolist() == [1, -1]  # Co from the measured lines; the clipped ones are not fitted
+    assert np.isnan(ratio[1, 0])
+    verdict, ratio = _line_verdicts(raw, probs, EnergyAxis(energy), 0.5, readout=(True, False))
+    assert ratio[1, 0] < 0.8 * ratio[0, 0]  # read through the clip, L3 / L2 falls

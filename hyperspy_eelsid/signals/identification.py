@@ -228,16 +228,21 @@ def _pair_columns():
     return sorted({element_index(p.element) for pair in coincident_line_pairs() for p in pair})
 
 
-def _line_verdicts(flat_data, probs, axis, threshold, block=4096):
+def _line_verdicts(flat_data, probs, axis, threshold, readout=(True, True), block=4096):
     """Verdicts ``(n, n_pairs)`` and ratios of raw spectra ``(n, channels)``,
-    fitted ``block`` spectra at a time (bounds the memory)."""
+    fitted ``block`` spectra at a time (bounds the memory), on the channels the
+    networks read (no lines are fitted below a splice or in a saturated run)."""
+    from hyperspy_eelsid.preprocessing import readout_windows
+
     probs = np.asarray(probs).reshape(-1, N_ELEMENTS)
     verdict = np.full((probs.shape[0], len(coincident_line_pairs())), -1, dtype=np.int8)
     ratio = np.full(verdict.shape, np.nan)
     rows = np.nonzero((probs[:, _pair_columns()] >= threshold).any(axis=1))[0]
     for start in range(0, rows.size, block):
         some = rows[start:start + block]
-        grid, window = resample_to_grid(np.asarray(flat_data)[some], axis)
+        raw = np.asarray(flat_data)[some]
+        grid, _ = resample_to_grid(raw, axis)
+        window, _ = readout_windows(raw, axis, *readout)
         verdict[some], ratio[some] = white_line_verdicts(grid, probs[some], threshold, window)
     return verdict, ratio
 
@@ -245,12 +250,12 @@ def _line_verdicts(flat_data, probs, axis, threshold, block=4096):
 class _BlockLineVerdicts:
     """Picklable dask block function: (spectra, probabilities) -> verdicts and ratios."""
 
-    def __init__(self, energy, units, threshold):
-        self.axis, self.threshold = EnergyAxis.from_values(energy, units), threshold
+    def __init__(self, energy, units, threshold, readout=(True, True)):
+        self.axis, self.threshold, self.readout = EnergyAxis.from_values(energy, units), threshold, tuple(readout)
 
     def __call__(self, block, probs):
         flat = np.asarray(block).reshape(-1, block.shape[-1])
-        verdict, ratio = _line_verdicts(flat, probs, self.axis, self.threshold)
+        verdict, ratio = _line_verdicts(flat, probs, self.axis, self.threshold, self.readout)
         out = np.concatenate([verdict.astype(float), ratio], axis=1)
         return out.reshape(block.shape[:-1] + (out.shape[1],))
 
@@ -323,7 +328,8 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
         n_pairs = len(coincident_line_pairs())
         tasks = {}
         if run_white:
-            tasks["white"] = da.map_blocks(_BlockLineVerdicts(energy, units, threshold), data, probs, dtype=float,
+            tasks["white"] = da.map_blocks(_BlockLineVerdicts(energy, units, threshold, readout), data, probs,
+                                           dtype=float,
                                            chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=meta)
         if run_sc_n:
             tasks["sc_n"] = da.map_blocks(_BlockScN(energy, units, threshold, readout), data, probs,
@@ -341,7 +347,7 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
         flat = spectra_last(signal).reshape(-1, signal.axes_manager.signal_axes[0].size)
         axis = energy_axis_from_signal(signal)
         if run_white:
-            white = _line_verdicts(flat, probs, axis, threshold)
+            white = _line_verdicts(flat, probs, axis, threshold, readout)
         if run_sc_n:
             sc_n_result = _sc_n_verdicts(flat, probs, axis, threshold, readout)
         col_probs = probs[..., cols]
