@@ -270,8 +270,9 @@ def pair_verdicts(x, probabilities, threshold: float, window=None, classifier=No
     threshold : float
         Detection threshold.
     window : numpy.ndarray, optional
-        Boolean ``(3072,)`` mask of the measured channels; without 391-426 eV
-        measured there is no verdict. Default: all measured.
+        Boolean mask of the measured channels, ``(3072,)`` for all spectra or
+        ``(n, 3072)`` per spectrum; without 391-426 eV measured there is no
+        verdict. Default: all measured.
     classifier : torch.nn.Module, optional
         Default: the shipped one (:func:`load_pair_classifier`).
 
@@ -290,7 +291,7 @@ def pair_verdicts(x, probabilities, threshold: float, window=None, classifier=No
     x = np.asarray(x).reshape(probs.shape[0], -1)
     verdict = np.full(probs.shape[0], -1, dtype=np.int8)
     p_first = np.full(probs.shape[0], np.nan)
-    measured = True if window is None else bool(np.all(np.asarray(window, dtype=bool)[slice(*MEASURED_EV)]))
+    measured = True if window is None else np.all(np.asarray(window, dtype=bool)[..., slice(*MEASURED_EV)], axis=-1)
     both = np.all(probs[:, [element_index(el) for el in PAIR]] >= threshold, axis=1)
     rows = np.nonzero(both & measured)[0]
     if rows.size == 0:

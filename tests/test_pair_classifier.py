@@ -55,6 +55,13 @@ def test_no_verdict_without_the_edges_measured():
     verdict, _ = pc.pair_verdicts(np.ones((1, 3072)), probs, 0.5, window=window,
                                   classifier=ConstantClassifier([0.99]))
     assert verdict.tolist() == [-1]
+    # one window per spectrum (e.g. one read from the end of a saturated run at 450 eV): only the other is judged
+    probs = probabilities([["Sc", "N"], ["Sc", "N"]])
+    windows = np.ones((2, 3072), dtype=bool)
+    windows[1, :451] = False
+    verdict, _ = pc.pair_verdicts(np.ones((2, 3072)), probs, 0.5, window=windows,
+                                  classifier=ConstantClassifier([0.99]))
+    assert verdict.tolist() == [1, -1]
 
 
 def test_summary_of_verdicts():

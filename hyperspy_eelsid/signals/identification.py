@@ -277,8 +277,10 @@ def _sc_n_verdicts(flat_data, probs, axis, threshold, readout=(True, True), bloc
     rows = np.nonzero((probs[:, _sc_n_columns()] >= threshold).all(axis=1))[0]
     for start in range(0, rows.size, block):
         some = rows[start:start + block]
-        x, window, _ = pp._numpy_blocks(np.asarray(flat_data)[some], axis, some.size, finalise=True,
-                                        cut_splices=readout[0], cut_saturation=readout[1])
+        raw = np.asarray(flat_data)[some]
+        x, _, _ = pp._numpy_blocks(raw, axis, some.size, finalise=True, cut_splices=readout[0],
+                                   cut_saturation=readout[1])
+        window, _ = pp.readout_windows(raw, axis, *readout)  # per spectrum: what the networks read
         verdict[some], p_first[some] = pair_verdicts(x, probs[some], threshold, window)
     return verdict, p_first
 
