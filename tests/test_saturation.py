@@ -174,3 +174,23 @@ def test_warnings_point_at_the_users_call(flat_weights):
         with pytest.warns(SaturationWarning) as caught:
             call()
         assert [w.filename for w in caught if w.category is SaturationWarning] == [__file__]
+
+
+def test_summary_says_where_a_single_spectrum_was_read_from(flat_weights):
+    hs = pytest.importorskip("hyperspy.api")
+
+    energy = np.arange(100.0, 1000.0)
+    s = hs.signals.Signal1D(clipped(energy, 1e7 * (450.0 / 100.0) ** -3))  # clipped up to 450 eV
+    s.axes_manager.signal_axes[0].units = "eV"
+    s.axes_manager.signal_axes[0].offset = 100.0
+    s.set_signal_type("EELS_ID")
+    with pytest.warns(SaturationWarning):
+        s.identify_elements(device="cpu", weights=flat_weights, print_summary=False)
+    summary = s.identification  # rebuilt from the signal's metadata
+    assert summary.read_from == {"energy_ev": 452.0, "reasons": ["saturation"]}
+    assert "Read from 452 eV on (the end of a saturated run)" in str(summary)
+    assert summary.edges["O"] == ["K"] and summary.edges["C"] == []  # O K 532 eV is read, C K 284 eV is not
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SaturationWarning)
+        s.identify_elements(device="cpu", weights=flat_weights, print_summary=False, cut_saturation=False)
+    assert s.identification.read_from is None and s.identification.edges["C"] == ["K"]

@@ -416,6 +416,11 @@ class IdentificationSummary:
         threshold in fewer than ``min_fraction`` of the spectra (or in none).
     n_masked : int
         Spectra left out by ``navigation_mask``.
+    read_from : dict or None
+        For a single spectrum read from a gain splice or the end of a
+        saturated run on: ``energy_ev`` (the first energy read) and
+        ``reasons`` (``"gain splice"``, ``"saturation"``). Edges below it are
+        not in ``edges``. None otherwise.
     """
 
     detected: list
@@ -431,6 +436,7 @@ class IdentificationSummary:
     sc_n: dict | None = field(default=None, repr=False)
     dropped: list = field(default_factory=list)
     n_masked: int = 0
+    read_from: dict | None = None
 
     def rows(self, min_probability: float = 0.1, candidates: int = 5):
         """(element, max probability, fraction, edges) of the detected elements,
@@ -459,7 +465,13 @@ class IdentificationSummary:
             + f"; model {self.model})"
             + (f"; {self.n_masked} left out by the navigation mask" if self.n_masked else "")
         )
-        lines = [head, f"  {'':1}{'El':<3} {'max p':>6} {'pixels >= t':>12}  edges in range"]
+        lines = [head]
+        if self.read_from:
+            lines.append(f"  Read from {self.read_from['energy_ev']:.0f} eV on ("
+                         + " and ".join({"gain splice": "a gain splice", "saturation": "the end of a saturated run"}[r]
+                                        for r in self.read_from["reasons"])
+                         + "): edges below it were not seen.")
+        lines.append(f"  {'':1}{'El':<3} {'max p':>6} {'pixels >= t':>12}  edges in range")
         for el, p, frac, edges in self.rows():
             mark = "*" if el in self.detected else " "
             lines.append(f"  {mark}{el:<3} {p:6.3f} {100 * frac:11.1f}%  {' '.join(edges) or '-'}")
@@ -499,12 +511,32 @@ class IdentificationSummary:
             "sc_n": None if self.sc_n is None else dict(self.sc_n),
             "dropped": list(self.dropped),
             "n_masked": int(self.n_masked),
+            "read_from": None if not self.read_from else {"energy_ev": float(self.read_from["energy_ev"]),
+                                                          "reasons": list(self.read_from["reasons"])},
         }
 
 
-def _energy_range(signal):
+def _read_from(signal, readout=(True, True)):
+    """For a single spectrum cut at a gain splice or after a saturated run: the first energy the
+    networks read and why (the summary's ``read_from``); None otherwise (scans: per pixel)."""
+    from hyperspy_eelsid.preprocessing import GRID, readout_windows
+
+    if not any(readout) or int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) > 1:
+        return None
+    window, cuts = readout_windows(np.asarray(spectra_last(signal)), energy_axis_from_signal(signal), *readout)
+    found = {r: float(e.max()) for r, e in (("gain splice", cuts.splices), ("saturation", cuts.saturation)) if e.size}
+    if not found or not window[0].any():
+        return None
+    reasons = [r for r, e in found.items() if e == max(found.values())]  # the cut that sets the start
+    return {"energy_ev": float(GRID[np.argmax(window[0])]), "reasons": reasons}
+
+
+def _energy_range(signal, read_from=None):
+    """The energy range whose edges the summary lists as in range: the signal axis's, from
+    ``read_from`` on where a single spectrum was cut."""
     energy = energy_axis_from_signal(signal).centres  # eV, increasing
-    return float(energy[0]), float(energy[-1])
+    lo = float(energy[0]) if read_from is None else max(float(energy[0]), read_from["energy_ev"])
+    return lo, float(energy[-1])
 
 
 def _edge_text(label):
@@ -553,7 +585,8 @@ def _detected(max_p, frac, threshold, min_fraction):
     ]
 
 
-def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None, n_masked=0):
+def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None, n_masked=0,
+               read_from=None):
     """``checked``: what :func:`_run_checks` returned, if a check ran."""
     lo, hi = energy_range
     detected = _detected(max_p, frac, threshold, min_fraction)
@@ -587,6 +620,7 @@ def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, che
         sc_n=sc_n,
         dropped=dropped,
         n_masked=n_masked,
+        read_from=read_from,
     )
 
 
@@ -720,8 +754,9 @@ def identify_elements(
     n_masked = 0 if mask is None else int(mask.sum())
     checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n,
                           (cut_splices, cut_saturation), mask)
-    summary = _summarise(max_p, frac, threshold, min_fraction, n - n_masked, _energy_range(signal),
-                         predictor.name, checked, n_masked)
+    read_from = _read_from(signal, (cut_splices, cut_saturation))
+    summary = _summarise(max_p, frac, threshold, min_fraction, n - n_masked, _energy_range(signal, read_from),
+                         predictor.name, checked, n_masked, read_from)
     result = _probability_signal(signal, probs, predictor, threshold)
 
     signal.elements = set()
