@@ -396,3 +396,29 @@ def test_sc_n_check_lazy_equals_eager_and_survives_saving(fake_model, monkeypatc
     eager.save(tmp_path / "scn.hspy")
     loaded = hs.load(tmp_path / "scn.hspy").identification
     assert loaded.dropped == ["N"] and loaded.sc_n["verdicts"]["Sc"] == 12
+
+
+def test_background_subtracted_spectra_get_a_warning(flat_weights):
+    """Raw spectra (noisy, a few negative channels after dark subtraction) pass quietly;
+    a background-subtracted one, half its channels below zero before the edge, is flagged."""
+    import warnings
+
+    energy = np.arange(300.0, 800.0)
+    rng = np.random.default_rng(0)
+    raw = 1e5 * (energy / 300.0) ** -3 + 2e3 * (energy >= 532)
+    subtracted = raw - 1e5 * (energy / 300.0) ** -3 + rng.normal(0, 50, energy.size)
+    noisy_raw = raw + rng.normal(0, 50, energy.size)
+    noisy_raw[::25] = -10.0  # 4 % negative channels, as in a dark-subtracted low-dose record
+    s = hs.signals.Signal1D(np.stack([noisy_raw, subtracted]))
+    s.axes_manager.signal_axes[0].offset, s.axes_manager.signal_axes[0].units = 300.0, "eV"
+    s.set_signal_type("EELS_ID")
+    before = s.data.copy()
+    with pytest.warns(UserWarning, match=r"1 of 2 spectra .* look background-subtracted") as caught:
+        s.identify_elements(device="cpu", weights=flat_weights, print_summary=False)
+    assert [w.filename for w in caught if "background" in str(w.message)] == [__file__]
+    np.testing.assert_array_equal(s.data, before)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.inav[0].identify_elements(device="cpu", weights=flat_weights, print_summary=False)
+    with pytest.warns(UserWarning, match="background-subtracted"):  # lazy: when computed, per block
+        s.as_lazy().identify_elements(device="cpu", weights=flat_weights, print_summary=False)

@@ -150,15 +150,45 @@ def _eager_probabilities_flat(flat, axis, predictor, show_progressbar, readout):
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, total=math.ceil(flat.shape[0] / step), desc="Identifying", unit="batch")
-    n_empty, cuts = 0, []
+    n_empty, cuts, negative = 0, [], []
     for start in starts:
         # preprocess() of one batch, without its warnings: one per kind of cut for the whole signal below
         out[start : start + step], empty, cut = predictor.identify_block(flat[start : start + step], axis, *readout)
         n_empty += int(np.count_nonzero(empty))
         cuts.append(cut)
+        negative.append(_negative_fraction(flat[start : start + step], axis))
     _warn_unidentifiable(n_empty, flat.shape[0])
+    _warn_negative(np.concatenate(negative) if negative else np.empty(0))
     ReadoutCuts.concatenate(cuts).warn(flat.shape[0])
     return out
+
+
+#: A spectrum with more than this share of negative channels above 75 eV looks background-subtracted.
+NEGATIVE_FRACTION = 0.2
+
+
+def _negative_fraction(flat, axis):
+    """Share of each raw spectrum's channels at or above 75 eV that are negative."""
+    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK
+
+    energy = axis.centres[::-1] if axis.reversed else axis.centres  # in the data's channel order
+    above = energy >= E_MIN_NETWORK
+    if not above.any() or flat.shape[0] == 0:
+        return np.zeros(flat.shape[0])
+    return (np.asarray(flat)[:, above] < 0).mean(axis=1)
+
+
+def _warn_negative(fractions):
+    """Warn when spectra look background-subtracted (many negative channels): the networks need raw counts."""
+    bad = fractions > NEGATIVE_FRACTION
+    if bad.any():
+        warnings.warn(
+            f"{int(bad.sum())} of {fractions.size} spectra have more than {NEGATIVE_FRACTION:.0%} of their "
+            f"channels above 75 eV negative (up to {fractions.max():.0%}): they look background-subtracted or "
+            "offset. The networks were trained on raw spectra, background included: identify the raw "
+            "spectrum, before any background subtraction.",
+            stacklevel=user_stacklevel(),
+        )
 
 
 class _BlockIdentifier:
@@ -174,6 +204,7 @@ class _BlockIdentifier:
         probs = np.full((flat.shape[0], N_ELEMENTS), np.nan, dtype=np.float32)
         probs[keep], _, cuts = self.predictor.identify_block(flat[keep], self.axis, *self.readout)
         cuts.warn(flat.shape[0])
+        _warn_negative(_negative_fraction(flat[keep], self.axis))
         return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
 
 
