@@ -11,8 +11,9 @@ count, as from an overflowing camera), and scores the shipped ensemble (or
 2. the clipped spectra, all channels used (what the front end did before
    ``cut_saturation``);
 3. the clipped spectra read from the end of the clipped run on, as the front
-   end does now (:func:`hyperspy_eelsid.saturation.saturation_ends`, then the
-   channels up to there left out of the window);
+   end does now (:func:`hyperspy_eelsid.saturation.saturated_runs`, a first run
+   within ``SATURATION_START_EV`` of the read start, then the channels up to
+   its end left out of the window);
 4. the spectra as simulated, read from the same energy on: what a spectrum
    recorded from there on would give, the most the cut can recover.
 
@@ -80,8 +81,8 @@ def score_rows(inputs, labels, beyond, predictor, threshold) -> dict:
 
 def main(argv=None):
     from hyperspy_eelsid.inference import Predictor
-    from hyperspy_eelsid.preprocessing import GRID, finalise_on_grid
-    from hyperspy_eelsid.saturation import saturation_ends
+    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, GRID, finalise_on_grid
+    from hyperspy_eelsid.saturation import SATURATION_START_EV, saturated_runs
     from hyperspy_eelsid.simulation.config import SimulationConfig, read_overrides
     from hyperspy_eelsid.simulation.simulator import Simulator
 
@@ -102,7 +103,10 @@ def main(argv=None):
     labels = batch.labels.cpu().numpy().astype(np.uint8)
     params = {k: v.cpu().numpy() for k, v in batch.params.items()}
     clipped = clip_spectra(counts, mask, params["start_ev"], a.clip_ev, np.random.default_rng(a.seed))
-    ends = saturation_ends(np.where(mask, clipped, 0.0), GRID)
+    # the front end's rule: a first saturated run within SATURATION_START_EV of the read start is cut
+    first, after_first, _, _ = saturated_runs(np.where(mask, clipped, 0.0), GRID)
+    first_read = np.maximum(np.ceil(params["start_ev"]), E_MIN_NETWORK)
+    ends = np.where(first - first_read <= SATURATION_START_EV, after_first, np.nan)
     found = np.isfinite(ends)
     read_from = np.where(found, ends + 1.0, 0.0)
     cut_mask = mask & (GRID[None, :] >= read_from[:, None])

@@ -48,7 +48,13 @@ from scipy import sparse
 from scipy.interpolate import CubicSpline
 
 from hyperspy_eelsid._stack import user_stacklevel
-from hyperspy_eelsid.saturation import SaturationWarning, saturation_ends, saturation_ends_torch
+from hyperspy_eelsid.saturation import (
+    SATURATION_START_EV,
+    ClippedPeaksWarning,
+    SaturationWarning,
+    saturated_runs,
+    saturated_runs_torch,
+)
 from hyperspy_eelsid.splices import SpliceWarning, splice_onsets, splice_onsets_torch
 
 __all__ = [
@@ -362,77 +368,106 @@ class ReadoutCuts(NamedTuple):
     ``splices``: for each spectrum cut at a gain splice, the energy (eV) it is
     read from (:func:`~hyperspy_eelsid.splices.splice_onsets`);
     ``saturation``: for each spectrum cut after a saturated run, the first
-    energy after the run (:func:`~hyperspy_eelsid.saturation.saturation_ends`).
+    energy after the run (:func:`~hyperspy_eelsid.saturation.saturated_runs`);
+    ``clipped``: for each spectrum with a saturated run that was not cut
+    (well inside its range: a clipped peak), where the run starts.
     """
 
     splices: np.ndarray
     saturation: np.ndarray
+    clipped: np.ndarray = np.empty(0)
 
     @classmethod
     def none(cls) -> "ReadoutCuts":
-        return cls(np.empty(0), np.empty(0))
+        return cls(np.empty(0), np.empty(0), np.empty(0))
 
     @classmethod
     def concatenate(cls, parts) -> "ReadoutCuts":
         parts = list(parts)
         if not parts:
             return cls.none()
-        return cls(np.concatenate([p.splices for p in parts]), np.concatenate([p.saturation for p in parts]))
+        return cls(*(np.concatenate([p[k] for p in parts]) for k in range(3)))
 
     def warn(self, n_spectra: int) -> None:
-        """One :class:`~hyperspy_eelsid.splices.SpliceWarning` and one
-        :class:`~hyperspy_eelsid.saturation.SaturationWarning`, for the kinds of cut made,
-        attributed to the user's call."""
-        if self.splices.size:
-            warnings.warn(SpliceWarning(self.splices.size, n_spectra, self.splices), stacklevel=user_stacklevel())
-        if self.saturation.size:
-            warnings.warn(SaturationWarning(self.saturation.size, n_spectra, self.saturation),
-                          stacklevel=user_stacklevel())
+        """One :class:`~hyperspy_eelsid.splices.SpliceWarning`, one
+        :class:`~hyperspy_eelsid.saturation.SaturationWarning` and one
+        :class:`~hyperspy_eelsid.saturation.ClippedPeaksWarning`, for what was
+        found, attributed to the user's call."""
+        for energies, kind in ((self.splices, SpliceWarning), (self.saturation, SaturationWarning),
+                               (self.clipped, ClippedPeaksWarning)):
+            if energies.size:
+                warnings.warn(kind(energies.size, n_spectra, energies), stacklevel=user_stacklevel())
+
+
+def _cut_starts(onsets, runs, first_read, xp=np):
+    """Per spectrum: where to start reading (``fmax`` of the splice and the end of a first saturated
+    run that starts within ``SATURATION_START_EV`` of the read start), that end, and where the clipped
+    channels that are not cut start and end (a peak clipped further in; the end is infinite for a
+    run that reaches the last channel). ``runs``: the four outputs of ``saturated_runs``; ``xp``:
+    numpy or torch."""
+    first, after_first, rest, after_rest = runs
+    nan = xp.full_like(after_first, float("nan"))
+    read_start = xp.fmax(onsets, xp.full_like(onsets, first_read))
+    at_start = (first - read_start) <= SATURATION_START_EV  # False where there is no run (NaN)
+    ends = xp.where(at_start, after_first, nan)
+    clipped = xp.where(at_start, rest, first)
+    clipped_end = xp.fmax(xp.where(at_start, nan, after_first), after_rest)
+    clipped_end = xp.where(xp.isfinite(clipped) & ~xp.isfinite(clipped_end), xp.full_like(nan, float("inf")),
+                           clipped_end)
+    return xp.fmax(onsets, ends), ends, clipped, clipped_end
 
 
 def _readout_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray, cut_splices: bool = True,
-                  cut_saturation: bool = True):
+                  cut_saturation: bool = True, without_clipped: bool = False):
     """Measured channels per spectrum, without those below a gain splice or up to a saturated run.
 
     Returns the mask (``window`` itself when no spectrum of ``block`` is
     cut, else one row per spectrum) and the :class:`ReadoutCuts` made. A cut
-    that would leave less than ``MIN_WINDOW_EV`` measured is not made.
+    that would leave less than ``MIN_WINDOW_EV`` measured is not made. With
+    ``without_clipped``, the channels of clipped peaks (which the networks
+    read as recorded) are left out too.
     """
     flat = np.asarray(block).reshape(-1, block.shape[-1])
     nan = np.full(flat.shape[0], np.nan)
     onsets = splice_onsets(flat, axis.centres) if cut_splices else nan
-    ends = saturation_ends(flat, axis.centres) if cut_saturation else nan
-    # a saturated run below the window (a clipped zero-loss peak) cuts nothing and is not reported
-    first = GRID[np.argmax(window)] if window.any() else np.inf
-    ends = np.where(ends + 1.0 > first, ends, np.nan)
-    start = np.fmax(onsets, ends)
+    runs = saturated_runs(flat, axis.centres) if cut_saturation else (nan,) * 4
+    first_read = GRID[np.argmax(window)] if window.any() else np.inf
+    start, ends, clipped, clipped_end = _cut_starts(onsets, runs, first_read)
+    peaks = np.flatnonzero(np.isfinite(clipped)) if without_clipped else np.empty(0, dtype=int)
     cut = np.flatnonzero(np.isfinite(start))
-    if cut.size == 0:
-        return window, ReadoutCuts.none()
+    if cut.size == 0 and peaks.size == 0:
+        return window, ReadoutCuts(np.empty(0), np.empty(0), clipped[np.isfinite(clipped)])
     mask = np.repeat(window[None, :], flat.shape[0], axis=0)
+    # the 1 eV bins that hold part of a clipped peak
+    mask[peaks] &= ~((GRID[None, :] > clipped[peaks, None] - 1.0) & (GRID[None, :] < clipped_end[peaks, None]))
+    clipped = clipped[np.isfinite(clipped)]
+    if cut.size == 0:
+        return mask.reshape(block.shape[:-1] + (N_CHANNELS,)), ReadoutCuts(np.empty(0), np.empty(0), clipped)
     # the 1 eV bin holding the first channel read may hold part of the rise (or of the clipped run)
     kept = mask[cut] & (GRID[None, :] >= start[cut, None] + 1.0)
     enough = kept.sum(axis=-1) >= MIN_WINDOW_EV  # else the spectrum is left as measured
     mask[cut[enough]] = kept[enough]
     mask = mask.reshape(block.shape[:-1] + (N_CHANNELS,))
     made = cut[enough]
-    return mask, ReadoutCuts(onsets[made][np.isfinite(onsets[made])], ends[made][np.isfinite(ends[made])])
+    return mask, ReadoutCuts(onsets[made][np.isfinite(onsets[made])], ends[made][np.isfinite(ends[made])], clipped)
 
 
 def readout_windows(data, axis: EnergyAxis, cut_splices: bool = True, cut_saturation: bool = True):
-    """The channels of the network grid that :func:`preprocess` reads, per spectrum.
+    """The channels of the network grid that :func:`preprocess` reads and that hold trustworthy counts.
 
     The axis's window without the channels below a gain splice or up to a
-    saturated run, as the networks see it. ``data``: raw spectra ``(n, channels)``.
-    Returns a boolean ``(n, 3072)`` array (the axis's window repeated where no
-    spectrum is cut) and the :class:`ReadoutCuts`.
+    saturated run, as the networks see it, and without the channels of
+    clipped peaks further in (which the networks read as recorded but whose
+    heights are wrong): what a fit of line shapes may use. ``data``: raw
+    spectra ``(n, channels)``. Returns a boolean ``(n, 3072)`` array (the
+    axis's window repeated where nothing is left out) and the :class:`ReadoutCuts`.
     """
     data = np.asarray(data).reshape(-1, axis.centres.size)
     if axis.reversed:
         data = data[..., ::-1]
     window = resampling_matrix(axis)[1]
     if cut_splices or cut_saturation:
-        mask, cuts = _readout_mask(data, axis, window, cut_splices, cut_saturation)
+        mask, cuts = _readout_mask(data, axis, window, cut_splices, cut_saturation, without_clipped=True)
     else:
         mask, cuts = window, ReadoutCuts.none()
     return np.broadcast_to(mask, (data.shape[0], N_CHANNELS)), cuts
@@ -611,11 +646,12 @@ def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = Tru
     if cut_splices or cut_saturation:
         nan = torch.full((raw.shape[0],), float("nan"), dtype=torch.float64, device=raw.device)
         onsets = splice_onsets_torch(raw, axis.centres) if cut_splices else nan
-        ends = saturation_ends_torch(raw, axis.centres) if cut_saturation else nan
-        first = float(GRID[np.argmax(window)]) if window.any() else float("inf")
-        ends = torch.where(ends + 1.0 > first, ends, nan)
-        start = torch.fmax(onsets, ends)
+        runs = saturated_runs_torch(raw, axis.centres) if cut_saturation else (nan,) * 4
+        first_read = float(GRID[np.argmax(window)]) if window.any() else float("inf")
+        start, ends, clipped, _ = _cut_starts(onsets, runs, first_read, xp=torch)
+        clipped = clipped[torch.isfinite(clipped)].cpu().numpy()
         found = torch.isfinite(start)
+        cuts = ReadoutCuts(np.empty(0), np.empty(0), clipped)
         if bool(found.any()):
             centres = torch.arange(N_CHANNELS, dtype=torch.float64, device=raw.device)  # GRID
             kept = mask[None, :] & (centres[None, :] >= start[:, None] + 1.0)
@@ -623,7 +659,7 @@ def preprocess_on_device(data, axis: EnergyAxis, device, cut_splices: bool = Tru
             mask = torch.where(cut[:, None], kept, mask[None, :])
             splices, saturation = onsets[cut], ends[cut]
             cuts = ReadoutCuts(splices[torch.isfinite(splices)].cpu().numpy(),
-                               saturation[torch.isfinite(saturation)].cpu().numpy())
+                               saturation[torch.isfinite(saturation)].cpu().numpy(), clipped)
     return finalise_on_grid(grid, mask), window, cuts
 
 
@@ -679,10 +715,11 @@ def preprocess(data, energy=None, units: str = "eV", block_size: int = _DEFAULT_
         weak and a strong read-out, see :mod:`hyperspy_eelsid.splices`) as
         not measured (default), with a :class:`~hyperspy_eelsid.splices.SpliceWarning`.
     cut_saturation : bool
-        Treat the channels up to the end of a saturated run (channels clipped
-        at the detector's highest count, see :mod:`hyperspy_eelsid.saturation`)
-        as not measured (default), with a
-        :class:`~hyperspy_eelsid.saturation.SaturationWarning`.
+        Treat the channels up to the end of a saturated run at the start of
+        the range (channels clipped at the detector's highest count, see
+        :mod:`hyperspy_eelsid.saturation`) as not measured (default), with a
+        :class:`~hyperspy_eelsid.saturation.SaturationWarning`; report runs
+        further in with a :class:`~hyperspy_eelsid.saturation.ClippedPeaksWarning`.
 
     Returns
     -------

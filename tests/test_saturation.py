@@ -8,9 +8,11 @@ import pytest
 from hyperspy_eelsid.preprocessing import EnergyAxis, preprocess, preprocess_on_device
 from hyperspy_eelsid.saturation import (
     SATURATION_MIN_CHANNELS,
+    ClippedPeaksWarning,
     SaturationWarning,
+    saturated_runs,
+    saturated_runs_torch,
     saturation_ends,
-    saturation_ends_torch,
 )
 
 
@@ -44,13 +46,17 @@ def test_short_runs_low_counts_and_noisy_spectra_are_not_saturation():
     assert np.isnan(saturation_ends(stack, energy)).all()
 
 
-def test_last_run_counts_and_a_run_to_the_end_is_not_cut():
+def test_runs_below_75_ev_are_ignored_and_later_runs_are_reported():
     energy = np.arange(0.0, 1000.0)
     counts = power_law(energy)
-    counts[10:20] = counts[500:520] = 2 * counts.max()  # two clipped runs: read from after the second
+    counts[10:20] = counts[500:520] = counts[600:610] = 2 * counts.max()  # a clipped zero-loss region, two peaks
     to_end = power_law(energy)
     to_end[-6:] = 2 * to_end.max()
-    np.testing.assert_array_equal(saturation_ends(np.stack([counts, to_end]), energy), [520.0, np.nan])
+    first, after, rest, after_rest = saturated_runs(np.stack([counts, to_end]), energy)
+    np.testing.assert_array_equal(first, [500.0, 994.0])
+    np.testing.assert_array_equal(after, [520.0, np.nan])  # a run to the last channel has no end
+    np.testing.assert_array_equal(rest, [600.0, np.nan])
+    np.testing.assert_array_equal(after_rest, [610.0, np.nan])
 
 
 def test_torch_version_agrees():
@@ -63,8 +69,9 @@ def test_torch_version_agrees():
     stack[5, 30:40] = stack[5].max()  # a run of a noisy maximum
     expected = saturation_ends(stack, energy)
     assert 30 <= np.isfinite(expected).sum() < 64
-    got = saturation_ends_torch(torch.from_numpy(stack), energy).numpy()
-    np.testing.assert_array_equal(got, expected)
+    got = saturated_runs_torch(torch.from_numpy(stack), energy)
+    for g, e in zip(got, saturated_runs(stack, energy)):
+        np.testing.assert_array_equal(g.numpy(), e)
 
 
 def test_preprocess_reads_a_clipped_spectrum_from_the_end_of_the_run():
@@ -88,7 +95,7 @@ def test_saturated_zero_loss_peak_cuts_nothing_and_is_not_reported():
     energy = np.arange(-20.0, 1000.0, 0.5)
     counts = power_law(energy) + 1e9 * np.exp(-0.5 * (energy / 1.0) ** 2)
     counts = np.minimum(counts, 1e8)  # the zero-loss peak overflows, the core-loss region does not
-    assert float(saturation_ends(counts, energy)) < 75.0
+    assert np.isnan(saturation_ends(counts, energy))  # runs below 75 eV are not looked at
     with warnings.catch_warnings():
         warnings.simplefilter("error", SaturationWarning)
         x, _ = preprocess(counts, energy)
@@ -194,3 +201,23 @@ def test_summary_says_where_a_single_spectrum_was_read_from(flat_weights):
         warnings.simplefilter("ignore", SaturationWarning)
         s.identify_elements(device="cpu", weights=flat_weights, print_summary=False, cut_saturation=False)
     assert s.identification.read_from is None and s.identification.edges["C"] == ["K"]
+
+
+def test_a_clipped_white_line_inside_the_range_is_reported_not_cut():
+    """A strong line clipped far above the start of the range: the edges below it were recorded
+    properly, so the spectrum is read as recorded, with a ClippedPeaksWarning."""
+    energy = np.arange(300.0, 900.0, 0.25)
+    counts = power_law(energy, 1e6) + 4e4 * np.exp(-0.5 * ((energy - 460.0) / 1.0) ** 2)
+    level = 0.8 * counts.max()
+    counts = np.minimum(counts, level)
+    first, after, _, _ = saturated_runs(counts, energy)
+    assert 455.0 < float(first) < 460.0 < float(after) < 465.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x, window = preprocess(counts, energy)
+    kinds = [w.category for w in caught]
+    assert ClippedPeaksWarning in kinds and SaturationWarning not in kinds
+    assert "from 459 eV" in str(next(w.message for w in caught if w.category is ClippedPeaksWarning))
+    y, _ = preprocess(counts, energy, cut_saturation=False)
+    np.testing.assert_array_equal(x, y)  # nothing cut: C K, Ca L, N K below the line stay readable
+    assert np.all(x[301:899] > 0)

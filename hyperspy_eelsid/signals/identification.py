@@ -705,12 +705,15 @@ def identify_elements(
         :class:`~hyperspy_eelsid.splices.SpliceWarning` (default True; lazy
         signals warn per block when computed). False uses every channel.
     cut_saturation : bool
-        Spectra with a run of channels clipped at the detector's highest
-        count (5 or more consecutive channels at exactly the spectrum's
-        maximum, as when the camera overflowed) are read from the end of the
-        run on, with a :class:`~hyperspy_eelsid.saturation.SaturationWarning`
-        (default True; see :mod:`hyperspy_eelsid.saturation`). False uses
-        the clipped channels.
+        Spectra clipped at the detector's highest count at the start of their
+        range (5 or more consecutive channels at exactly the spectrum's
+        maximum, starting at most 30 eV in, as when the camera overflowed)
+        are read from the end of the clipped run on, with a
+        :class:`~hyperspy_eelsid.saturation.SaturationWarning`; runs further in
+        (a clipped white line) are read as recorded, with a
+        :class:`~hyperspy_eelsid.saturation.ClippedPeaksWarning` (default True;
+        see :mod:`hyperspy_eelsid.saturation`). False uses the clipped
+        channels and reports nothing.
     check_white_lines : bool
         Where the networks detect Co or Ba, or Cu or Pr, whose two white
         lines start at the same energies, fit the ratio of the two lines in

@@ -133,30 +133,40 @@ def _mean_spectrum(signal, n_kept=None):
     return signal.mean(axis=nav) if n_kept is None else signal.sum(axis=nav) / n_kept
 
 
-def _readout_start(signal, mask, cut_splices: bool, cut_saturation: bool):
-    """The energy (eV) from which every kept spectrum is free of gain splices and saturated runs
-    (None when none has one), with one warning per kind of cut, as identification gives them."""
-    import warnings
-
-    from hyperspy_eelsid._stack import user_stacklevel
-    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK
-    from hyperspy_eelsid.saturation import SaturationWarning, saturation_ends
-    from hyperspy_eelsid.splices import SpliceWarning, splice_onsets
+def _readout_ranges(signal, mask, cut_splices: bool, cut_saturation: bool):
+    """What the fit leaves out, as identification does: the energy from which every kept spectrum is
+    read (after a gain splice or a saturated run at its start; None when none is cut) and the
+    (start, end) of clipped peaks further in (None when there are none), with the same warnings."""
+    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, ReadoutCuts, _cut_starts
+    from hyperspy_eelsid.saturation import saturated_runs
+    from hyperspy_eelsid.splices import splice_onsets
 
     energy = np.asarray(signal.axes_manager.signal_axes[0].axis, dtype=float)
     flat = np.asarray(signal.data).reshape(-1, energy.size)
     if mask is not None:
         flat = flat[~np.asarray(mask).ravel()]
-    starts = []
-    for on, find, kind in ((cut_splices, splice_onsets, SpliceWarning),
-                           (cut_saturation, saturation_ends, SaturationWarning)):
-        found = find(flat, energy) if on and flat.size else np.empty(0)
-        # as in identification: a run or splice that ends below 75 eV (a clipped zero-loss peak) cuts nothing
-        found = found[np.isfinite(found) & (found + 1.0 > max(energy[0], E_MIN_NETWORK))]
-        if found.size:
-            warnings.warn(kind(found.size, flat.shape[0], found), stacklevel=user_stacklevel())
-            starts.append(float(found.max()))
-    return max(starts) if starts else None
+    nan = np.full(flat.shape[0], np.nan)
+    onsets = splice_onsets(flat, energy) if cut_splices and flat.size else nan
+    # as in identification: a splice below 75 eV cuts nothing
+    onsets = np.where(onsets + 1.0 > max(energy[0], E_MIN_NETWORK), onsets, np.nan)
+    runs = saturated_runs(flat, energy) if cut_saturation and flat.size else (nan,) * 4
+    start, ends, clipped, clipped_end = _cut_starts(onsets, runs, max(energy[0], E_MIN_NETWORK))
+    ReadoutCuts(onsets[np.isfinite(onsets)], ends[np.isfinite(ends)], clipped[np.isfinite(clipped)]).warn(
+        flat.shape[0])
+    fit_from = float(np.nanmax(start)) if np.isfinite(start).any() else None
+    peaks = None
+    if np.isfinite(clipped).any():
+        last = float(np.nanmax(clipped_end))
+        peaks = (float(np.nanmin(clipped)), last if np.isfinite(last) else None)
+    return fit_from, peaks
+
+
+def _restrict(model, fit_from, clipped_peaks):
+    """Fit from ``fit_from`` on, without the clipped peaks' channels."""
+    if fit_from is not None:
+        model.set_signal_range(fit_from, None)
+    if clipped_peaks is not None:
+        model.remove_signal_range(*clipped_peaks)
 
 
 def quantify_elements(
@@ -201,10 +211,11 @@ def quantify_elements(
     cut_splices, cut_saturation : bool
         As for :func:`~hyperspy_eelsid.signals.identification.identify_elements`:
         where a spectrum is stitched from two read-outs or clipped at the
-        camera's highest count, the model is fitted from the splice, or from
-        the end of the clipped run, on (for a scan, from the highest such
-        energy of its spectra), with a warning (default True). False fits
-        every channel.
+        camera's highest count at its start, the model is fitted from the
+        splice, or from the end of the clipped run, on (for a scan, from the
+        highest such energy of its spectra); channels clipped further in (a
+        clipped white line) are left out of the fit. Each with a warning
+        (default True). False fits every channel.
 
     Returns
     -------
@@ -232,18 +243,16 @@ def quantify_elements(
             low_loss = low_loss.deepcopy()
             low_loss.data[mask] = 0
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
-    start = _readout_start(signal, mask, cut_splices, cut_saturation)
+    fit_from, clipped_peaks = _readout_ranges(signal, mask, cut_splices, cut_saturation)
     model = create_model(signal, low_loss=low_loss, **gos)
-    if start is not None:
-        model.set_signal_range(start, None)
+    _restrict(model, fit_from, clipped_peaks)
     background = model._background_components[0] if model._background_components else None
 
     # 1. exponent from the mean spectrum (full, non-linear fit)
     mean = _mean_spectrum(signal, n_kept)
     mean_ll = None if low_loss is None else _mean_spectrum(low_loss, n_kept)
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
-    if start is not None:
-        mean_model.set_signal_range(start, None)
+    _restrict(mean_model, fit_from, clipped_peaks)
     mean_model.fit_background()
     mean_model.fit()
     if background is not None:
