@@ -171,11 +171,12 @@ def _negative_fraction(flat, axis):
     """Share of each raw spectrum's channels at or above 75 eV that are negative."""
     from hyperspy_eelsid.preprocessing import E_MIN_NETWORK
 
-    energy = axis.centres[::-1] if axis.reversed else axis.centres  # in the data's channel order
-    above = energy >= E_MIN_NETWORK
-    if not above.any() or flat.shape[0] == 0:
+    n_above = int(np.count_nonzero(axis.centres >= E_MIN_NETWORK))
+    if n_above == 0 or flat.shape[0] == 0:
         return np.zeros(flat.shape[0])
-    return (np.asarray(flat)[:, above] < 0).mean(axis=1)
+    # the channels at or above 75 eV are the last n_above (the first ones of a decreasing axis)
+    part = np.asarray(flat)[:, :n_above] if axis.reversed else np.asarray(flat)[:, -n_above:]
+    return np.count_nonzero(part < 0, axis=1) / n_above
 
 
 def _warn_negative(fractions):
