@@ -375,7 +375,7 @@ class ReadoutCuts(NamedTuple):
 
     splices: np.ndarray
     saturation: np.ndarray
-    clipped: np.ndarray = np.empty(0)
+    clipped: np.ndarray
 
     @classmethod
     def none(cls) -> "ReadoutCuts":

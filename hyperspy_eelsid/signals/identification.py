@@ -19,10 +19,13 @@ from hyperspy_eelsid._stack import user_stacklevel
 from hyperspy_eelsid.pair_classifier import PAIR as SC_N_PAIR
 from hyperspy_eelsid.pair_classifier import pair_verdicts, pair_vetoes, summarise_pair_verdicts
 from hyperspy_eelsid.preprocessing import (
+    E_MIN_NETWORK,
+    GRID,
     EnergyAxis,
     PreprocessingError,
     ReadoutCuts,
     energy_axis_from_signal,
+    readout_windows,
     resample_to_grid,
     resampling_matrix,
     spectra_last,
@@ -169,8 +172,6 @@ NEGATIVE_FRACTION = 0.2
 
 def _negative_fraction(flat, axis):
     """Share of each raw spectrum's channels at or above 75 eV that are negative."""
-    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK
-
     n_above = int(np.count_nonzero(axis.centres >= E_MIN_NETWORK))
     if n_above == 0 or flat.shape[0] == 0:
         return np.zeros(flat.shape[0])
@@ -264,7 +265,6 @@ def _line_verdicts(flat_data, probs, axis, threshold, readout=(True, True), bloc
     """Verdicts ``(n, n_pairs)`` and ratios of raw spectra ``(n, channels)``,
     fitted ``block`` spectra at a time (bounds the memory), on the channels the
     networks read (no lines are fitted below a splice or in a saturated run)."""
-    from hyperspy_eelsid.preprocessing import readout_windows
 
     probs = np.asarray(probs).reshape(-1, N_ELEMENTS)
     verdict = np.full((probs.shape[0], len(coincident_line_pairs())), -1, dtype=np.int8)
@@ -312,7 +312,7 @@ def _sc_n_verdicts(flat_data, probs, axis, threshold, readout=(True, True), bloc
         raw = np.asarray(flat_data)[some]
         x, _, _ = pp._numpy_blocks(raw, axis, some.size, finalise=True, cut_splices=readout[0],
                                    cut_saturation=readout[1])
-        window, _ = pp.readout_windows(raw, axis, *readout)  # per spectrum: what the networks read
+        window, _ = readout_windows(raw, axis, *readout)  # per spectrum: what the networks read
         verdict[some], p_first[some] = pair_verdicts(x, probs[some], threshold, window)
     return verdict, p_first
 
@@ -551,8 +551,6 @@ class IdentificationSummary:
 def _read_from(signal, readout=(True, True)):
     """For a single spectrum cut at a gain splice or after a saturated run: the first energy the
     networks read and why (the summary's ``read_from``); None otherwise (scans: per pixel)."""
-    from hyperspy_eelsid.preprocessing import GRID, readout_windows
-
     if not any(readout) or int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) > 1:
         return None
     window, cuts = readout_windows(np.asarray(spectra_last(signal)), energy_axis_from_signal(signal), *readout)
