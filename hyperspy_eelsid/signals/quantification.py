@@ -124,35 +124,49 @@ def _element_edges(model):
     return edges
 
 
+#: Spectra per block when a lazy signal is fitted: 4,096 spectra of 2,048
+#: channels are 64 MiB in float64.
+LAZY_BLOCK_SPECTRA = 4096
+
+
 def _mean_spectrum(signal, n_kept=None):
     """The mean spectrum of a scan (a single spectrum as it is); with ``n_kept``, the mean
-    of that many spectra kept, the others being zero."""
+    of that many spectra kept, the others being zero. Lazy for a lazy signal."""
     nav = signal.axes_manager.navigation_axes
     if not nav:
         return signal
     return signal.mean(axis=nav) if n_kept is None else signal.sum(axis=nav) / n_kept
 
 
-def _readout_ranges(signal, mask, cut_splices: bool, cut_saturation: bool):
-    """What the fit leaves out, as identification does: the energy from which every kept spectrum is
-    read (after a gain splice or a saturated run at its start; None when none is cut) and the
-    (start, end) of clipped peaks further in (None when there are none), with the same warnings."""
-    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, ReadoutCuts, _cut_starts
+def _readout_per_spectrum(block, energy, cut_splices: bool, cut_saturation: bool):
+    """Per spectrum of ``block`` (energy last): its splice onset and the four energies of
+    :func:`~hyperspy_eelsid.saturation.saturated_runs`, stacked on a last axis of 5 (NaN: none)."""
     from hyperspy_eelsid.saturation import saturated_runs
     from hyperspy_eelsid.splices import splice_onsets
 
-    energy = np.asarray(signal.axes_manager.signal_axes[0].axis, dtype=float)
-    flat = np.asarray(signal.data).reshape(-1, energy.size)
-    if mask is not None:
-        flat = flat[~np.asarray(mask).ravel()]
+    flat = np.asarray(block).reshape(-1, energy.size)
     nan = np.full(flat.shape[0], np.nan)
     onsets = splice_onsets(flat, energy) if cut_splices and flat.size else nan
+    runs = saturated_runs(flat, energy) if cut_saturation and flat.size else (nan,) * 4
+    return np.stack([onsets, *runs], axis=-1).reshape(block.shape[:-1] + (5,))
+
+
+def _readout_ranges(per_spectrum, energy, mask):
+    """What the fit leaves out, as identification does: the energy from which every kept spectrum is
+    read (after a gain splice or a saturated run at its start; None when none is cut) and the
+    (start, end) of clipped peaks further in (None when there are none), with the same warnings.
+    ``per_spectrum`` is :func:`_readout_per_spectrum` of every spectrum."""
+    from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, ReadoutCuts, _cut_starts
+
+    per = np.asarray(per_spectrum, dtype=float).reshape(-1, 5)
+    if mask is not None:
+        per = per[~np.asarray(mask).ravel()]
+    onsets, runs = per[:, 0], tuple(per[:, 1:].T)
     # as in identification: a splice below 75 eV cuts nothing
     onsets = np.where(onsets + 1.0 > max(energy[0], E_MIN_NETWORK), onsets, np.nan)
-    runs = saturated_runs(flat, energy) if cut_saturation and flat.size else (nan,) * 4
     start, ends, clipped, clipped_end = _cut_starts(onsets, runs, max(energy[0], E_MIN_NETWORK))
     ReadoutCuts(onsets[np.isfinite(onsets)], ends[np.isfinite(ends)], clipped[np.isfinite(clipped)]).warn(
-        flat.shape[0])
+        per.shape[0])
     fit_from = float(np.nanmax(start)) if np.isfinite(start).any() else None
     peaks = None
     if np.isfinite(clipped).any():
@@ -167,6 +181,131 @@ def _restrict(model, fit_from, clipped_peaks):
         model.set_signal_range(fit_from, None)
     if clipped_peaks is not None:
         model.remove_signal_range(*clipped_peaks)
+
+
+def _masked(signal, mask):
+    """``signal`` with the spectra ``mask`` marks set to zero: a copy (lazy for a lazy
+    signal), so that the user's data are never changed."""
+    if mask is None:
+        return signal
+    if signal._lazy:
+        import dask.array as da
+
+        keep = da.from_array(~mask[(...,) + (None,) * signal.axes_manager.signal_dimension])
+        return signal._deepcopy_with_new_data(da.where(keep, signal.data, 0))
+    signal = signal.deepcopy()  # the fit reads zeros where the user's data may hold NaN
+    signal.data[mask] = 0
+    return signal
+
+
+def _in_memory(signal):
+    """An eager copy of a lazy signal (the user's signal stays lazy)."""
+    signal = signal.deepcopy()
+    signal.compute(show_progressbar=False)
+    return signal
+
+
+def _scan(signal, low_loss, mask, cut_splices, cut_saturation):
+    """One pass over the data: the read-out ranges and the mean spectra (core loss and low loss)."""
+    n_kept = None if mask is None else int((~mask).sum())
+    energy = np.asarray(signal.axes_manager.signal_axes[0].axis, dtype=float)
+    mean = _mean_spectrum(signal, n_kept)
+    mean_ll = None if low_loss is None else _mean_spectrum(low_loss, n_kept)
+    if not signal._lazy:
+        per = _readout_per_spectrum(np.asarray(signal.data), energy, cut_splices, cut_saturation)
+    else:
+        import dask
+        import dask.array as da
+
+        from hyperspy_eelsid.signals.identification import _lazy_spectra
+
+        data = _lazy_spectra(signal)
+        per = da.map_blocks(_readout_per_spectrum, data, energy, cut_splices, cut_saturation, dtype=float,
+                            chunks=data.chunks[:-1] + ((5,),), meta=np.empty((0,) * data.ndim))
+        lazy_means = [m for m in (mean, mean_ll) if m is not None and m._lazy]
+        per, *means = dask.compute(per, *(m.data for m in lazy_means))
+        for m, values in zip(lazy_means, means):  # computed in the same pass; now eager
+            m.data = da.from_array(values)
+            m.compute(show_progressbar=False)
+    return _readout_ranges(per, energy, mask), mean, mean_ll
+
+
+def _background_exponent(mean, mean_ll, fit_from, peaks, gos):
+    """The power law's exponent, from a full (non-linear) fit of the mean spectrum."""
+    mean_model = create_model(mean, low_loss=mean_ll, **gos)
+    _restrict(mean_model, fit_from, peaks)
+    mean_model.fit_background()
+    mean_model.fit()
+    return mean_model._background_components[0].r.value if mean_model._background_components else None
+
+
+def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar):
+    """exSpy's model of ``signal`` (eager), fitted in every spectrum with the background's
+    exponent held at ``exponent``: linear least squares over all spectra at once (one by one
+    with a low-loss spectrum, whose convolution exSpy fits per spectrum)."""
+    model = create_model(signal, low_loss=low_loss, **gos)
+    _restrict(model, fit_from, peaks)
+    if exponent is not None:
+        background = model._background_components[0]
+        background.r.value = exponent
+        background.r.assign_current_value_to_all()
+        background.r.free = False
+    model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
+    return model
+
+
+def _row_blocks(signal):
+    """Slices of the data's first axis that hold about ``LAZY_BLOCK_SPECTRA`` spectra each."""
+    nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
+    per_row = int(np.prod(nav_shape[1:], dtype=int))
+    rows = max(1, LAZY_BLOCK_SPECTRA // max(per_row, 1))
+    return [slice(a, min(a + rows, nav_shape[0])) for a in range(0, nav_shape[0], rows)]
+
+
+def _model_without_estimate(signal, low_loss, gos):
+    """:func:`create_model`'s model, without exSpy's first estimate of the power law: for a lazy
+    signal that estimate would read the whole data once more, and the block fits set every
+    parameter anyway. The same components in the same order (exSpy adds the background, then
+    the edges with this method)."""
+    model = create_model(signal, low_loss=low_loss, auto_add_edges=False, **gos)
+    if model._background_components:
+        model._background_components[0].A.map["is_set"][:] = True  # exSpy estimates only when unset
+    model._add_edges_from_subshells_names()
+    return model
+
+
+def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar):
+    """Fit a lazy scan block by block (each block read into memory once, as an eager signal)
+    and return exSpy's model of the whole lazy signal with every pixel's fitted parameters."""
+    from hyperspy.external.progressbar import progressbar
+
+    from hyperspy_eelsid.signals.identification import _progressbar
+
+    model = _model_without_estimate(signal, low_loss, gos)
+    _restrict(model, fit_from, peaks)
+    for rows in progressbar(_row_blocks(signal), disable=not _progressbar(show_progressbar),
+                            desc="Fitting blocks", leave=False):
+        block_mask = None if mask is None else mask[rows]
+        if block_mask is not None and block_mask.all():
+            continue
+        block = signal.inav[..., rows]
+        block.compute(show_progressbar=False)
+        block_ll = None
+        if low_loss is not None:  # exSpy needs its navigation shape to be the signal's
+            block_ll = low_loss.inav[..., rows]
+            if block_ll._lazy:
+                block_ll.compute(show_progressbar=False)
+        fitted = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks, gos, False)
+        if [c.name for c in model] != [c.name for c in fitted]:  # exSpy built them alike: guard it
+            raise RuntimeError("The block model's components differ from the whole model's; "
+                               "quantify `s.inav[...]` regions in memory instead.")
+        for whole, part in zip(model, fitted):
+            for p, q in zip(whole.parameters, part.parameters):
+                for key in ("values", "std", "is_set"):
+                    p.map[key][rows] = q.map[key]
+        if exponent is not None:  # held fixed in the fits: the same in every pixel
+            model._background_components[0].r.free = False
+    return model
 
 
 def quantify_elements(
@@ -186,14 +325,23 @@ def quantify_elements(
     mean spectrum and is then held fixed, so the background amplitude and every
     edge intensity are linear. All pixels are then fitted together by linear
     least squares: fast, and free of the starting-value problems of
-    pixel-by-pixel non-linear fits.
+    pixel-by-pixel non-linear fits. With a low-loss spectrum, exSpy convolves
+    the edges with each pixel's low loss and fits the pixels one by one (still
+    linear, but much slower).
+
+    A lazy signal is fitted block by block: one pass over the data for the mean
+    spectrum and the read-out checks, then blocks of about
+    ``LAZY_BLOCK_SPECTRA`` spectra, each read into memory once. The signal never
+    has to fit in memory; the maps (one value per pixel) do.
 
     Parameters
     ----------
     signal : exspy.signals.EELSSpectrum
-        Core-loss signal with elements and microscope parameters set.
+        Core-loss signal (eager or lazy) with elements and microscope
+        parameters set.
     low_loss : exspy.signals.EELSSpectrum, optional
-        Low-loss signal for plural scattering (same navigation shape).
+        Low-loss signal for plural scattering (same navigation shape); eager
+        or lazy.
     show_progressbar : bool, optional
         HyperSpy's progress bar preference when omitted.
     return_model : bool
@@ -222,46 +370,29 @@ def quantify_elements(
     maps : list of hyperspy.signals.BaseSignal
         The fitted edge intensity of each element (in units of the GOS cross
         section: counts / barn), on the navigation axes of ``signal``, titled
-        with the element.
+        with the element. In memory, also for a lazy signal.
     model : exspy.models.EELSModel
-        Only with ``return_model=True``.
+        Only with ``return_model=True``: exSpy's model of ``signal`` (lazy for
+        a lazy signal) holding every pixel's fitted parameters.
     """
-    if signal._lazy:
-        raise NotImplementedError(
-            "Quantification fits in memory: call it on `s.inav[...]` regions or on "
-            "`s.compute()` (the identification itself runs lazily)."
-        )
     from hyperspy_eelsid.signals.identification import _check_navigation_mask
 
+    _require_microscope_parameters(signal)  # before any pass over the data
+    _require_elements(signal)
     mask = _check_navigation_mask(navigation_mask, signal)
-    n_kept = None
+    if signal._lazy and not signal.axes_manager.navigation_dimension:
+        signal = _in_memory(signal)  # one spectrum: no blocks to read
+    if low_loss is not None and low_loss._lazy and not signal._lazy:
+        low_loss = _in_memory(low_loss)  # exSpy reads it spectrum by spectrum: load it once
     if mask is not None:
-        signal = signal.deepcopy()  # the fit reads zeros where the user's data may hold NaN
-        signal.data[mask] = 0
-        n_kept = int((~mask).sum())
+        signal = _masked(signal, mask)
         if low_loss is not None and low_loss.axes_manager.navigation_dimension:
-            low_loss = low_loss.deepcopy()
-            low_loss.data[mask] = 0
+            low_loss = _masked(low_loss, mask)
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
-    fit_from, clipped_peaks = _readout_ranges(signal, mask, cut_splices, cut_saturation)
-    model = create_model(signal, low_loss=low_loss, **gos)
-    _restrict(model, fit_from, clipped_peaks)
-    background = model._background_components[0] if model._background_components else None
-
-    # 1. exponent from the mean spectrum (full, non-linear fit)
-    mean = _mean_spectrum(signal, n_kept)
-    mean_ll = None if low_loss is None else _mean_spectrum(low_loss, n_kept)
-    mean_model = create_model(mean, low_loss=mean_ll, **gos)
-    _restrict(mean_model, fit_from, clipped_peaks)
-    mean_model.fit_background()
-    mean_model.fit()
-    if background is not None:
-        mean_bg = mean_model._background_components[0]
-        background.r.value = mean_bg.r.value
-        background.r.assign_current_value_to_all()
-        background.r.free = False
-    # 2. linear least squares over every pixel at once
-    model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
+    (fit_from, peaks), mean, mean_ll = _scan(signal, low_loss, mask, cut_splices, cut_saturation)
+    exponent = _background_exponent(mean, mean_ll, fit_from, peaks, gos)
+    fit = _fit_lazy if signal._lazy else _fit_in_memory
+    model = fit(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar)
 
     maps = []
     for element, edge in sorted(_element_edges(model).items()):
