@@ -14,18 +14,30 @@ Two rows:
    whose blocks are made by dask when read, so it is never in memory; the
    fit reads it block by block.
 
-Each row prints the wall time, the spectra per second, the peak resident
-memory of the process so far, and the median and 95th percentile over
+Each row runs in a fresh Python process and prints the wall time, the
+spectra per second, the peak resident memory of that process (making the
+data included), and the median and 95th percentile over
 pixels of abs(fitted / true - 1) over all elements. Run::
 
     python benchmarks/bench_quantify.py [--eager-shape 100 100 2048]
                                         [--lazy-shape 512 512 2048] [--no-lazy]
+                                        [--low-loss [--hyperspy-shape 20 20 2048]]
+
+With ``--low-loss`` the same images are made again with their edges
+convolved with a unit-area low loss (zero-loss peak and a plasmon holding
+20-70 % of the electrons, varying from pixel to pixel), and fitted with it
+(rows ``eager+ll`` and ``lazy+ll``). ``--hyperspy-shape H W N`` adds a row
+``eager+ll HS``: an image of that shape fitted the same way except that
+HyperSpy's own ``multifit`` solves the convolved model, pixel by pixel,
+instead of :func:`hyperspy_eelsid.signals.low_loss_fit.fit_convolved`.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import time
 import warnings
 
@@ -47,8 +59,14 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def _template(n_channels):
-    """One spectrum signal (to build the images from) and the model curve of each component."""
+#: Low-loss axis (eV) of the ``--low-loss`` rows: a zero-loss peak and a plasmon at 22 eV.
+LOW_LOSS_AXIS = np.arange(-20.0, 80.0)
+
+
+def _template(n_channels, low_loss=False):
+    """One spectrum signal (to build the images from) and each component's curve: the background
+    on the energy axis, each element's edges (intensity 1) on the energy axis or, with
+    ``low_loss``, on exSpy's convolution axis (to be convolved with each pixel's low loss)."""
     import hyperspy.api as hs
 
     from hyperspy_eelsid.signals.quantification import create_model
@@ -59,19 +77,39 @@ def _template(n_channels):
     s.set_signal_type("EELS_ID")
     s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
     s.add_elements(list(ELEMENTS))
-    m = create_model(s)
-    curves = {}
+    m = create_model(s, low_loss=_low_loss_signal(np.array(0.5)) if low_loss else None)
     for component in m:
         if getattr(component, "element", None) and component.intensity.twin is None:
             component.intensity.value = 1.0
-    m[0].A.value, m[0].r.value = 1e4 * 400.0**3, 3.0  # 1e4 counts at 400 eV
-    for component in m:
-        key = "background" if component is m[0] else getattr(component, "element", None)
-        if key is None or (key != "background" and component.intensity.twin is not None):
-            continue
-        members = [component] if key == "background" else [c for c in m if getattr(c, "element", None) == key]
-        curves[key] = m._get_current_data(component_list=members)
+    x = m._convolution_axis if low_loss else ax.axis
+    curves = {"background": 1e4 * (ax.axis / 400.0) ** -3.0}  # 1e4 counts at 400 eV
+    for element in ELEMENTS:
+        curves[element] = sum(c.function(x) for c in m if getattr(c, "element", None) == element)
     return s, curves
+
+
+def _plasmon_fraction(first, rows, nx):
+    """Share of the electrons in the plasmon, 0.2-0.7, varying from pixel to pixel."""
+    index = np.arange(first * nx, (first + rows) * nx).reshape(rows, nx)
+    return 0.2 + 0.5 * (index % 97) / 96.0
+
+
+def _low_loss_counts(fraction):
+    """Unit-area low-loss spectra for an array of plasmon fractions (last axis: LOW_LOSS_AXIS)."""
+    zlp = np.exp(-0.5 * LOW_LOSS_AXIS**2)
+    plasmon = np.exp(-0.5 * ((LOW_LOSS_AXIS - 22.0) / 5.0) ** 2)
+    f = fraction[..., None]
+    return (1 - f) * zlp / zlp.sum() + f * plasmon / plasmon.sum()
+
+
+def _low_loss_signal(fraction):
+    import hyperspy.api as hs
+
+    ll = hs.signals.Signal1D(_low_loss_counts(fraction))
+    ll.set_signal_type("EELS")
+    ax = ll.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units, ax.name = LOW_LOSS_AXIS[0], 1.0, "eV", "Energy loss"
+    return ll
 
 
 def _truth(nx):
@@ -79,47 +117,89 @@ def _truth(nx):
     return {el: np.asarray(LAYERS[el])[layer] for el in ELEMENTS}
 
 
-def _block(curves, truth, seed, block_info=None):
-    """Counts of the rows of the image that dask asks for (all columns), seeded by their position."""
+def _block(curves, truth, seed, low_loss, block_info=None):
+    """Counts of the rows of the image that dask asks for (all columns), seeded by their position;
+    with ``low_loss``, the edges convolved with each pixel's low loss."""
     first, last = block_info[None]["array-location"][0]
+    rows, nx = last - first, truth["O"].size
     rng = np.random.default_rng([seed, first])
-    clean = curves["background"] + sum(truth[el][:, None] * curves[el] for el in ELEMENTS)
-    return rng.poisson(np.broadcast_to(clean, (last - first,) + clean.shape)).astype(np.float64)
+    edges = sum(truth[el][:, None] * curves[el] for el in ELEMENTS)  # (nx, channels or conv. axis)
+    if low_loss:
+        ll = _low_loss_counts(_plasmon_fraction(first, rows, nx))
+        n_out, n_ll = curves["background"].size, LOW_LOSS_AXIS.size
+        n_fft = edges.shape[-1] + n_ll - 1
+        full = np.fft.irfft(np.fft.rfft(ll, n_fft) * np.fft.rfft(edges, n_fft)[None], n_fft)
+        edges = full[..., n_ll - 1 : n_ll - 1 + n_out]  # np.convolve(edges, ll, "valid"), as exSpy
+    clean = curves["background"] + np.broadcast_to(edges, (rows, nx, curves["background"].size))
+    return rng.poisson(np.maximum(clean, 0.0)).astype(np.float64)
 
 
-def spectrum_image(shape, lazy, seed=0):
-    """A synthetic image of ``shape`` (rows, columns, channels) and the true intensity maps."""
+def spectrum_image(shape, lazy, low_loss=False, seed=0):
+    """A synthetic image of ``shape`` (rows, columns, channels), the true intensity maps, and
+    (with ``low_loss``) its low-loss image."""
     import dask.array as da
 
     ny, nx, n = shape
-    template, curves = _template(n)
+    template, curves = _template(n, low_loss)
     truth = _truth(nx)
     rows = max(1, 4096 // nx)
-    data = da.map_blocks(_block, curves, truth, seed, dtype=np.float64,
-                         chunks=(tuple(min(rows, ny - a) for a in range(0, ny, rows)), (nx,), (n,)))
+    row_chunks = tuple(min(rows, ny - a) for a in range(0, ny, rows))
+    data = da.map_blocks(_block, curves, truth, seed, low_loss, dtype=np.float64,
+                         chunks=(row_chunks, (nx,), (n,)))
     axes = [{"size": ny, "name": "y"}, {"size": nx, "name": "x"},
             template.axes_manager.signal_axes[0].get_axis_dictionary()]
     s = template.__class__(data if lazy else data.compute(), axes=axes,
                            metadata=template.metadata.as_dictionary())
-    return (s.as_lazy() if lazy else s), truth
+    ll = None
+    if low_loss:
+        ll = _low_loss_signal(_plasmon_fraction(0, ny, nx))
+        if lazy:
+            ll = ll.as_lazy()
+            ll.data = ll.data.rechunk((row_chunks, nx, LOW_LOSS_AXIS.size))
+    return (s.as_lazy() if lazy else s), truth, ll
 
 
-def run(shape, lazy):
-    s, truth = spectrum_image(shape, lazy)
+def _hyperspy_per_pixel(model, mask=None):
+    """HyperSpy's own linear multifit, which solves a convolved model pixel by pixel."""
+    model.multifit(optimizer="lstsq", show_progressbar=False, mask=mask)
+    return model
+
+
+def run(shape, lazy, low_loss=False, hyperspy_fit=False):
+    from hyperspy_eelsid.signals import quantification
+
+    s, truth, ll = spectrum_image(shape, lazy, low_loss)
     n_spectra = shape[0] * shape[1]
+    ours = quantification.fit_convolved
+    if hyperspy_fit:
+        quantification.fit_convolved = _hyperspy_per_pixel
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        maps = s.quantify_elements(show_progressbar=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            maps = s.quantify_elements(low_loss=ll, show_progressbar=False)
+    finally:
+        quantification.fit_convolved = ours
     dt = time.perf_counter() - t0
     errors = []
     for m in maps:  # the pixels of the layers that hold the element
         true = truth[m.metadata.General.title]
         errors.append(np.abs(m.data[:, true > 0] / true[true > 0] - 1).ravel())
     errors = np.concatenate(errors)
-    name = f"{'lazy' if lazy else 'eager'} {'x'.join(map(str, shape))}"
+    name = f"{'lazy' if lazy else 'eager'}{'+ll' if low_loss else ''}{' HS' if hyperspy_fit else ''} " \
+           f"{'x'.join(map(str, shape))}"
     print(f"{name:<20} {n_spectra:9d} {dt:8.2f} {n_spectra / dt:10.0f} {peak_rss_gib():12.2f} "
           f"{np.median(errors):10.4f} {np.percentile(errors, 95):10.4f}")
+
+
+def _in_child(shape, lazy, low_loss=False, hyperspy_fit=False):
+    """Run one row in a fresh Python process, so that its peak memory is its own."""
+    flags = ["--row", *map(str, shape)] + ["--lazy"] * lazy + ["--low-loss"] * low_loss \
+        + ["--hyperspy-fit"] * hyperspy_fit
+    done = subprocess.run([sys.executable, __file__, *flags], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"row {flags} failed:\n{done.stderr}")
+    print(done.stdout.strip().splitlines()[-1], flush=True)
 
 
 def main(argv=None):
@@ -127,12 +207,27 @@ def main(argv=None):
     parser.add_argument("--eager-shape", type=int, nargs=3, default=[100, 100, 2048])
     parser.add_argument("--lazy-shape", type=int, nargs=3, default=[512, 512, 2048])
     parser.add_argument("--no-lazy", action="store_true")
+    parser.add_argument("--low-loss", action="store_true",
+                        help="also the same images convolved with a low loss that varies per pixel, "
+                             "fitted with it")
+    parser.add_argument("--hyperspy-shape", type=int, nargs=3, default=None,
+                        help="with --low-loss: also an eager image of this shape fitted by HyperSpy's own "
+                             "multifit, pixel by pixel (row 'eager+ll HS')")
+    parser.add_argument("--row", type=int, nargs=3, help=argparse.SUPPRESS)  # one row, in this process
+    parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hyperspy-fit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.row:
+        run(tuple(args.row), lazy=args.lazy, low_loss=args.low_loss, hyperspy_fit=args.hyperspy_fit)
+        return 0
     print(f"{'benchmark':<20} {'spectra':>9} {'time s':>8} {'spectra/s':>10} {'peak RSS GiB':>12} "
           f"{'median err':>10} {'p95 err':>10}")
-    run(tuple(args.eager_shape), lazy=False)
-    if not args.no_lazy:
-        run(tuple(args.lazy_shape), lazy=True)
+    for low_loss in (False, True) if args.low_loss else (False,):
+        _in_child(args.eager_shape, lazy=False, low_loss=low_loss)
+        if not args.no_lazy:
+            _in_child(args.lazy_shape, lazy=True, low_loss=low_loss)
+    if args.low_loss and args.hyperspy_shape:
+        _in_child(args.hyperspy_shape, lazy=False, low_loss=True, hyperspy_fit=True)
     return 0
 
 

@@ -205,3 +205,19 @@ def test_quantify_leaves_a_clipped_peak_out_of_the_fit():
     through = s.quantify_elements(show_progressbar=False, cut_saturation=False, **gos)
     worst = {m.metadata.General.title: np.max(np.abs(m.data / truth[m.metadata.General.title] - 1)) for m in through}
     assert worst["O"] > 0.1  # fitted through the clipped onset, O comes out wrong
+
+
+def test_model_signal_holds_background_and_edges():
+    # HyperSpy's model.as_signal() leaves the power law out of exSpy's models; model_signal does not
+    from hyperspy_eelsid.signals.quantification import model_signal
+
+    s, truth = _synthetic_ti_o({}, background=1e15)  # our GOS tables: Ti L3, L2, L1 twinned
+    maps, m = s.quantify_elements(show_progressbar=False, return_model=True)
+    fitted = model_signal(m, show_progressbar=False)
+    assert fitted.data.shape == s.data.shape
+    residual = (fitted.data - s.data) / np.sqrt(np.maximum(s.data, 1))
+    assert np.nanmax(np.abs(residual)) < 6  # Poisson noise only, over 19,200 channels
+    m.axes_manager.indices = (3, 2)
+    np.testing.assert_allclose(fitted.data[2, 3], m._get_current_data(), rtol=1e-9)
+    with pytest.raises(ValueError, match="in memory"):
+        model_signal(s.as_lazy().create_model())

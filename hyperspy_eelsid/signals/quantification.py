@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MicroscopeParametersError", "create_model", "quantify_elements"]
+from hyperspy_eelsid.signals.low_loss_fit import fit_convolved
+
+__all__ = ["MicroscopeParametersError", "create_model", "model_signal", "quantify_elements"]
 
 _PARAMETERS = {
     "beam_energy": "Acquisition_instrument.TEM.beam_energy",
@@ -241,8 +243,9 @@ def _background_exponent(mean, mean_ll, fit_from, peaks, gos):
 
 def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar):
     """exSpy's model of ``signal`` (eager), fitted in every spectrum with the background's
-    exponent held at ``exponent``: linear least squares over all spectra at once (one by one
-    with a low-loss spectrum, whose convolution exSpy fits per spectrum)."""
+    exponent held at ``exponent``: linear least squares over all spectra at once (HyperSpy's;
+    with a low-loss spectrum, whose convolution differs from pixel to pixel, ours:
+    :func:`~hyperspy_eelsid.signals.low_loss_fit.fit_convolved`)."""
     model = create_model(signal, low_loss=low_loss, **gos)
     _restrict(model, fit_from, peaks)
     if exponent is not None:
@@ -250,7 +253,10 @@ def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_
         background.r.value = exponent
         background.r.assign_current_value_to_all()
         background.r.free = False
-    model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
+    if low_loss is not None and signal.axes_manager.navigation_dimension:
+        fit_convolved(model, mask)  # HyperSpy solves pixel by pixel: 24 times slower (bench_quantify.py)
+    else:
+        model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
     return model
 
 
@@ -274,15 +280,27 @@ def _model_without_estimate(signal, low_loss, gos):
     return model
 
 
-def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar):
-    """Fit a lazy scan block by block (each block read into memory once, as an eager signal)
-    and return exSpy's model of the whole lazy signal with every pixel's fitted parameters."""
+def _intensities(model):
+    """Each element's fitted edge intensity in every pixel (its master edge's map)."""
+    return {element: edge.intensity.map["values"] for element, edge in _element_edges(model).items()}
+
+
+def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar, whole_model):
+    """Fit a lazy scan block by block, each block read into memory once as an eager signal.
+
+    Returns each element's intensity map and, with ``whole_model``, exSpy's model of the whole
+    lazy signal holding every pixel's fitted parameters (else None). That model is large: exSpy
+    keeps a map of every parameter, each edge's fine-structure coefficients included.
+    """
     from hyperspy.external.progressbar import progressbar
 
     from hyperspy_eelsid.signals.identification import _progressbar
 
-    model = _model_without_estimate(signal, low_loss, gos)
-    _restrict(model, fit_from, peaks)
+    nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
+    intensities, model = {}, None
+    if whole_model:
+        model = _model_without_estimate(signal, low_loss, gos)
+        _restrict(model, fit_from, peaks)
     for rows in progressbar(_row_blocks(signal), disable=not _progressbar(show_progressbar),
                             desc="Fitting blocks", leave=False):
         block_mask = None if mask is None else mask[rows]
@@ -296,6 +314,10 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
             if block_ll._lazy:
                 block_ll.compute(show_progressbar=False)
         fitted = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks, gos, False)
+        for element, values in _intensities(fitted).items():
+            intensities.setdefault(element, np.full(nav_shape, np.nan))[rows] = values
+        if model is None:
+            continue
         if [c.name for c in model] != [c.name for c in fitted]:  # exSpy built them alike: guard it
             raise RuntimeError("The block model's components differ from the whole model's; "
                                "quantify `s.inav[...]` regions in memory instead.")
@@ -303,9 +325,27 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
             for p, q in zip(whole.parameters, part.parameters):
                 for key in ("values", "std", "is_set"):
                     p.map[key][rows] = q.map[key]
-        if exponent is not None:  # held fixed in the fits: the same in every pixel
-            model._background_components[0].r.free = False
-    return model
+    if model is not None and exponent is not None:  # held fixed in the fits: the same in every pixel
+        model._background_components[0].r.free = False
+    return intensities, model
+
+
+def _intensity_map(values, signal, element, mask):
+    """One element's intensity map as a HyperSpy signal on the scan's axes (NaN where masked)."""
+    from hyperspy.signal import BaseSignal
+
+    axes = signal.axes_manager._get_navigation_axes_dicts()
+    values = np.asarray(values, dtype=float)
+    if mask is not None:
+        values = np.where(mask, np.nan, values)
+    m = BaseSignal(values if axes else np.atleast_1d(values), axes=axes or None)
+    for axis in m.axes_manager._axes:
+        axis.navigate = False  # the scan's axes are this map's signal axes, as Parameter.as_signal makes them
+    m._assign_subclass()
+    m.metadata.General.title = element
+    m.metadata.set_item("EELSID.element", element)
+    m.metadata.set_item("EELSID.quantity", "fitted edge intensity")
+    return m
 
 
 def quantify_elements(
@@ -326,8 +366,11 @@ def quantify_elements(
     edge intensity are linear. All pixels are then fitted together by linear
     least squares: fast, and free of the starting-value problems of
     pixel-by-pixel non-linear fits. With a low-loss spectrum, exSpy convolves
-    the edges with each pixel's low loss and fits the pixels one by one (still
-    linear, but much slower).
+    the edges with each pixel's low loss, so the model differs from pixel to
+    pixel and HyperSpy would solve it pixel by pixel;
+    :func:`~hyperspy_eelsid.signals.low_loss_fit.fit_convolved` solves the
+    same linear problem for all pixels at once and gives the same result to
+    rounding.
 
     A lazy signal is fitted block by block: one pass over the data for the mean
     spectrum and the read-out checks, then blocks of about
@@ -373,7 +416,10 @@ def quantify_elements(
         with the element. In memory, also for a lazy signal.
     model : exspy.models.EELSModel
         Only with ``return_model=True``: exSpy's model of ``signal`` (lazy for
-        a lazy signal) holding every pixel's fitted parameters.
+        a lazy signal) holding every pixel's fitted parameters. exSpy keeps a
+        map of every parameter of every edge, fine-structure coefficients
+        included, so for a large lazy scan this model needs far more memory
+        than the maps; it is only built when asked for.
     """
     from hyperspy_eelsid.signals.identification import _check_navigation_mask
 
@@ -391,18 +437,49 @@ def quantify_elements(
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
     (fit_from, peaks), mean, mean_ll = _scan(signal, low_loss, mask, cut_splices, cut_saturation)
     exponent = _background_exponent(mean, mean_ll, fit_from, peaks, gos)
-    fit = _fit_lazy if signal._lazy else _fit_in_memory
-    model = fit(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar)
-
-    maps = []
-    for element, edge in sorted(_element_edges(model).items()):
-        m = edge.intensity.as_signal()
-        if mask is not None:
-            m.data = np.where(mask, np.nan, m.data)
-        if m.axes_manager.navigation_dimension:
-            m = m.T
-        m.metadata.General.title = element
-        m.metadata.set_item("EELSID.element", element)
-        m.metadata.set_item("EELSID.quantity", "fitted edge intensity")
-        maps.append(m)
+    if signal._lazy:
+        intensities, model = _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos,
+                                       show_progressbar, whole_model=return_model)
+    else:
+        model = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar)
+        intensities = _intensities(model)
+    maps = [_intensity_map(values, signal, element, mask) for element, values in sorted(intensities.items())]
     return (maps, model) if return_model else maps
+
+
+def model_signal(model, show_progressbar=None):
+    """The fitted model of every pixel as a signal, for residuals and checks.
+
+    ``model.as_signal()`` of HyperSpy 2 is wrong for exSpy's EELS models: it
+    computes the components that have a ``function_nd`` method (the power
+    law) for all pixels at once, then the others (the edges) pixel by pixel,
+    and that second step overwrites the first, so the background is missing.
+    This function computes the two groups separately, each with
+    ``as_signal``, and adds them.
+
+    Parameters
+    ----------
+    model : exspy.models.EELSModel
+        A fitted model in memory, e.g. from
+        ``quantify_elements(return_model=True)``.
+    show_progressbar : bool, optional
+        HyperSpy's progress bar preference when omitted.
+
+    Returns
+    -------
+    hyperspy.signals.BaseSignal
+        Like ``s``, holding the model (NaN outside the fitted range).
+    """
+    if model.signal._lazy:
+        raise ValueError("model_signal needs a model of a signal in memory: HyperSpy computes an "
+                         "edge component pixel by pixel, which it cannot do lazily. Use a region "
+                         "(`m.inav[...]`) of the model, or quantify `s.inav[...].compute()`.")
+    components = [c for c in model if c.active]
+    groups = [[c for c in components if hasattr(c, "function_nd")],
+              [c for c in components if not hasattr(c, "function_nd")]]
+    parts = [model.as_signal(component_list=g, show_progressbar=show_progressbar) for g in groups if g]
+    out = parts[0]
+    for part in parts[1:]:
+        out.data = out.data + part.data
+    out.metadata.General.title = model.signal.metadata.General.title + " from fitted model"
+    return out
