@@ -2,7 +2,10 @@
 
 * the LSMO/STO line scan (HyperSpy demo data, La, Mn, O, Ti documented):
   the network's probability profile of every element detected with the 1 %
-  filter, next to the mean spectrum of each half of the scan;
+  filter, next to the mean spectrum of each half of the scan, and the
+  profile of each element's fitted edge intensity from ``quantify_elements``
+  with those elements and the file's microscope parameters (each profile
+  divided by its highest value);
 * the unlabelled 49 x 6 perovskite spectrum image (SciFiReaders test data):
   the probability map of every detected element.
 
@@ -32,6 +35,7 @@ def plot_scan(entry, root, weights, out):
     from hyperspy_eelsid.plotting import plot_maps
     from hyperspy_eelsid.signals.identification import elemental_map, identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
+    from hyperspy_eelsid.signals.quantification import quantify_elements
 
     s = load_spectrum(root / entry["file"])
     identify_elements(s, weights=weights, print_summary=False, show_progressbar=False)
@@ -42,7 +46,7 @@ def plot_scan(entry, root, weights, out):
     title = (f"{Path(entry['source'].split(':')[-1]).name}: detected {', '.join(detected) or 'nothing'} "
              f"(documented: {documented}), t = {summary.threshold:.2f}")
     if s.axes_manager.navigation_dimension == 1:
-        fig, (ax_s, ax_p) = plt.subplots(1, 2, figsize=(11, 3.6))
+        fig, (ax_s, ax_p, ax_q) = plt.subplots(1, 3, figsize=(16, 3.6))
         e = s.axes_manager.signal_axes[0].axis
         data = np.asarray(s.data, dtype=float)
         half = data.shape[0] // 2
@@ -57,6 +61,13 @@ def plot_scan(entry, root, weights, out):
         ax_p.set(xlabel=f"{nav.name} ({nav.units})", ylabel="probability", ylim=(-0.02, 1.02),
                  title="network probability along the scan")
         ax_p.legend(fontsize=8, ncol=2)
+        # model-based quantification with the detected elements (the file holds the microscope parameters)
+        for m in quantify_elements(s, show_progressbar=False):
+            ax_q.plot(nav.axis, m.data / np.nanmax(m.data), marker="o", ms=3, label=m.metadata.General.title)
+        ax_q.axhline(0.0, color="k", lw=0.5)
+        ax_q.set(xlabel=f"{nav.name} ({nav.units})", ylabel="fitted edge intensity / its highest value",
+                 title="quantify_elements along the scan")
+        ax_q.legend(fontsize=8, ncol=2)
         fig.suptitle(title, fontsize=9)
         fig.tight_layout()
     else:
