@@ -221,3 +221,23 @@ def test_model_signal_holds_background_and_edges():
     np.testing.assert_allclose(fitted.data[2, 3], m._get_current_data(), rtol=1e-9)
     with pytest.raises(ValueError, match="in memory"):
         model_signal(s.as_lazy().create_model())
+
+
+def test_quantify_lazy_on_a_process_cluster_equals_eager(monkeypatch):
+    # the first pass (mean spectrum, read-out checks) and every block's read run on the cluster's
+    # worker process; the fits run here
+    distributed = pytest.importorskip("distributed")
+    from hyperspy_eelsid.signals import quantification
+
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos)
+    eager = s.quantify_elements(show_progressbar=False, **gos)
+    lazy_signal = s.as_lazy()
+    lazy_signal.data = lazy_signal.data.rechunk((3, 4, 400))
+    monkeypatch.setattr(quantification, "LAZY_BLOCK_SPECTRA", 24)  # three rows per block
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster):
+            lazy = lazy_signal.quantify_elements(show_progressbar=False, **gos)
+    for a, b in zip(eager, lazy):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
