@@ -19,7 +19,7 @@ def _convolved_image(scale=1.0, shape=(6, 8)):
     s.set_signal_type("EELS_ID")
     s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
     s.add_elements(["Ti", "O"])
-    ll = _low_loss(shape)
+    ll = _low_loss(shape, scale)
     m = s.create_model(low_loss=ll)
     rng = np.random.default_rng(2)
     for c in m:

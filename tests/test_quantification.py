@@ -75,18 +75,28 @@ def test_quantify_leaves_masked_pixels_out():
         s.quantify_elements(show_progressbar=False, navigation_mask=mask.T, **gos)
 
 
-def _low_loss(shape=(6, 8)):
+def _low_loss(shape=(6, 8), scale=1.0):
     """Low-loss spectrum image of unit area: a zero-loss peak and a plasmon (22 eV) holding 0.3-0.7
-    of the electrons, varying over the scan."""
-    e = np.arange(-20.0, 80.0)
-    zlp = np.exp(-0.5 * e**2)
+    of the electrons, varying over the scan; ``scale`` eV per channel."""
+    e = np.arange(-20.0, 80.0, scale)
+    zlp = np.exp(-0.5 * (e / max(scale, 1.0)) ** 2)
     plasmon = np.exp(-0.5 * ((e - 22) / 5) ** 2)
     fraction = np.random.default_rng(1).uniform(0.3, 0.7, shape + (1,))
     ll = hs.signals.Signal1D((1 - fraction) * zlp / zlp.sum() + fraction * plasmon / plasmon.sum())
     ll.set_signal_type("EELS")
     ax = ll.axes_manager.signal_axes[0]
-    ax.offset, ax.scale, ax.units = -20.0, 1.0, "eV"
+    ax.offset, ax.scale, ax.units = -20.0, scale, "eV"
     return ll
+
+
+def test_low_loss_must_match_the_dispersion_and_hold_the_zero_loss():
+    s, _ = _synthetic_ti_o({"GOS": "hydrogenic"})
+    with pytest.raises(ValueError, match=r"0\.5 eV per channel.*1 eV"):
+        s.quantify_elements(low_loss=_low_loss(scale=0.5), GOS="hydrogenic")
+    shifted = _low_loss()
+    shifted.axes_manager.signal_axes[0].offset = 5.0  # 5-104 eV: no zero-loss peak
+    with pytest.raises(ValueError, match="0 eV"):
+        s.create_model(low_loss=shifted, GOS="hydrogenic")
 
 
 def test_quantify_with_low_loss_recovers_intensities():

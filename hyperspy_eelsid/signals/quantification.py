@@ -52,6 +52,27 @@ def _require_elements(signal):
     )
 
 
+def _check_low_loss(signal, low_loss):
+    """exSpy convolves the edges with the low loss channel by channel, around its 0 eV channel."""
+    if low_loss is None:
+        return
+    core, low = signal.axes_manager.signal_axes[0], low_loss.axes_manager.signal_axes[0]
+    if not (core.is_uniform and low.is_uniform):
+        return  # exSpy raises its own error for non-uniform axes
+    if not np.isclose(low.scale, core.scale, rtol=1e-4):
+        raise ValueError(
+            f"The low-loss spectrum has {low.scale:g} eV per channel and the core-loss spectrum "
+            f"{core.scale:g} eV: exSpy convolves them channel by channel, so the two must be equal. "
+            f"Interpolate or rebin the low loss to {core.scale:g} eV per channel first."
+        )
+    if not low.low_value <= 0.0 <= low.high_value:
+        raise ValueError(
+            f"The low-loss spectrum covers {low.low_value:g}-{low.high_value:g} eV and so holds no "
+            "zero-loss peak (0 eV), which the convolution is centred on. Check its energy axis "
+            "(offset and units)."
+        )
+
+
 def create_model(
     signal,
     low_loss=None,
@@ -91,7 +112,8 @@ def create_model(
     MicroscopeParametersError
         If beam energy, convergence or collection angle is missing.
     ValueError
-        If the signal has no elements.
+        If the signal has no elements, or the low loss has another
+        dispersion than the signal or no 0 eV channel.
     """
     from exspy.signals import EELSSpectrum
 
@@ -99,6 +121,7 @@ def create_model(
         _require_microscope_parameters(signal)
         if auto_add_edges:
             _require_elements(signal)
+    _check_low_loss(signal, low_loss)
     if GOS is None:
         GOS = "dft"
         if gos_file_path is None:
@@ -425,6 +448,7 @@ def quantify_elements(
 
     _require_microscope_parameters(signal)  # before any pass over the data
     _require_elements(signal)
+    _check_low_loss(signal, low_loss)
     mask = _check_navigation_mask(navigation_mask, signal)
     if signal._lazy and not signal.axes_manager.navigation_dimension:
         signal = _in_memory(signal)  # one spectrum: no blocks to read
