@@ -5,7 +5,8 @@
   filter, next to the mean spectrum of each half of the scan, and the
   profile of each element's fitted edge intensity from ``quantify_elements``
   with those elements and the file's microscope parameters (each profile
-  divided by its highest value);
+  divided by its highest value); it prints each element's intensity ratio
+  to O, an atomic ratio, over the pixels that hold the element;
 * the unlabelled 49 x 6 perovskite spectrum image (SciFiReaders test data):
   the probability map of every detected element.
 
@@ -62,8 +63,16 @@ def plot_scan(entry, root, weights, out):
                  title="network probability along the scan")
         ax_p.legend(fontsize=8, ncol=2)
         # model-based quantification with the detected elements (the file holds the microscope parameters)
-        for m in quantify_elements(s, show_progressbar=False):
-            ax_q.plot(nav.axis, m.data / np.nanmax(m.data), marker="o", ms=3, label=m.metadata.General.title)
+        quantified = {m.metadata.General.title: m.data for m in quantify_elements(s, show_progressbar=False)}
+        for element, values in quantified.items():
+            ax_q.plot(nav.axis, values / np.nanmax(values), marker="o", ms=3, label=element)
+        if "O" in quantified:  # intensity ratios are atomic ratios (same electrons, same collection)
+            for element, values in quantified.items():
+                where = values > 0.5 * np.nanmax(values)  # the pixels that hold the element
+                if element != "O":
+                    ratio = values[where] / quantified["O"][where]
+                    print(f"{entry['id']}: {element}/O over the {where.sum()} pixels above half its highest "
+                          f"intensity: median {np.median(ratio):.3f}, range {ratio.min():.3f}-{ratio.max():.3f}")
         ax_q.axhline(0.0, color="k", lw=0.5)
         ax_q.set(xlabel=f"{nav.name} ({nav.units})", ylabel="fitted edge intensity / its highest value",
                  title="quantify_elements along the scan")
