@@ -29,7 +29,7 @@ convolved with a unit-area low loss (zero-loss peak and a plasmon holding
 (rows ``eager+ll`` and ``lazy+ll``). ``--hyperspy-shape H W N`` adds a row
 ``eager+ll HS``: an image of that shape fitted the same way except that
 HyperSpy's own ``multifit`` solves the convolved model, pixel by pixel,
-instead of :func:`hyperspy_eelsid.signals.low_loss_fit.fit_convolved`.
+instead of :func:`hyperspy_eelsid.signals.linear_fit.fit_linear`.
 """
 
 from __future__ import annotations
@@ -170,16 +170,16 @@ def run(shape, lazy, low_loss=False, hyperspy_fit=False):
 
     s, truth, ll = spectrum_image(shape, lazy, low_loss)
     n_spectra = shape[0] * shape[1]
-    ours = quantification.fit_convolved
+    ours = quantification.fit_linear
     if hyperspy_fit:
-        quantification.fit_convolved = _hyperspy_per_pixel
+        quantification.fit_linear = _hyperspy_per_pixel
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             maps = s.quantify_elements(low_loss=ll, show_progressbar=False)
     finally:
-        quantification.fit_convolved = ours
+        quantification.fit_linear = ours
     dt = time.perf_counter() - t0
     errors = []
     for m in maps:  # the pixels of the layers that hold the element

@@ -6,7 +6,9 @@
   profile of each element's fitted edge intensity from ``quantify_elements``
   with those elements and the file's microscope parameters (each profile
   divided by its highest value); it prints each element's intensity ratio
-  to O, an atomic ratio, over the pixels that hold the element;
+  to O, an atomic ratio, over the pixels that hold the element, without and
+  with ``fine_structure=True``, and from the mean spectrum of those pixels
+  fitted by exSpy's own non-linear fit;
 * the unlabelled 49 x 6 perovskite spectrum image (SciFiReaders test data):
   the probability map of every detected element.
 
@@ -87,15 +89,20 @@ def plot_scan(entry, root, weights, out):
         for element, values in quantified.items():
             ax_q.plot(nav.axis, values / np.nanmax(values), marker="o", ms=3, label=element)
         if "O" in quantified:  # intensity ratios are atomic ratios (same electrons, same collection)
+            with_fs = {m.metadata.General.title: m.data
+                       for m in quantify_elements(s, show_progressbar=False, fine_structure=True)}
             for element, values in quantified.items():
                 where = values > 0.5 * np.nanmax(values)  # the pixels that hold the element
-                if element != "O":
-                    ratio = values[where] / quantified["O"][where]
-                    print(f"{entry['id']}: {element}/O over the {where.sum()} pixels above half its highest "
-                          f"intensity: median {np.median(ratio):.3f}, range {ratio.min():.3f}-{ratio.max():.3f}")
-                    print(f"{entry['id']}: {element}/O of the mean spectrum of those pixels, exSpy's "
-                          "non-linear fit without / with its fine-structure splines: "
-                          + " / ".join(f"{r:.3f}" for r in _mean_ratios(s, where, element)))
+                if element == "O":
+                    continue
+                for label, maps in (("", quantified), (" with fine_structure=True", with_fs)):
+                    ratio = maps[element][where] / maps["O"][where]
+                    print(f"{entry['id']}: {element}/O{label} over the {where.sum()} pixels above half its "
+                          f"highest intensity: median {np.median(ratio):.3f}, "
+                          f"range {ratio.min():.3f}-{ratio.max():.3f}")
+                print(f"{entry['id']}: {element}/O of the mean spectrum of those pixels, exSpy's "
+                      "non-linear fit without / with its fine-structure splines: "
+                      + " / ".join(f"{r:.3f}" for r in _mean_ratios(s, where, element)))
         ax_q.axhline(0.0, color="k", lw=0.5)
         ax_q.set(xlabel=f"{nav.name} ({nav.units})", ylabel="fitted edge intensity / its highest value",
                  title="quantify_elements along the scan")

@@ -86,7 +86,7 @@ class EELSIDSpectrum(EELSSpectrum):
 
     def quantify_elements(
         self, low_loss=None, show_progressbar=None, return_model=False, GOS=None, gos_file_path=None,
-        navigation_mask=None, cut_splices=True, cut_saturation=True,
+        navigation_mask=None, cut_splices=True, cut_saturation=True, fine_structure=False,
     ):
         return _quantification.quantify_elements(
             self,
@@ -98,6 +98,7 @@ class EELSIDSpectrum(EELSSpectrum):
             navigation_mask=navigation_mask,
             cut_splices=cut_splices,
             cut_saturation=cut_saturation,
+            fine_structure=fine_structure,
         )
 
     quantify_elements.__doc__ = _quantification.quantify_elements.__doc__

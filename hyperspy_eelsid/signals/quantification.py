@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hyperspy_eelsid.signals.low_loss_fit import fit_convolved
+from hyperspy_eelsid.signals.linear_fit import fit_linear
 
 __all__ = ["MicroscopeParametersError", "create_model", "model_signal", "quantify_elements"]
 
@@ -255,20 +255,23 @@ def _scan(signal, low_loss, mask, cut_splices, cut_saturation):
     return _readout_ranges(per, energy, mask), mean, mean_ll
 
 
-def _background_exponent(mean, mean_ll, fit_from, peaks, gos):
+def _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure=False):
     """The power law's exponent, from a full (non-linear) fit of the mean spectrum."""
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
     _restrict(mean_model, fit_from, peaks)
+    if fine_structure:
+        mean_model.enable_fine_structure()
     mean_model.fit_background()
     mean_model.fit()
     return mean_model._background_components[0].r.value if mean_model._background_components else None
 
 
-def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar):
+def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
+                   fine_structure=False):
     """exSpy's model of ``signal`` (eager), fitted in every spectrum with the background's
     exponent held at ``exponent``: linear least squares over all spectra at once (HyperSpy's;
-    with a low-loss spectrum, whose convolution differs from pixel to pixel, ours:
-    :func:`~hyperspy_eelsid.signals.low_loss_fit.fit_convolved`)."""
+    with a low-loss spectrum, whose convolution differs from pixel to pixel, or with fine
+    structure, ours: :func:`~hyperspy_eelsid.signals.linear_fit.fit_linear`)."""
     model = create_model(signal, low_loss=low_loss, **gos)
     _restrict(model, fit_from, peaks)
     if exponent is not None:
@@ -276,8 +279,10 @@ def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_
         background.r.value = exponent
         background.r.assign_current_value_to_all()
         background.r.free = False
-    if low_loss is not None and signal.axes_manager.navigation_dimension:
-        fit_convolved(model, mask)  # HyperSpy solves pixel by pixel: 24 times slower (bench_quantify.py)
+    if fine_structure:
+        model.enable_fine_structure()
+    if fine_structure or (low_loss is not None and signal.axes_manager.navigation_dimension):
+        fit_linear(model, mask)  # HyperSpy solves these pixel by pixel: 24 times slower (bench_quantify.py)
     else:
         model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
     return model
@@ -291,7 +296,7 @@ def _row_blocks(signal):
     return [slice(a, min(a + rows, nav_shape[0])) for a in range(0, nav_shape[0], rows)]
 
 
-def _model_without_estimate(signal, low_loss, gos):
+def _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structure):
     """:func:`create_model`'s model, without exSpy's first estimate of the power law: for a lazy
     signal that estimate would read the whole data once more, and the block fits set every
     parameter anyway. The same components in the same order (exSpy adds the background, then
@@ -300,6 +305,9 @@ def _model_without_estimate(signal, low_loss, gos):
     if model._background_components:
         model._background_components[0].A.map["is_set"][:] = True  # exSpy estimates only when unset
     model._add_edges_from_subshells_names()
+    _restrict(model, fit_from, peaks)
+    if fine_structure:
+        model.enable_fine_structure()  # after the range: exSpy sizes the splines to it
     return model
 
 
@@ -308,7 +316,8 @@ def _intensities(model):
     return {element: edge.intensity.map["values"] for element, edge in _element_edges(model).items()}
 
 
-def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar, whole_model):
+def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar, whole_model,
+              fine_structure=False):
     """Fit a lazy scan block by block, each block read into memory once as an eager signal.
 
     Returns each element's intensity map and, with ``whole_model``, exSpy's model of the whole
@@ -322,8 +331,7 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
     nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
     intensities, model = {}, None
     if whole_model:
-        model = _model_without_estimate(signal, low_loss, gos)
-        _restrict(model, fit_from, peaks)
+        model = _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structure)
     for rows in progressbar(_row_blocks(signal), disable=not _progressbar(show_progressbar),
                             desc="Fitting blocks", leave=False):
         block_mask = None if mask is None else mask[rows]
@@ -336,7 +344,8 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
             block_ll = low_loss.inav[..., rows]
             if block_ll._lazy:
                 block_ll.compute(show_progressbar=False)
-        fitted = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks, gos, False)
+        fitted = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks, gos, False,
+                                fine_structure)
         for element, values in _intensities(fitted).items():
             intensities.setdefault(element, np.full(nav_shape, np.nan))[rows] = values
         if model is None:
@@ -381,6 +390,7 @@ def quantify_elements(
     navigation_mask=None,
     cut_splices: bool = True,
     cut_saturation: bool = True,
+    fine_structure: bool = False,
 ):
     """Fit every spectrum with the identified elements; one intensity map each.
 
@@ -391,7 +401,7 @@ def quantify_elements(
     pixel-by-pixel non-linear fits. With a low-loss spectrum, exSpy convolves
     the edges with each pixel's low loss, so the model differs from pixel to
     pixel and HyperSpy would solve it pixel by pixel;
-    :func:`~hyperspy_eelsid.signals.low_loss_fit.fit_convolved` solves the
+    :func:`~hyperspy_eelsid.signals.linear_fit.fit_linear` solves the
     same linear problem for all pixels at once and gives the same result to
     rounding.
 
@@ -430,6 +440,12 @@ def quantify_elements(
         highest such energy of its spectra); channels clipped further in (a
         clipped white line) are left out of the fit. Each with a warning
         (default True). False fits every channel.
+    fine_structure : bool
+        Let exSpy's fine-structure spline of each edge (its first eV above the
+        onset, exSpy's default width) take up what atomic cross sections lack
+        there, above all white lines, so that each intensity comes from the
+        edge's continuum beyond. Still one linear solve for all pixels
+        (default False).
 
     Returns
     -------
@@ -460,12 +476,13 @@ def quantify_elements(
             low_loss = _masked(low_loss, mask)
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
     (fit_from, peaks), mean, mean_ll = _scan(signal, low_loss, mask, cut_splices, cut_saturation)
-    exponent = _background_exponent(mean, mean_ll, fit_from, peaks, gos)
+    exponent = _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure)
     if signal._lazy:
         intensities, model = _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos,
-                                       show_progressbar, whole_model=return_model)
+                                       show_progressbar, return_model, fine_structure)
     else:
-        model = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar)
+        model = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
+                               fine_structure)
         intensities = _intensities(model)
     maps = [_intensity_map(values, signal, element, mask) for element, values in sorted(intensities.items())]
     return (maps, model) if return_model else maps
