@@ -282,7 +282,7 @@ def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_
     if fine_structure:
         model.enable_fine_structure()
     if fine_structure or (low_loss is not None and signal.axes_manager.navigation_dimension):
-        fit_linear(model, mask)  # HyperSpy solves these pixel by pixel: 24 times slower (bench_quantify.py)
+        fit_linear(model, mask)  # HyperSpy solves these pixel by pixel: 25 times slower (bench_quantify.py)
     else:
         model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
     return model
