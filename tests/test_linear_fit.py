@@ -142,3 +142,17 @@ def test_quantify_with_fine_structure_takes_up_white_lines():
         worst[fine_structure] = max(np.max(np.abs(m.data / truth[m.metadata.General.title] - 1)) for m in maps)
     assert worst[False] > 0.04  # the white lines' counts taken for Ti (and O's background pulled down)
     assert worst[True] < 0.02
+
+
+def test_quantify_with_fine_structure_lazy_equals_eager(monkeypatch):
+    from hyperspy_eelsid.signals import quantification
+
+    s, _ = _with_white_lines()
+    eager, eager_model = s.quantify_elements(show_progressbar=False, fine_structure=True, return_model=True)
+    monkeypatch.setattr(quantification, "LAZY_BLOCK_SPECTRA", 16)  # two rows per block
+    lazy, lazy_model = s.as_lazy().quantify_elements(show_progressbar=False, fine_structure=True,
+                                                     return_model=True)
+    for a, b in zip(eager, lazy):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
+    np.testing.assert_allclose(lazy_model["Ti_L3"].fine_structure_coeff.map["values"],
+                               eager_model["Ti_L3"].fine_structure_coeff.map["values"], rtol=1e-9, atol=1e-12)
