@@ -22,6 +22,7 @@ pixels of abs(fitted / true - 1) over all elements. Run::
     python benchmarks/bench_quantify.py [--eager-shape 100 100 2048]
                                         [--lazy-shape 512 512 2048] [--no-lazy]
                                         [--low-loss [--hyperspy-shape 20 20 2048]]
+                                        [--fine-structure]
 
 With ``--low-loss`` the same images are made again with their edges
 convolved with a unit-area low loss (zero-loss peak and a plasmon holding
@@ -30,6 +31,8 @@ convolved with a unit-area low loss (zero-loss peak and a plasmon holding
 ``eager+ll HS``: an image of that shape fitted the same way except that
 HyperSpy's own ``multifit`` solves the convolved model, pixel by pixel,
 instead of :func:`hyperspy_eelsid.signals.linear_fit.fit_linear`.
+``--fine-structure`` adds a row ``eager+fs``: the in-memory image fitted
+with ``quantify_elements(fine_structure=True)``.
 """
 
 from __future__ import annotations
@@ -165,7 +168,7 @@ def _hyperspy_per_pixel(model, mask=None):
     return model
 
 
-def run(shape, lazy, low_loss=False, hyperspy_fit=False):
+def run(shape, lazy, low_loss=False, hyperspy_fit=False, fine_structure=False):
     from hyperspy_eelsid.signals import quantification
 
     s, truth, ll = spectrum_image(shape, lazy, low_loss)
@@ -177,7 +180,7 @@ def run(shape, lazy, low_loss=False, hyperspy_fit=False):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            maps = s.quantify_elements(low_loss=ll, show_progressbar=False)
+            maps = s.quantify_elements(low_loss=ll, show_progressbar=False, fine_structure=fine_structure)
     finally:
         quantification.fit_linear = ours
     dt = time.perf_counter() - t0
@@ -186,16 +189,17 @@ def run(shape, lazy, low_loss=False, hyperspy_fit=False):
         true = truth[m.metadata.General.title]
         errors.append(np.abs(m.data[:, true > 0] / true[true > 0] - 1).ravel())
     errors = np.concatenate(errors)
-    name = f"{'lazy' if lazy else 'eager'}{'+ll' if low_loss else ''}{' HS' if hyperspy_fit else ''} " \
+    name = f"{'lazy' if lazy else 'eager'}{'+ll' if low_loss else ''}{'+fs' if fine_structure else ''}" \
+           f"{' HS' if hyperspy_fit else ''} " \
            f"{'x'.join(map(str, shape))}"
     print(f"{name:<20} {n_spectra:9d} {dt:8.2f} {n_spectra / dt:10.0f} {peak_rss_gib():12.2f} "
           f"{np.median(errors):10.4f} {np.percentile(errors, 95):10.4f}")
 
 
-def _in_child(shape, lazy, low_loss=False, hyperspy_fit=False):
+def _in_child(shape, lazy, low_loss=False, hyperspy_fit=False, fine_structure=False):
     """Run one row in a fresh Python process, so that its peak memory is its own."""
     flags = ["--row", *map(str, shape)] + ["--lazy"] * lazy + ["--low-loss"] * low_loss \
-        + ["--hyperspy-fit"] * hyperspy_fit
+        + ["--hyperspy-fit"] * hyperspy_fit + ["--fine-structure"] * fine_structure
     done = subprocess.run([sys.executable, __file__, *flags], capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"row {flags} failed:\n{done.stderr}")
@@ -213,12 +217,15 @@ def main(argv=None):
     parser.add_argument("--hyperspy-shape", type=int, nargs=3, default=None,
                         help="with --low-loss: also an eager image of this shape fitted by HyperSpy's own "
                              "multifit, pixel by pixel (row 'eager+ll HS')")
+    parser.add_argument("--fine-structure", action="store_true",
+                        help="also the in-memory image fitted with fine_structure=True (row 'eager+fs')")
     parser.add_argument("--row", type=int, nargs=3, help=argparse.SUPPRESS)  # one row, in this process
     parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--hyperspy-fit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.row:
-        run(tuple(args.row), lazy=args.lazy, low_loss=args.low_loss, hyperspy_fit=args.hyperspy_fit)
+        run(tuple(args.row), lazy=args.lazy, low_loss=args.low_loss, hyperspy_fit=args.hyperspy_fit,
+            fine_structure=args.fine_structure)
         return 0
     print(f"{'benchmark':<20} {'spectra':>9} {'time s':>8} {'spectra/s':>10} {'peak RSS GiB':>12} "
           f"{'median err':>10} {'p95 err':>10}")
@@ -228,6 +235,8 @@ def main(argv=None):
             _in_child(args.lazy_shape, lazy=True, low_loss=low_loss)
     if args.low_loss and args.hyperspy_shape:
         _in_child(args.hyperspy_shape, lazy=False, low_loss=True, hyperspy_fit=True)
+    if args.fine_structure:
+        _in_child(args.eager_shape, lazy=False, fine_structure=True)
     return 0
 
 

@@ -171,23 +171,30 @@ def fit_linear(model, mask=None):
     keep = np.ones(n_pixels, bool) if mask is None else ~np.asarray(mask, bool).ravel()
     rows = np.flatnonzero(keep)
     result = np.zeros((n_pixels, len(unknowns)))
+    if not convolved:  # one design matrix for every pixel: its normal equations once
+        inverse, Xs, norms = _normal_equations(columns[False][None, :, switches])
+        background = constant[False][switches]
     for start in range(0, rows.size, BATCH):
         idx = rows[start : start + BATCH]
-        X = np.broadcast_to(columns[False], (idx.size,) + columns[False].shape)
-        background = np.broadcast_to(constant[False], (idx.size, axis.size))
+        y = data[idx][:, switches] / scale
         if convolved:
             conv = _convolve_valid(lows[idx], curves_fft, n_fft, n_ll, axis.size)
-            X = X + conv[:, :-1]
-            background = background + conv[:, -1]
-        X = X[..., switches]
-        y = data[idx][:, switches] / scale - background[:, switches]
-        norms = np.linalg.norm(X, axis=-1)
-        norms[norms == 0] = 1.0
-        Xs = X / norms[..., None]  # unit columns: the normal equations stay well conditioned
-        gram = Xs @ np.swapaxes(Xs, 1, 2)
-        result[idx] = (np.linalg.pinv(gram) @ (Xs @ y[..., None]))[..., 0] / norms
+            X = (columns[False][None] + conv[:, :-1])[..., switches]
+            inverse, Xs, norms = _normal_equations(X)
+            background = (constant[False] + conv[:, -1])[:, switches]
+        result[idx] = (inverse @ (Xs @ (y - background)[..., None]))[..., 0] / norms
     _store(model, unknowns, result, keep, nav_shape)
     return model
+
+
+def _normal_equations(X):
+    """For design matrices ``X`` (batch, unknowns, channels): the pseudo-inverse of the normal
+    matrix of the unit-norm columns, those columns, and the norms (the least-squares solution
+    for data ``y`` is ``inverse @ (Xs @ y) / norms``)."""
+    norms = np.linalg.norm(X, axis=-1)
+    norms[norms == 0] = 1.0
+    Xs = X / norms[..., None]  # unit columns: the normal equations stay well conditioned
+    return np.linalg.pinv(Xs @ np.swapaxes(Xs, 1, 2)), Xs, norms
 
 
 def _store(model, unknowns, result, keep, nav_shape):

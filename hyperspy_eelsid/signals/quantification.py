@@ -256,14 +256,36 @@ def _scan(signal, low_loss, mask, cut_splices, cut_saturation):
 
 
 def _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure=False):
-    """The power law's exponent, from a full (non-linear) fit of the mean spectrum."""
+    """The power law's exponent, from a full fit of the mean spectrum.
+
+    Without fine structure, exSpy's non-linear fit of every free parameter. With it, the
+    splines add tens of free coefficients per edge, which make that fit take minutes; since
+    every other parameter is linear once the exponent is fixed, the exponent is then found by
+    a one-dimensional search, each step one linear solve (the same least squares)."""
+    from scipy.optimize import minimize_scalar
+
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
     _restrict(mean_model, fit_from, peaks)
-    if fine_structure:
-        mean_model.enable_fine_structure()
     mean_model.fit_background()
-    mean_model.fit()
-    return mean_model._background_components[0].r.value if mean_model._background_components else None
+    if not mean_model._background_components:
+        return None
+    background = mean_model._background_components[0]
+    if not fine_structure:
+        mean_model.fit()
+        return background.r.value
+    start = float(background.r.value)  # from the background-only fit
+    mean_model.enable_fine_structure()
+    background.r.free = False
+    counts = np.asarray(mean.data, dtype=float)[np.asarray(mean_model._channel_switches)]
+
+    def misfit(r):
+        background.r.value = r
+        fit_linear(mean_model)
+        return float(np.sum((mean_model._get_current_data() - counts) ** 2))
+
+    best = minimize_scalar(misfit, bounds=(max(start - 1.5, 0.5), start + 1.5), method="bounded",
+                           options={"xatol": 1e-4})
+    return float(best.x)
 
 
 def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
