@@ -3,8 +3,8 @@
 HyperSpy fits a linear model in every pixel at once only when the model is
 the same in every pixel and each component has one free parameter. Two
 cases that matter for quantification fall outside that, and HyperSpy then
-solves pixel by pixel (with a low loss, 72 spectra/s for a 40 x 50 image in
-``benchmarks/bench_quantify.py``, against 1,833 spectra/s here for 100 x 100):
+solves pixel by pixel (with a low loss, 74 spectra/s for a 40 x 50 image in
+``benchmarks/bench_quantify.py``, against 1,837 spectra/s here for 100 x 100):
 
 * a low-loss spectrum: exSpy convolves the edges with each pixel's own low
   loss, so the model differs from pixel to pixel;
