@@ -11,15 +11,15 @@ dask. Run::
 from __future__ import annotations
 
 import argparse
-import resource
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-
-def peak_rss_gib() -> float:
-    """Peak resident memory of this process so far, in GiB (Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_identify import peak_rss_gib  # noqa: E402
 
 
 def main(argv=None):

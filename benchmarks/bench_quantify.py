@@ -38,13 +38,18 @@ with ``quantify_elements(fine_structure=True)``.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import time
 import warnings
 
+from pathlib import Path
+
 import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_identify import peak_rss_gib  # noqa: E402
 
 warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")  # exSpy's imports
 
@@ -55,11 +60,6 @@ LAYERS = {
     "O": (1.2e4, 1.2e4, 1.2e4), "Sr": (0.0, 0.0, 4e3), "Ti": (0.0, 4e3, 4e3),
 }
 LAYER_WIDTH = 16  # columns
-
-
-def peak_rss_gib() -> float:
-    """Peak resident memory of this process so far, in GiB (Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 #: Low-loss axis (eV) of the ``--low-loss`` rows: a zero-loss peak and a plasmon at 22 eV.

@@ -417,6 +417,15 @@ def _cut_starts(onsets, runs, first_read, xp=np):
     return xp.fmax(onsets, ends), ends, clipped, clipped_end
 
 
+def _readout_scan(flat: np.ndarray, energy, cut_splices: bool = True, cut_saturation: bool = True):
+    """Per spectrum of ``flat`` ``(n, channels)``: the splice onset and the four outputs of
+    ``saturated_runs`` (NaN where there is none or where that check is off)."""
+    nan = np.full(flat.shape[0], np.nan)
+    onsets = splice_onsets(flat, energy) if cut_splices and flat.size else nan
+    runs = saturated_runs(flat, energy) if cut_saturation and flat.size else (nan,) * 4
+    return onsets, runs
+
+
 def _readout_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray, cut_splices: bool = True,
                   cut_saturation: bool = True, without_clipped: bool = False):
     """Measured channels per spectrum, without those below a gain splice or up to a saturated run.
@@ -428,9 +437,7 @@ def _readout_mask(block: np.ndarray, axis: EnergyAxis, window: np.ndarray, cut_s
     read as recorded) are left out too.
     """
     flat = np.asarray(block).reshape(-1, block.shape[-1])
-    nan = np.full(flat.shape[0], np.nan)
-    onsets = splice_onsets(flat, axis.centres) if cut_splices else nan
-    runs = saturated_runs(flat, axis.centres) if cut_saturation else (nan,) * 4
+    onsets, runs = _readout_scan(flat, axis.centres, cut_splices, cut_saturation)
     first_read = GRID[np.argmax(window)] if window.any() else np.inf
     start, ends, clipped, clipped_end = _cut_starts(onsets, runs, first_read)
     peaks = np.flatnonzero(np.isfinite(clipped)) if without_clipped else np.empty(0, dtype=int)

@@ -166,13 +166,9 @@ def _mean_spectrum(signal, n_kept=None):
 def _readout_per_spectrum(block, energy, cut_splices: bool, cut_saturation: bool):
     """Per spectrum of ``block`` (energy last): its splice onset and the four energies of
     :func:`~hyperspy_eelsid.saturation.saturated_runs`, stacked on a last axis of 5 (NaN: none)."""
-    from hyperspy_eelsid.saturation import saturated_runs
-    from hyperspy_eelsid.splices import splice_onsets
+    from hyperspy_eelsid.preprocessing import _readout_scan
 
-    flat = np.asarray(block).reshape(-1, energy.size)
-    nan = np.full(flat.shape[0], np.nan)
-    onsets = splice_onsets(flat, energy) if cut_splices and flat.size else nan
-    runs = saturated_runs(flat, energy) if cut_saturation and flat.size else (nan,) * 4
+    onsets, runs = _readout_scan(np.asarray(block).reshape(-1, energy.size), energy, cut_splices, cut_saturation)
     return np.stack([onsets, *runs], axis=-1).reshape(block.shape[:-1] + (5,))
 
 
