@@ -28,9 +28,8 @@ from scipy.fft import next_fast_len
 
 __all__ = ["fit_linear"]
 
-#: Spectra per batch. Small batches stay in the processor's caches: in a
-#: one-off timing on the development machine, batches of 64 fitted 10,000
-#: spectra of 2,048 channels in 2.1-2.5 s, batches of 512 in 3.4-3.7 s.
+#: Spectra per batch. Small batches stay in the processor's caches; 64 was
+#: faster than 512 in a one-off timing on the development machine.
 BATCH = 64
 
 
