@@ -156,3 +156,44 @@ def test_splice_factor_separates_measured_splices(benchmark_manifest):
     s = load_spectrum(benchmark_root / cr["file"])
     assert float(splice_onsets(s.data, s.axes_manager.signal_axes[0].axis)) == pytest.approx(198.0, abs=2.0)
     assert SPLICE_FACTOR == 30.0
+
+
+def _onsets_by_definition(counts, energy, factor=SPLICE_FACTOR, before_ev=10.0, ramp_ev=10.0, after_ev=20.0):
+    """The rule of the module docstring, channel by channel with sliding windows of every row:
+    the first channel i whose before-window (i - nb .. i) is all positive and whose
+    after-window (i + nr + 1 .. i + nr + na) stays at ``factor`` times its maximum."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    x = np.asarray(counts, dtype=np.float32)
+    d = float(np.median(np.diff(energy)))
+    nb, nr, na = (max(m, int(round(w / d))) for w, m in ((before_ev, 1), (ramp_ev, 1), (after_ev, 2)))
+    first, last = max(int(np.searchsorted(energy, 40.0)), nb), x.shape[1] - nr - na
+    before = sliding_window_view(x, nb + 1, axis=1)[:, first - nb : last - nb]
+    after = sliding_window_view(x, na, axis=1)[:, first + nr + 1 : last + nr + 1].min(axis=-1)
+    step = (before.min(axis=-1) > 0) & (after >= factor * before.max(axis=-1))
+    out = np.full(x.shape[0], np.nan)
+    for r in np.flatnonzero(step.any(axis=1)):
+        k = int(np.argmax(step[r]))
+        start = first + k + 1
+        out[r] = energy[start + int(np.argmax(x[r, start:] >= 0.5 * after[r, k]))]
+    return out
+
+
+@pytest.mark.parametrize("dispersion", [0.25, 1.0, 2.0])
+def test_quick_screen_drops_no_spliced_spectrum(dispersion):
+    # splice_onsets runs its sliding windows only on spectra that pass a cheap necessary test;
+    # on steps just below, at and above the factor, noisy and blanked counts, the result must be
+    # the rule's own
+    rng = np.random.default_rng(7)
+    energy = np.arange(30.0, 30.0 + 1200 * dispersion, dispersion)
+    n = 400
+    counts = rng.lognormal(7.0, 2.0, (n, 1)) * (energy / 50.0) ** -rng.uniform(0.0, 3.0, (n, 1))
+    gain = rng.choice([1.0, 10.0, 29.5, 30.0, 30.5, 100.0, 1000.0], (n, 1))
+    counts = counts * np.where(energy > rng.uniform(40.0, 600.0, (n, 1)), gain, 1.0)
+    counts = rng.poisson(counts).astype(np.float32) - np.float32(rng.choice([0.0, 2.0], (n, 1)))
+    # flat, noiseless steps of just below, at and just above the factor: the tightest case
+    flat = np.where(energy > rng.uniform(40.0, 600.0, (30, 1)), [[29.9], [30.0], [30.1]] * 10, 1.0)
+    counts = np.concatenate([counts, (100.0 * flat).astype(np.float32)])
+    expected = _onsets_by_definition(counts, energy)
+    assert np.isfinite(expected).sum() > 40  # the stack holds many splices, and many near-misses
+    np.testing.assert_array_equal(splice_onsets(counts, energy), expected)
