@@ -92,15 +92,22 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+#: Spectra per forward pass on a CPU. The shipped networks' activations for
+#: 256 spectra stay close to the cores' caches; 1,024 spilled out of them and
+#: ran about 1.5 times slower on the two-core development machine
+#: (``benchmarks/bench_identify.py --batch-size``, docs/results.md).
+CPU_BATCH_SIZE: int = 256
+
+
 def default_batch_size(device: str) -> int:
-    """Spectra per forward pass: a few MB per batch on CPU, more on a GPU."""
+    """Spectra per forward pass: ``CPU_BATCH_SIZE`` on a CPU, as many as the free memory allows on a GPU."""
     if str(device).startswith("cuda"):
         import torch
 
         free, _ = torch.cuda.mem_get_info()
         # ~12 kB of input per spectrum, activations a few hundred times that
         return int(np.clip(free // (4 * 3072 * 400), 1024, 65536))
-    return 1024
+    return CPU_BATCH_SIZE
 
 
 class Predictor:
