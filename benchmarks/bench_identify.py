@@ -11,12 +11,18 @@ Three figures, each printed as a table row:
    never in memory, processed block by block through dask; wall time and
    peak resident memory.
 
+``--batch-sweep 128 256 1024`` instead times the networks alone (no
+preprocessing) at each batch size, the sizes alternating over
+``--repeats`` passes of ``--n`` spectra, and prints each size's median
+and every pass: how ``inference.CPU_BATCH_SIZE`` was chosen.
+
 By default it measures the shipped ensemble. ``--untrained unet:compact vit:compact``
 builds untrained networks of those architectures instead: weights do not
 change speed, so this measures any architecture before training. Run::
 
     python benchmarks/bench_identify.py [--weights DIR | --untrained ARCH:PRESET ...]
                                         [--device auto] [--lazy]
+    python benchmarks/bench_identify.py --device cpu --batch-sweep 128 256 512 1024 2048
 """
 
 from __future__ import annotations
@@ -55,6 +61,32 @@ def _spectrum_image(shape, n_channels, seed=0):
     return energy, data
 
 
+def batch_sweep(model, device, sizes, n, repeats):
+    """Spectra/s of ``model`` alone at each batch size, the sizes alternating, ``repeats`` passes each."""
+    import torch
+
+    x = torch.rand(n, 3072, device=device)
+
+    def one_pass(size):
+        with torch.inference_mode():
+            t = time.perf_counter()
+            for i in range(0, n, size):
+                model.predict_proba(x[i : i + size])
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            return n / (time.perf_counter() - t)
+
+    one_pass(sizes[0])  # warm-up
+    speeds = {size: [] for size in sizes}
+    for _ in range(repeats):
+        for size in sizes:
+            speeds[size].append(one_pass(size))
+    print(f"{'batch':>6} {'median spectra/s':>17}  every pass")
+    for size, v in speeds.items():
+        print(f"{size:>6} {np.median(v):>17.0f}  {' '.join(f'{a:.0f}' for a in v)}")
+    return speeds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="model or ensemble (default: shipped ensemble)")
@@ -64,6 +96,9 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=8192, help="spectra for the throughput figure")
     parser.add_argument("--lazy", action="store_true", help="also run the 512x512x2048 lazy spectrum image")
     parser.add_argument("--lazy-shape", type=int, nargs=3, default=[512, 512, 2048])
+    parser.add_argument("--batch-sweep", type=int, nargs="+", default=None, metavar="SIZE",
+                        help="time the networks alone at these batch sizes instead")
+    parser.add_argument("--repeats", type=int, default=5, help="passes per size for --batch-sweep")
     args = parser.parse_args(argv)
 
     import torch
@@ -83,6 +118,9 @@ def main(argv=None):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {predictor.name} ({n_params / 1e6:.2f} M parameters), device {device}, "
           f"batch {predictor.batch_size}, torch threads {torch.get_num_threads()}")
+    if args.batch_sweep:
+        batch_sweep(model, device, args.batch_sweep, args.n, args.repeats)
+        return
     print(f"{'benchmark':<22} {'spectra':>9} {'time s':>8} {'spectra/s':>10} {'peak RSS GiB':>12}")
 
     # 1. throughput, preprocessing included (on the GPU for a CUDA device), in
