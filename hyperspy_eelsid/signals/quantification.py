@@ -10,6 +10,8 @@ pixel and returns one intensity map per element, like the paper's Fig. 7c.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from hyperspy_eelsid.signals.linear_fit import fit_linear
@@ -290,7 +292,10 @@ def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_
     exponent held at ``exponent``: linear least squares over all spectra at once (HyperSpy's;
     with a low-loss spectrum, whose convolution differs from pixel to pixel, or with fine
     structure, ours: :func:`~hyperspy_eelsid.signals.linear_fit.fit_linear`)."""
-    model = create_model(signal, low_loss=low_loss, **gos)
+    # exSpy's first estimate of the power law divides by the counts of every spectrum; those that
+    # the mask left out are zeros here (ours, not the user's), and the fit below replaces it anyway
+    with np.errstate(divide="ignore", invalid="ignore") if mask is not None else contextlib.nullcontext():
+        model = create_model(signal, low_loss=low_loss, **gos)
     _restrict(model, fit_from, peaks)
     if exponent is not None:
         background = model._background_components[0]
@@ -380,8 +385,9 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
     return intensities, model
 
 
-def _intensity_map(values, signal, element, mask):
-    """One element's intensity map as a HyperSpy signal on the scan's axes (NaN where masked)."""
+def _intensity_map(values, signal, element, mask, low_loss: bool = False):
+    """One element's intensity map as a HyperSpy signal on the scan's axes (NaN where masked);
+    ``low_loss``: whether the fit was convolved with a low loss (the intensity is then an areal density)."""
     from hyperspy.signal import BaseSignal
 
     axes = signal.axes_manager._get_navigation_axes_dicts()
@@ -395,6 +401,9 @@ def _intensity_map(values, signal, element, mask):
     m.metadata.General.title = element
     m.metadata.set_item("EELSID.element", element)
     m.metadata.set_item("EELSID.quantity", "fitted edge intensity")
+    m.metadata.set_item("EELSID.low_loss", bool(low_loss))
+    m.metadata.set_item("Signal.quantity", "Areal density (atoms/barn)" if low_loss
+                        else "Edge intensity (atoms/barn x electrons)")
     return m
 
 
@@ -468,9 +477,16 @@ def quantify_elements(
     Returns
     -------
     maps : list of hyperspy.signals.BaseSignal
-        The fitted edge intensity of each element (in units of the GOS cross
-        section: counts / barn), on the navigation axes of ``signal``, titled
-        with the element. In memory, also for a lazy signal.
+        The fitted edge intensity of each element, on the navigation axes of
+        ``signal``, titled with the element. In memory, also for a lazy
+        signal. The cross sections are absolute (barn per atom), so each
+        intensity is the element's atoms per barn of specimen area times the
+        number of electrons in the spectrum; with ``low_loss``, which
+        carries that number, the areal density itself (atoms per barn).
+        :func:`~hyperspy_eelsid.signals.composition.atomic_percent` turns the
+        maps into atomic percent,
+        :func:`~hyperspy_eelsid.signals.composition.areal_density` (after a
+        fit with a low loss) into atoms per nm^2.
     model : exspy.models.EELSModel
         Only with ``return_model=True``: exSpy's model of ``signal`` (lazy for
         a lazy signal) holding every pixel's fitted parameters. exSpy keeps a
@@ -502,7 +518,8 @@ def quantify_elements(
         model = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
                                fine_structure)
         intensities = _intensities(model)
-    maps = [_intensity_map(values, signal, element, mask) for element, values in sorted(intensities.items())]
+    maps = [_intensity_map(values, signal, element, mask, low_loss is not None)
+            for element, values in sorted(intensities.items())]
     return (maps, model) if return_model else maps
 
 
