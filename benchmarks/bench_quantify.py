@@ -162,10 +162,10 @@ def spectrum_image(shape, lazy, low_loss=False, seed=0):
     return (s.as_lazy() if lazy else s), truth, ll
 
 
-def _hyperspy_per_pixel(model, mask=None):
-    """HyperSpy's own linear multifit, which solves a convolved model pixel by pixel."""
-    model.multifit(optimizer="lstsq", show_progressbar=False, mask=mask)
-    return model
+def _hyperspy_per_pixel(model, mask=None, show_progressbar=False, covariance_of=()):
+    """HyperSpy's own linear multifit, which solves a convolved model pixel by pixel (no covariance)."""
+    model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
+    return model, None
 
 
 def run(shape, lazy, low_loss=False, hyperspy_fit=False, fine_structure=False):
@@ -173,16 +173,16 @@ def run(shape, lazy, low_loss=False, hyperspy_fit=False, fine_structure=False):
 
     s, truth, ll = spectrum_image(shape, lazy, low_loss)
     n_spectra = shape[0] * shape[1]
-    ours = quantification.fit_linear
+    ours = quantification._fit_linear
     if hyperspy_fit:
-        quantification.fit_linear = _hyperspy_per_pixel
+        quantification._fit_linear = _hyperspy_per_pixel
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             maps = s.quantify_elements(low_loss=ll, show_progressbar=False, fine_structure=fine_structure)
     finally:
-        quantification.fit_linear = ours
+        quantification._fit_linear = ours
     dt = time.perf_counter() - t0
     errors = []
     for m in maps:  # the pixels of the layers that hold the element

@@ -25,8 +25,8 @@ N_O = 2.52e-7
 N_TI = np.array([0.0, 0.25, 0.5, 1.0]) * 8.4e-8
 
 
-def _spectra(low_loss: bool):
-    """4 x 3 scan of Ti L + O K on a power law, Poisson noise; Ti varies along x. With
+def _spectra(low_loss: bool, n_ti=N_TI, rows=3, seed=3):
+    """``rows`` x 4 scan of Ti L + O K on a power law, Poisson noise; Ti varies along x (``n_ti``). With
     ``low_loss``, the edges are convolved with a low loss (zero loss + a plasmon holding 40 % of
     the electrons) whose counts add up to ``I0``, and that low loss is returned too."""
     db = load_gosh()
@@ -38,13 +38,13 @@ def _spectra(low_loss: bool):
     plasmon = np.exp(-0.5 * ((e_ll - 22.0) / 5.0) ** 2)
     shape = shape + 0.4 * plasmon / plasmon.sum()
     zero = int(np.argmin(np.abs(e_ll)))
-    counts = np.empty((3, 4, energy.size))
-    for j, n_ti in enumerate(N_TI):
-        edges = I0 * D * (n_ti * sigma["Ti"] + N_O * sigma["O"])
+    counts = np.empty((rows, len(n_ti), energy.size))
+    for j, n in enumerate(n_ti):
+        edges = I0 * D * (n * sigma["Ti"] + N_O * sigma["O"])
         if low_loss:
             edges = np.convolve(edges, shape)[zero : zero + energy.size]
         counts[:, j] = edges + 1.5e12 * D * energy ** -3.0  # O K jump ratio about 2
-    s = hs.signals.Signal1D(np.random.default_rng(3).poisson(counts).astype(float))
+    s = hs.signals.Signal1D(np.random.default_rng(seed).poisson(counts).astype(float))
     ax = s.axes_manager.signal_axes[0]
     ax.offset, ax.scale, ax.units = energy[0], D, "eV"
     s.set_signal_type("EELS_ID")
@@ -52,7 +52,7 @@ def _spectra(low_loss: bool):
     s.add_elements(["Ti", "O"])
     if not low_loss:
         return s, None
-    ll = hs.signals.Signal1D(np.broadcast_to(I0 * shape, (3, 4, e_ll.size)).copy())
+    ll = hs.signals.Signal1D(np.broadcast_to(I0 * shape, counts.shape[:2] + (e_ll.size,)).copy())
     ll.set_signal_type("EELS")
     lax = ll.axes_manager.signal_axes[0]
     lax.offset, lax.scale, lax.units = e_ll[0], D, "eV"
@@ -113,3 +113,56 @@ def test_masked_pixels_and_bad_input():
         atomic_percent([])
     with pytest.raises(ValueError, match="quantify_elements returned"):
         atomic_percent([hs.signals.Signal2D(np.ones((3, 4)))])
+
+
+@pytest.mark.parametrize("low_loss, fine_structure", [(False, False), (True, False), (False, True)])
+def test_uncertainties_match_the_scatter_of_repeated_spectra(low_loss, fine_structure):
+    # 600 spectra of the same specimen, each with its own Poisson noise: the standard errors that the
+    # maps carry (sandwich covariance of each pixel's least squares) must match the scatter of the
+    # fitted values over the pixels
+    s, ll = _spectra(low_loss, n_ti=np.full(30, N_TI[2]), rows=20, seed=11)
+    maps = s.quantify_elements(low_loss=ll, show_progressbar=False, fine_structure=fine_structure)
+    derived = atomic_percent(maps) + (areal_density(maps) if low_loss else [])
+    for m in maps + derived:
+        predicted = np.sqrt(m.metadata.Signal.Noise_properties.variance.data)
+        scatter = np.std(m.data, ddof=1)  # sampling error of a standard deviation of 600: 3 %
+        assert np.median(predicted) == pytest.approx(scatter, rel=0.1), m.metadata.General.title
+        assert np.ptp(predicted) < 0.5 * np.median(predicted)  # the same specimen everywhere
+    if fine_structure:
+        return
+    # the shares need the covariance of the intensities (Ti's L continuum lies under O K): taken as
+    # independent, their errors come out about a fifth too small here
+    for m in maps:
+        m.metadata.EELSID.covariance = None
+    alone = atomic_percent(maps)[0]
+    predicted = np.median(np.sqrt(alone.metadata.Signal.Noise_properties.variance.data))
+    assert predicted < 0.9 * np.std(alone.data, ddof=1)
+
+
+def test_lazy_fit_keeps_the_same_uncertainties(monkeypatch):
+    from hyperspy_eelsid.signals import quantification
+
+    monkeypatch.setattr(quantification, "LAZY_BLOCK_SPECTRA", 8)  # several blocks of two rows
+    s, _ = _spectra(low_loss=False, rows=6)
+    mask = np.zeros((6, 4), bool)
+    mask[2, 1] = True
+    eager = s.quantify_elements(show_progressbar=False, navigation_mask=mask)
+    lazy = s.as_lazy().quantify_elements(show_progressbar=False, navigation_mask=mask)
+    for e, z in zip(eager + atomic_percent(eager), lazy + atomic_percent(lazy)):
+        ve, vz = (m.metadata.Signal.Noise_properties.variance.data for m in (e, z))
+        assert np.isnan(vz[2, 1]) and np.isfinite(vz[~mask]).all()
+        np.testing.assert_allclose(vz, ve, rtol=1e-9)
+    for e, z in zip(eager, lazy):
+        np.testing.assert_allclose(z.metadata.EELSID.covariance, e.metadata.EELSID.covariance, rtol=1e-9)
+
+
+def test_one_spectrum():
+    # a single spectrum (no navigation axes) gives one value per element, with its error
+    s, ll = _spectra(low_loss=True)
+    maps = s.inav[3, 0].quantify_elements(low_loss=ll.inav[3, 0], show_progressbar=False)
+    assert [m.data.shape for m in maps] == [(1,), (1,)]
+    shares = {m.metadata.EELSID.element: m for m in atomic_percent(maps)}
+    assert float(shares["Ti"].data[0]) == pytest.approx(_truth_percent()["Ti"][3], abs=0.5)
+    assert 0 < float(shares["Ti"].metadata.Signal.Noise_properties.variance.data[0]) < 0.25
+    density = {m.metadata.EELSID.element: float(m.data[0]) for m in areal_density(maps)}
+    assert density["O"] == pytest.approx(2520.0, rel=0.02)

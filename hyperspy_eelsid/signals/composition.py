@@ -46,12 +46,44 @@ def _check_maps(maps) -> list:
     return maps
 
 
-def _derived(m, values, title, quantity, what):
+def _variance(m):
+    """The map's variance (``metadata.Signal.Noise_properties.variance``) as an array, or None."""
+    v = m.metadata.get_item("Signal.Noise_properties.variance")
+    if v is None:
+        return None
+    v = np.asarray(getattr(v, "data", v), dtype=float)
+    return np.broadcast_to(v, m.data.shape)
+
+
+def _covariance(maps):
+    """The covariance of the maps' intensities, ``(..., n, n)`` in the maps' order, from the rows
+    that ``quantify_elements`` keeps in each map's metadata; None if a map has none."""
+    elements = [m.metadata.EELSID.element for m in maps]
+    rows = []
+    for m in maps:
+        names = m.metadata.get_item("EELSID.covariance_elements")
+        row = m.metadata.get_item("EELSID.covariance")
+        if names is None or row is None or not set(elements) <= set(names):
+            return None
+        row = np.asarray(row, dtype=float)
+        rows.append(row[..., [list(names).index(e) for e in elements]])
+    return np.stack(rows, axis=-2)
+
+
+def _derived(m, values, title, quantity, what, variance=None):
     out = m.deepcopy()  # same axes and metadata; the fitted map itself is not changed
     out.data = np.asarray(values, dtype=float)
     out.metadata.General.title = title
     out.metadata.set_item("Signal.quantity", quantity)
     out.metadata.set_item("EELSID.quantity", what)
+    if out.metadata.has_item("Signal.Noise_properties.variance"):
+        out.metadata.Signal.Noise_properties.variance = None
+    if variance is not None:
+        v = out.deepcopy()
+        v.metadata.set_item("Signal.Noise_properties.variance", None)
+        v.data = np.asarray(variance, dtype=float)
+        v.metadata.General.title = f"variance of {title}"
+        out.metadata.set_item("Signal.Noise_properties.variance", v)
     return out
 
 
@@ -74,7 +106,11 @@ def atomic_percent(maps):
         positive number (vacuum, a masked pixel) every map is NaN. A slightly
         negative intensity (an element absent from that pixel, fitted within
         its noise) is kept as it is, so the shares there can be slightly
-        negative.
+        negative. Each share carries its variance in
+        ``metadata.Signal.Noise_properties.variance``, propagated from the
+        covariance of the intensities that ``quantify_elements`` keeps with
+        the maps (from their variances alone, as independent, for maps
+        without it; none for maps without either).
 
     Notes
     -----
@@ -93,11 +129,27 @@ def atomic_percent(maps):
     maps = _check_maps(maps)
     values = np.stack([np.asarray(m.data, dtype=float) for m in maps])
     total = values.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(np.isfinite(total) & (total > 0), 100.0 * values / total, np.nan)
+    valid = np.isfinite(total) & (total > 0)
+    safe = np.where(valid, total, 1.0)
+    share = np.where(valid, 100.0 * values / safe, np.nan)
+    variances = [_variance(m) for m in maps]
+    covariance = _covariance(maps)
+    if covariance is None and all(v is not None for v in variances):
+        covariance = np.zeros(total.shape + (len(maps), len(maps)))  # taken as independent
+        for k, v in enumerate(variances):
+            covariance[..., k, k] = v
+    share_variance = [None] * len(maps)
+    if covariance is not None:
+        # gradient of share_k = 100 I_k / T: d/dI_j = 100 (delta_kj T - I_k) / T^2
+        for k in range(len(maps)):
+            gradient = -np.moveaxis(np.broadcast_to(values[k], values.shape), 0, -1).copy()
+            gradient[..., k] += safe
+            gradient *= (100.0 / safe**2)[..., None]
+            var = np.einsum("...i,...ij,...j->...", gradient, covariance, gradient)
+            share_variance[k] = np.where(valid, var, np.nan)
     return [
         _derived(m, share[k], f"atomic percent of {m.metadata.EELSID.element}", "Composition (at.%)",
-                 "atomic percent")
+                 "atomic percent", share_variance[k])
         for k, m in enumerate(maps)
     ]
 
@@ -121,7 +173,9 @@ def areal_density(maps):
     Returns
     -------
     list of hyperspy.signal.BaseSignal
-        One map per element, titled ``"areal density of <El>"``, in atoms/nm^2.
+        One map per element, titled ``"areal density of <El>"``, in atoms/nm^2;
+        with its variance in ``metadata.Signal.Noise_properties.variance``
+        when the intensity map has one.
 
     Raises
     ------
@@ -146,9 +200,11 @@ def areal_density(maps):
             "with quantify_elements(low_loss=ll) (a low loss recorded like the core loss), or use "
             "atomic_percent(maps), which needs no low loss."
         )
-    return [
-        _derived(m, np.asarray(m.data, dtype=float) * BARN_PER_NM2,
-                 f"areal density of {m.metadata.EELSID.element}", "Areal density (atoms/nm^2)",
-                 "areal density (atoms/nm^2)")
-        for m in maps
-    ]
+    out = []
+    for m in maps:
+        variance = _variance(m)
+        out.append(_derived(m, np.asarray(m.data, dtype=float) * BARN_PER_NM2,
+                            f"areal density of {m.metadata.EELSID.element}", "Areal density (atoms/nm^2)",
+                            "areal density (atoms/nm^2)",
+                            None if variance is None else variance * BARN_PER_NM2**2))
+    return out

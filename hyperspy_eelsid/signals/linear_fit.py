@@ -119,7 +119,7 @@ def _check(model):
                          "these vary: " + ", ".join(varying))
 
 
-def fit_linear(model, mask=None):
+def fit_linear(model, mask=None, show_progressbar=False):
     """Fit every pixel of an exSpy model by linear least squares, in batches.
 
     Parameters
@@ -132,6 +132,9 @@ def fit_linear(model, mask=None):
     mask : numpy.ndarray, optional
         Boolean, of the data's navigation shape: True leaves the pixel out
         (its parameters' maps are left as they are).
+    show_progressbar : bool, optional
+        A progress bar over the batches; None: HyperSpy's preference
+        (default False).
 
     Returns
     -------
@@ -140,14 +143,29 @@ def fit_linear(model, mask=None):
 
     Notes
     -----
-    Sets ``map["values"]``, ``map["std"]`` (NaN: not estimated) and
-    ``map["is_set"]`` of every free parameter, the maps of the twinned ones
-    from their twin functions, and the current values from the maps, as
-    HyperSpy's own linear ``multifit`` does. Spline coefficients are stored
-    as exSpy defines them (per unit intensity): zero where the intensity is
-    zero.
+    Sets ``map["values"]`` and ``map["is_set"]`` of every free parameter,
+    the maps of the twinned ones from their twin functions, and the current
+    values from the maps, as HyperSpy's own linear ``multifit`` does.
+    ``map["std"]`` of each free linear parameter (an edge intensity, the
+    background amplitude) gets its standard error in each pixel, from the
+    sandwich (heteroskedasticity-consistent) covariance of the least squares,
+    which follows each channel's own noise from the residuals and needs no
+    noise model; it is conditional on the fixed parameters (the background
+    exponent) and holds no systematic error of the model. Spline
+    coefficients get no standard error (NaN); they are stored as exSpy
+    defines them (per unit intensity): zero where the intensity is zero.
     """
+    return _fit_linear(model, mask, show_progressbar)[0]
+
+
+def _fit_linear(model, mask=None, show_progressbar=False, covariance_of=()):
+    """:func:`fit_linear`; also returns the covariance of the free linear parameters
+    ``covariance_of`` in every pixel, ``(pixels, len(covariance_of), len(covariance_of))``
+    (NaN for pixels left out), or None when none are asked for."""
+    from hyperspy.external.progressbar import progressbar
+
     from hyperspy_eelsid.preprocessing import spectra_last
+    from hyperspy_eelsid.signals.identification import _progressbar
 
     _check(model)
     signal, low_loss = model.signal, model.low_loss
@@ -170,10 +188,16 @@ def fit_linear(model, mask=None):
     keep = np.ones(n_pixels, bool) if mask is None else ~np.asarray(mask, bool).ravel()
     rows = np.flatnonzero(keep)
     result = np.zeros((n_pixels, len(unknowns)))
+    std = np.full((n_pixels, len(unknowns)), np.nan)
+    n_scalars = sum(1 for u in unknowns if u[1] is None)  # the free linear parameters come first
+    scalars = [u[0] for u in unknowns[:n_scalars]]
+    wanted = [scalars.index(p) for p in covariance_of]
+    covariance = np.full((n_pixels, len(wanted), len(wanted)), np.nan) if wanted else None
     if not convolved:  # one design matrix for every pixel: its normal equations once
         inverse, Xs, norms = _normal_equations(columns[False][None, :, switches])
         background = constant[False][switches]
-    for start in range(0, rows.size, BATCH):
+    for start in progressbar(range(0, rows.size, BATCH), disable=not _progressbar(show_progressbar),
+                             desc="Fitting", leave=False):
         idx = rows[start : start + BATCH]
         y = data[idx][:, switches] / scale
         if convolved:
@@ -181,9 +205,31 @@ def fit_linear(model, mask=None):
             X = (columns[False][None] + conv[:, :-1])[..., switches]
             inverse, Xs, norms = _normal_equations(X)
             background = (constant[False] + conv[:, -1])[:, switches]
-        result[idx] = (inverse @ (Xs @ (y - background)[..., None]))[..., 0] / norms
-    _store(model, unknowns, result, keep, nav_shape)
-    return model
+        target = y - background
+        solution = (inverse @ (Xs @ target[..., None]))[..., 0]
+        result[idx] = solution / norms
+        n = norms[..., :n_scalars]
+        cov = _sandwich_covariance(inverse[..., :n_scalars, :], Xs, target, solution)
+        cov /= n[..., :, None] * n[..., None, :]
+        std[idx, :n_scalars] = np.sqrt(np.clip(np.diagonal(cov, axis1=-2, axis2=-1), 0.0, None))
+        if covariance is not None:
+            covariance[idx] = cov[:, wanted][:, :, wanted]
+    _store(model, unknowns, result, keep, nav_shape, std)
+    return model, covariance
+
+
+def _sandwich_covariance(rows, Xs, target, solution):
+    """Covariance of some unknowns of each spectrum (in the unit-column scale of
+    :func:`_normal_equations`): the heteroskedasticity-consistent (sandwich) estimate
+    ``A Xs diag(r^2) Xs^T A^T * n / (n - p)``, with ``A = rows`` the rows of the inverse normal
+    matrix of those unknowns and ``r`` the residuals. It follows each channel's own noise (Poisson
+    counts, or whatever the data hold) and needs no noise model or gain. Only the rows asked for
+    are computed: with fine structure there are far more unknowns (spline coefficients) than
+    intensities."""
+    residual = target - (np.swapaxes(Xs, -1, -2) @ solution[..., None])[..., 0]
+    n, p = target.shape[-1], solution.shape[-1]
+    G = rows @ Xs  # (batch or 1, asked, channels): shared by every pixel without a low loss
+    return (G * (residual**2)[:, None, :]) @ np.swapaxes(G, -1, -2) * (n / max(n - p, 1))
 
 
 def _normal_equations(X):
@@ -196,25 +242,26 @@ def _normal_equations(X):
     return np.linalg.pinv(Xs @ np.swapaxes(Xs, 1, 2)), Xs, norms
 
 
-def _store(model, unknowns, result, keep, nav_shape):
+def _store(model, unknowns, result, keep, nav_shape, std=None):
     """The fitted values into the parameters' maps (pixels left out: unchanged), as HyperSpy's linear
     ``multifit`` stores them: fixed parameters at their value (the same in every pixel), twinned
-    ones through their twin functions, spline coefficients per unit intensity."""
+    ones through their twin functions, spline coefficients per unit intensity; the free linear
+    parameters' standard errors (``std``, as ``result``) into ``map["std"]``, NaN elsewhere."""
     keep = keep.reshape(nav_shape)
 
-    def put(p, values):
+    def put(p, values, errors=np.nan):
         new = p.map["values"].copy()
         new[keep] = values
         p.map["values"] = new
-        std = p.map["std"].copy()
-        std[keep] = np.nan  # not estimated, as in HyperSpy's linear multifit
-        p.map["std"] = std
+        std_map = p.map["std"].copy()
+        std_map[keep] = errors
+        p.map["std"] = std_map
         p.map["is_set"] = p.map["is_set"] | keep
 
     scalars = [u[0] for u in unknowns if u[1] is None]
     fitted = {p: result[:, i].reshape(nav_shape)[keep] for i, p in enumerate(scalars)}
-    for p in scalars:
-        put(p, fitted[p])
+    for i, p in enumerate(scalars):
+        put(p, fitted[p], np.nan if std is None else std[:, i].reshape(nav_shape)[keep])
     splines = {}
     for i, (p, k, *master) in enumerate(unknowns):
         if k is not None:

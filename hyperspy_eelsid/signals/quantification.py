@@ -14,7 +14,7 @@ import contextlib
 
 import numpy as np
 
-from hyperspy_eelsid.signals.linear_fit import fit_linear
+from hyperspy_eelsid.signals.linear_fit import _fit_linear, fit_linear
 
 __all__ = ["MicroscopeParametersError", "create_model", "model_signal", "quantify_elements"]
 
@@ -289,9 +289,10 @@ def _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure=Fal
 def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
                    fine_structure=False):
     """exSpy's model of ``signal`` (eager), fitted in every spectrum with the background's
-    exponent held at ``exponent``: linear least squares over all spectra at once (HyperSpy's;
-    with a low-loss spectrum, whose convolution differs from pixel to pixel, or with fine
-    structure, ours: :func:`~hyperspy_eelsid.signals.linear_fit.fit_linear`)."""
+    exponent held at ``exponent``: linear least squares over all spectra at once
+    (:func:`~hyperspy_eelsid.signals.linear_fit.fit_linear`). Returns the model and
+    ``(elements, covariance)``: the covariance of the elements' intensities, navigation shape +
+    (elements, elements)."""
     # exSpy's first estimate of the power law divides by the counts of every spectrum; those that
     # the mask left out are zeros here (ours, not the user's), and the fit below replaces it anyway
     with np.errstate(divide="ignore", invalid="ignore") if mask is not None else contextlib.nullcontext():
@@ -304,11 +305,15 @@ def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_
         background.r.free = False
     if fine_structure:
         model.enable_fine_structure()
-    if fine_structure or (low_loss is not None and signal.axes_manager.navigation_dimension):
-        fit_linear(model, mask)  # HyperSpy solves these pixel by pixel: 25 times slower (bench_quantify.py)
-    else:
-        model.multifit(optimizer="lstsq", show_progressbar=show_progressbar, mask=mask)
-    return model
+    # HyperSpy's linear multifit gives the same values (tests/test_linear_fit.py), but solves models
+    # with a low loss or fine structure pixel by pixel (25 times slower, bench_quantify.py), and
+    # ours also gives the covariance of the intensities
+    edges = _element_edges(model)
+    model, covariance = _fit_linear(model, mask, show_progressbar, [e.intensity for e in edges.values()])
+    nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
+    if covariance is not None:
+        covariance = covariance.reshape(nav_shape + covariance.shape[1:])
+    return model, (list(edges), covariance)
 
 
 def _row_blocks(signal):
@@ -335,16 +340,19 @@ def _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structu
 
 
 def _intensities(model):
-    """Each element's fitted edge intensity in every pixel (its master edge's map)."""
-    return {element: edge.intensity.map["values"] for element, edge in _element_edges(model).items()}
+    """Each element's fitted edge intensity and its standard error in every pixel (its master
+    edge's maps)."""
+    return {element: (edge.intensity.map["values"], edge.intensity.map["std"])
+            for element, edge in _element_edges(model).items()}
 
 
 def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar, whole_model,
               fine_structure=False):
     """Fit a lazy scan block by block, each block read into memory once as an eager signal.
 
-    Returns each element's intensity map and, with ``whole_model``, exSpy's model of the whole
-    lazy signal holding every pixel's fitted parameters (else None). That model is large: exSpy
+    Returns each element's intensity and standard-error maps, with ``whole_model`` exSpy's model of
+    the whole lazy signal holding every pixel's fitted parameters (else None), and the elements
+    and covariance of their intensities (None if not estimated). That model is large: exSpy
     keeps a map of every parameter, each edge's fine-structure coefficients included.
     """
     from hyperspy.external.progressbar import progressbar
@@ -352,7 +360,7 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
     from hyperspy_eelsid.signals.identification import _progressbar
 
     nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
-    intensities, model = {}, None
+    intensities, model, covariance = {}, None, None
     if whole_model:
         model = _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structure)
     for rows in progressbar(_row_blocks(signal), disable=not _progressbar(show_progressbar),
@@ -367,10 +375,15 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
             block_ll = low_loss.inav[..., rows]
             if block_ll._lazy:
                 block_ll.compute(show_progressbar=False)
-        fitted = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks, gos, False,
-                                fine_structure)
-        for element, values in _intensities(fitted).items():
-            intensities.setdefault(element, np.full(nav_shape, np.nan))[rows] = values
+        fitted, (elements, block_cov) = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks,
+                                                       gos, False, fine_structure)
+        for element, (values, std) in _intensities(fitted).items():
+            maps = intensities.setdefault(element, (np.full(nav_shape, np.nan), np.full(nav_shape, np.nan)))
+            maps[0][rows], maps[1][rows] = values, std
+        if block_cov is not None:
+            if covariance is None:
+                covariance = (elements, np.full(nav_shape + block_cov.shape[-2:], np.nan))
+            covariance[1][rows] = block_cov
         if model is None:
             continue
         if [c.name for c in model] != [c.name for c in fitted]:  # exSpy built them alike: guard it
@@ -382,22 +395,41 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
                     p.map[key][rows] = q.map[key]
     if model is not None and exponent is not None:  # held fixed in the fits: the same in every pixel
         model._background_components[0].r.free = False
-    return intensities, model
+    return intensities, model, covariance
 
 
-def _intensity_map(values, signal, element, mask, low_loss: bool = False):
-    """One element's intensity map as a HyperSpy signal on the scan's axes (NaN where masked);
-    ``low_loss``: whether the fit was convolved with a low loss (the intensity is then an areal density)."""
+def _map_signal(values, signal, mask):
+    """``values`` (navigation shape) as a signal whose axes are the scan's (NaN where masked)."""
     from hyperspy.signal import BaseSignal
 
     axes = signal.axes_manager._get_navigation_axes_dicts()
     values = np.asarray(values, dtype=float)
     if mask is not None:
         values = np.where(mask, np.nan, values)
-    m = BaseSignal(values if axes else np.atleast_1d(values), axes=axes or None)
+    m = BaseSignal(values, axes=axes) if axes else BaseSignal(np.atleast_1d(values))  # one spectrum: one value
     for axis in m.axes_manager._axes:
         axis.navigate = False  # the scan's axes are this map's signal axes, as Parameter.as_signal makes them
     m._assign_subclass()
+    return m
+
+
+def _intensity_map(values, std, signal, element, mask, low_loss: bool = False, covariance=None):
+    """One element's intensity map as a HyperSpy signal on the scan's axes (NaN where masked), its
+    variance (``std`` squared) in ``metadata.Signal.Noise_properties.variance``; ``low_loss``:
+    whether the fit was convolved with a low loss (the intensity is then an areal density);
+    ``covariance``: the fitted elements and the covariance of their intensities (navigation shape +
+    (elements, elements)), of which this element's row is kept."""
+    m = _map_signal(values, signal, mask)
+    variance = _map_signal(np.asarray(std, dtype=float) ** 2, signal, mask)
+    variance.metadata.General.title = f"variance of {element}"
+    m.metadata.set_item("Signal.Noise_properties.variance", variance)
+    if covariance is not None and covariance[1] is not None:
+        elements, cov = covariance
+        row = cov[..., elements.index(element), :]
+        if mask is not None:
+            row = np.where(mask[..., None], np.nan, row)
+        m.metadata.set_item("EELSID.covariance_elements", list(elements))
+        m.metadata.set_item("EELSID.covariance", row)
     m.metadata.General.title = element
     m.metadata.set_item("EELSID.element", element)
     m.metadata.set_item("EELSID.quantity", "fitted edge intensity")
@@ -486,7 +518,14 @@ def quantify_elements(
         :func:`~hyperspy_eelsid.signals.composition.atomic_percent` turns the
         maps into atomic percent,
         :func:`~hyperspy_eelsid.signals.composition.areal_density` (after a
-        fit with a low loss) into atoms per nm^2.
+        fit with a low loss) into atoms per nm^2. Each map carries its
+        variance in ``metadata.Signal.Noise_properties.variance`` (the
+        sandwich covariance of each pixel's least squares, see
+        :func:`~hyperspy_eelsid.signals.linear_fit.fit_linear`) and its
+        row of the covariance of the elements' intensities in
+        ``metadata.EELSID.covariance`` (elements in
+        ``metadata.EELSID.covariance_elements``), from which
+        ``atomic_percent`` propagates the errors.
     model : exspy.models.EELSModel
         Only with ``return_model=True``: exSpy's model of ``signal`` (lazy for
         a lazy signal) holding every pixel's fitted parameters. exSpy keeps a
@@ -512,14 +551,14 @@ def quantify_elements(
     (fit_from, peaks), mean, mean_ll = _scan(signal, low_loss, mask, cut_splices, cut_saturation)
     exponent = _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure)
     if signal._lazy:
-        intensities, model = _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos,
-                                       show_progressbar, return_model, fine_structure)
+        intensities, model, covariance = _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos,
+                                                   show_progressbar, return_model, fine_structure)
     else:
-        model = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
-                               fine_structure)
+        model, covariance = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos,
+                                           show_progressbar, fine_structure)
         intensities = _intensities(model)
-    maps = [_intensity_map(values, signal, element, mask, low_loss is not None)
-            for element, values in sorted(intensities.items())]
+    maps = [_intensity_map(values, std, signal, element, mask, low_loss is not None, covariance)
+            for element, (values, std) in sorted(intensities.items())]
     return (maps, model) if return_model else maps
 
 
