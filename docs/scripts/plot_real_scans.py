@@ -9,7 +9,8 @@
   to O, an atomic ratio, over the pixels that hold the element, without and
   with ``fine_structure=True``, and from the mean spectrum of those pixels
   fitted by exSpy's own non-linear fit, and the median atomic percent of
-  every fitted element (``composition.atomic_percent``) over those pixels;
+  every fitted element (``composition.atomic_percent``) over those pixels,
+  with the median of the pixels' standard errors;
 * the unlabelled 49 x 6 perovskite spectrum image (SciFiReaders test data):
   the probability map of every detected element.
 
@@ -59,13 +60,16 @@ def _print_atomic_percent(scan_id, quantified, fits):
     from hyperspy_eelsid.signals.composition import atomic_percent
 
     for label, maps in fits.items():
-        shares = {m.metadata.EELSID.element: m.data for m in atomic_percent(maps)}
+        shares = {m.metadata.EELSID.element: (m.data, np.sqrt(m.metadata.Signal.Noise_properties.variance.data))
+                  for m in atomic_percent(maps)}
         for element, values in quantified.items():
             if element == "O":
                 continue
             where = values > 0.5 * np.nanmax(values)
-            print(f"{scan_id}: atomic percent{label} over the {where.sum()} pixels that hold {element}: "
-                  + ", ".join(f"{el} {np.median(v[where]):.1f}" for el, v in sorted(shares.items())))
+            print(f"{scan_id}: atomic percent{label} (+- the median standard error of a pixel) over the "
+                  f"{where.sum()} pixels that hold {element}: "
+                  + ", ".join(f"{el} {np.median(v[where]):.1f} +- {np.median(e[where]):.1f}"
+                              for el, (v, e) in sorted(shares.items())))
 
 
 def plot_scan(entry, root, weights, out):
