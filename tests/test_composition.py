@@ -113,6 +113,9 @@ def test_masked_pixels_and_bad_input():
         atomic_percent([])
     with pytest.raises(ValueError, match="quantify_elements returned"):
         atomic_percent([hs.signals.Signal2D(np.ones((3, 4)))])
+    with pytest.raises(ValueError, match="holds the atomic percent, not a fitted edge intensity"):
+        atomic_percent(shares)  # shares of shares
+    assert not shares[0].metadata.has_item("EELSID.covariance")
 
 
 @pytest.mark.parametrize("low_loss, fine_structure", [(False, False), (True, False), (False, True)])

@@ -35,6 +35,12 @@ def _check_maps(maps) -> list:
                 "Each map must be one that quantify_elements returned (its metadata names the element "
                 f"under EELSID.element); got {m!r}."
             )
+        quantity = m.metadata.get_item("EELSID.quantity", "")
+        if quantity != "fitted edge intensity":
+            raise ValueError(
+                f"The map of {m.metadata.EELSID.element} holds the {quantity}, not a fitted edge intensity: "
+                "pass the maps that quantify_elements returned."
+            )
         if m.data.shape != maps[0].data.shape:
             raise ValueError(
                 f"The maps have different shapes ({maps[0].data.shape} and {m.data.shape}): pass the maps "
@@ -76,6 +82,9 @@ def _derived(m, values, title, quantity, what, variance=None):
     out.metadata.General.title = title
     out.metadata.set_item("Signal.quantity", quantity)
     out.metadata.set_item("EELSID.quantity", what)
+    for key in ("covariance", "covariance_elements"):  # of the intensities, not of these values
+        if out.metadata.has_item(f"EELSID.{key}"):
+            delattr(out.metadata.EELSID, key)
     if out.metadata.has_item("Signal.Noise_properties.variance"):
         out.metadata.Signal.Noise_properties.variance = None
     if variance is not None:
