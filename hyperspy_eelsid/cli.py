@@ -189,8 +189,11 @@ def _add_map(sub):
 # --------------------------------------------------------------------------
 # demo
 # --------------------------------------------------------------------------
-def demo_signal(seed: int = 0, shape=(24, 40)):
+def demo_signal(seed: int = 0, shape=(24, 40), **scene_kwargs):
     """The demo's simulated superlattice as an ``EELS_ID`` spectrum image.
+
+    ``scene_kwargs`` go to :func:`~hyperspy_eelsid.simulation.scene.simulate_scene`
+    (e.g. ``white_line_strength=0``).
 
     Returns
     -------
@@ -203,7 +206,7 @@ def demo_signal(seed: int = 0, shape=(24, 40)):
 
     from hyperspy_eelsid.simulation.scene import superlattice_scene
 
-    scene = superlattice_scene(shape=shape, seed=seed)
+    scene = superlattice_scene(shape=shape, seed=seed, **scene_kwargs)
     mic = scene.microscope
     axes = [
         {"name": "y", "units": "nm", "scale": 1.0, "offset": 0.0, "size": shape[0], "navigate": True},

@@ -28,7 +28,7 @@ from hyperspy_eelsid.physics.cross_sections import cross_section, load_gosh
 
 from .config import SimulationConfig
 from .fine_structure import fine_structure
-from .low_loss import convolve, low_loss_kernel
+from .low_loss import NEGATIVE, convolve, low_loss_kernel
 from .white_lines import has_white_line, lorentzian, white_line_pair, white_line_ratio_mid
 
 __all__ = ["Microscope", "Scene", "simulate_scene", "superlattice_scene"]
@@ -86,6 +86,13 @@ class Scene:
         Element -> areal density map (atoms/nm^2): the ground truth.
     visible : list of str
         Elements with at least one edge inside the energy range.
+    low_loss : numpy.ndarray or None
+        The low-loss spectrum the edges were convolved with (plural
+        scattering), in electrons per channel (its sum is the beam electrons
+        per pixel), the same for every pixel, on ``low_loss_energy``.
+    low_loss_energy : numpy.ndarray or None
+        Its channel energies (eV), at the core loss's dispersion, 0 eV
+        included.
     """
 
     counts: np.ndarray
@@ -96,6 +103,8 @@ class Scene:
     elements: list
     element_maps: dict = field(repr=False)
     visible: list = field(default_factory=list)
+    low_loss: np.ndarray | None = field(default=None, repr=False)
+    low_loss_energy: np.ndarray | None = field(default=None, repr=False)
 
 
 def _edge_profiles(db, elements, mic: Microscope, config, gen, white_line_strength):
@@ -240,6 +249,8 @@ def simulate_scene(
         elements=elements,
         element_maps=density,
         visible=visible,
+        low_loss=electrons * kernel[0].numpy().astype(float),
+        low_loss_energy=(np.arange(n_kernel) - NEGATIVE) * mic.dispersion,
     )
 
 
