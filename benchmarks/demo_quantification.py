@@ -35,19 +35,13 @@ def main(argv=None):
                         help="simulate without white lines and generic fine structure")
     args = parser.parse_args(argv)
 
-    import hyperspy.api as hs
-
-    from hyperspy_eelsid.cli import demo_signal
+    from hyperspy_eelsid.cli import demo_low_loss, demo_signal
     from hyperspy_eelsid.signals.composition import areal_density, atomic_percent
-
     from hyperspy_eelsid.simulation.config import SimulationConfig
 
     extra = {"white_line_strength": 0.0, "config": SimulationConfig(fs_max_scale=1e-6)} if args.atomic_edges else {}
     s, scene = demo_signal(seed=args.seed, **extra)
-    ll = hs.signals.Signal1D(np.broadcast_to(scene.low_loss, s.data.shape[:-1] + scene.low_loss.shape).copy())
-    ll.set_signal_type("EELS")
-    axis = ll.axes_manager.signal_axes[0]
-    axis.offset, axis.scale, axis.units = float(scene.low_loss_energy[0]), scene.microscope.dispersion, "eV"
+    ll = demo_low_loss(s, scene)
     detected = sorted(scene.visible)  # the elements with edges in range, as identify_elements finds them
     s.add_elements(detected)
     truth = scene.element_maps

@@ -224,6 +224,21 @@ def demo_signal(seed: int = 0, shape=(24, 40), **scene_kwargs):
     return s, scene
 
 
+def demo_low_loss(signal, scene):
+    """The low loss that ``scene``'s edges were convolved with, as an ``EELS`` signal of
+    ``signal``'s navigation shape (the same spectrum in every pixel): for
+    ``quantify_elements(low_loss=...)`` of a :func:`demo_signal`."""
+    import hyperspy.api as hs
+    import numpy as np
+
+    nav = tuple(signal.axes_manager._navigation_shape_in_array)
+    ll = hs.signals.Signal1D(np.broadcast_to(scene.low_loss, nav + scene.low_loss.shape).copy())
+    ll.set_signal_type("EELS")
+    axis = ll.axes_manager.signal_axes[0]
+    axis.offset, axis.scale, axis.units = float(scene.low_loss_energy[0]), scene.microscope.dispersion, "eV"
+    return ll
+
+
 def _cmd_demo(args) -> int:
     import time
 

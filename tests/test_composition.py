@@ -175,16 +175,13 @@ def test_demo_scene_with_atomic_edges_and_its_low_loss():
     # the demo's simulator (plural scattering by its own low loss, power law, Poisson noise) against
     # quantify_elements with that low loss: with edges that are the atomic cross sections alone, the
     # areal densities come back (benchmarks/demo_quantification.py --atomic-edges for the whole scene)
-    from hyperspy_eelsid.cli import demo_signal
+    from hyperspy_eelsid.cli import demo_low_loss, demo_signal
     from hyperspy_eelsid.simulation.config import SimulationConfig
 
     s, scene = demo_signal(seed=1, shape=(2, 40), white_line_strength=0.0,
                            config=SimulationConfig(fs_max_scale=1e-6))
     assert scene.low_loss.sum() == pytest.approx(3e8) and 0.0 in scene.low_loss_energy
-    ll = hs.signals.Signal1D(np.broadcast_to(scene.low_loss, (2, 40, scene.low_loss.size)).copy())
-    ll.set_signal_type("EELS")
-    axis = ll.axes_manager.signal_axes[0]
-    axis.offset, axis.scale, axis.units = float(scene.low_loss_energy[0]), scene.microscope.dispersion, "eV"
+    ll = demo_low_loss(s, scene)
     s.add_elements(scene.visible)
     for m in areal_density(s.quantify_elements(low_loss=ll, show_progressbar=False)):
         truth = scene.element_maps[m.metadata.EELSID.element]

@@ -196,6 +196,7 @@ def _fit_linear(model, mask=None, show_progressbar=False, covariance_of=()):
     if not convolved:  # one design matrix for every pixel: its normal equations once
         inverse, Xs, norms = _normal_equations(columns[False][None, :, switches])
         background = constant[False][switches]
+        G = inverse[..., :n_scalars, :] @ Xs
     for start in progressbar(range(0, rows.size, BATCH), disable=not _progressbar(show_progressbar),
                              desc="Fitting", leave=False):
         idx = rows[start : start + BATCH]
@@ -205,11 +206,12 @@ def _fit_linear(model, mask=None, show_progressbar=False, covariance_of=()):
             X = (columns[False][None] + conv[:, :-1])[..., switches]
             inverse, Xs, norms = _normal_equations(X)
             background = (constant[False] + conv[:, -1])[:, switches]
+            G = inverse[..., :n_scalars, :] @ Xs
         target = y - background
         solution = (inverse @ (Xs @ target[..., None]))[..., 0]
         result[idx] = solution / norms
         n = norms[..., :n_scalars]
-        cov = _sandwich_covariance(inverse[..., :n_scalars, :], Xs, target, solution)
+        cov = _sandwich_covariance(G, Xs, target, solution)
         cov /= n[..., :, None] * n[..., None, :]
         std[idx, :n_scalars] = np.sqrt(np.clip(np.diagonal(cov, axis1=-2, axis2=-1), 0.0, None))
         if covariance is not None:
@@ -218,17 +220,17 @@ def _fit_linear(model, mask=None, show_progressbar=False, covariance_of=()):
     return model, covariance
 
 
-def _sandwich_covariance(rows, Xs, target, solution):
+def _sandwich_covariance(G, Xs, target, solution):
     """Covariance of some unknowns of each spectrum (in the unit-column scale of
     :func:`_normal_equations`): the heteroskedasticity-consistent (sandwich) estimate
-    ``A Xs diag(r^2) Xs^T A^T * n / (n - p)``, with ``A = rows`` the rows of the inverse normal
-    matrix of those unknowns and ``r`` the residuals. It follows each channel's own noise (Poisson
-    counts, or whatever the data hold) and needs no noise model or gain. Only the rows asked for
-    are computed: with fine structure there are far more unknowns (spline coefficients) than
-    intensities."""
+    ``G diag(r^2) G^T * n / (n - p)``, with ``G = A Xs`` (batch or 1, asked, channels), ``A`` the
+    rows of the inverse normal matrix of those unknowns, and ``r`` the residuals. It follows each
+    channel's own noise (Poisson counts, or whatever the data hold) and needs no noise model or
+    gain. Only the rows asked for are computed: with fine structure there are far more unknowns
+    (spline coefficients) than intensities. Without a low loss ``G`` is the same for every pixel
+    and is computed once."""
     residual = target - (np.swapaxes(Xs, -1, -2) @ solution[..., None])[..., 0]
     n, p = target.shape[-1], solution.shape[-1]
-    G = rows @ Xs  # (batch or 1, asked, channels): shared by every pixel without a low loss
     return (G * (residual**2)[:, None, :]) @ np.swapaxes(G, -1, -2) * (n / max(n - p, 1))
 
 
