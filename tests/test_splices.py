@@ -197,3 +197,11 @@ def test_quick_screen_drops_no_spliced_spectrum(dispersion):
     expected = _onsets_by_definition(counts, energy)
     assert np.isfinite(expected).sum() > 40  # the stack holds many splices, and many near-misses
     np.testing.assert_array_equal(splice_onsets(counts, energy), expected)
+
+
+def test_benchmark_times_the_screened_check_against_the_windows(capsys):
+    from .conftest import load_script
+
+    load_script("benchmarks/bench_preprocess.py").main(["--splice-check", "64"])
+    out = capsys.readouterr().out
+    assert "64 spectra" in out and "(0 passed the screen)" in out and "on every spectrum" in out
