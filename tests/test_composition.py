@@ -134,7 +134,7 @@ def test_uncertainties_match_the_scatter_of_repeated_spectra(low_loss, fine_stru
     if fine_structure:
         return
     # the shares need the covariance of the intensities (Ti's L continuum lies under O K): taken as
-    # independent, their errors come out about a fifth too small here
+    # independent, their errors come out too small here
     for m in maps:
         m.metadata.EELSID.covariance = None
     alone = atomic_percent(maps)[0]
