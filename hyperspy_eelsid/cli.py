@@ -2,8 +2,8 @@
 
 Each layer of the pipeline adds its own sub-commands through a
 ``register(subparsers)`` function (physics: ``gos``, simulation: ``simulate``,
-networks: ``train``). The HyperSpy front end's commands (``identify``, ``map``)
-are defined here. Heavy imports (HyperSpy, torch) happen only inside the
+networks: ``train``). The HyperSpy front end's commands (``identify``, ``map``,
+``quantify``, ``demo``) are defined here. Heavy imports (HyperSpy, torch) happen only inside the
 command that needs them, so ``eelsid --help`` is quick and the training
 machine never imports HyperSpy.
 """
@@ -187,6 +187,253 @@ def _add_map(sub):
 
 
 # --------------------------------------------------------------------------
+# quantify
+# --------------------------------------------------------------------------
+#: The microscope parameters the cross sections need: option, unit.
+_MICROSCOPE_OPTIONS = {
+    "beam_energy": ("--beam-energy", "keV"),
+    "convergence_angle": ("--convergence-angle", "mrad"),
+    "collection_angle": ("--collection-angle", "mrad"),
+}
+
+
+def _set_microscope_parameters(s, args):
+    """Set the parameters given on the command line on the loaded copy of the file; the ones
+    still missing give an error that names the options (the file itself is not changed)."""
+    from hyperspy_eelsid.signals.quantification import _PARAMETERS, MicroscopeParametersError
+
+    given = {name: getattr(args, name) for name in _MICROSCOPE_OPTIONS if getattr(args, name) is not None}
+    for name, value in given.items():
+        if not value > 0:
+            raise ValueError(f"{_MICROSCOPE_OPTIONS[name][0]} must be positive, got {value}")
+    if given:
+        s.set_microscope_parameters(**given)
+    missing = [name for name in _MICROSCOPE_OPTIONS if not s.metadata.has_item(_PARAMETERS[name])]
+    if missing:
+        options = " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} VALUE" for n in missing)
+        units = ", ".join(f"{n.replace('_', ' ')} in {_MICROSCOPE_OPTIONS[n][1]}" for n in missing)
+        raise MicroscopeParametersError(
+            f"the file does not record the {', '.join(n.replace('_', ' ') for n in missing)} that the "
+            f"cross sections need: give them with {options} ({units}), e.g. --beam-energy 200 "
+            "--convergence-angle 10 --collection-angle 30."
+        )
+
+
+def _statistics(m) -> dict:
+    """A map's mean over the fitted pixels, 5th and 95th percentiles, and the median of the
+    pixels' standard errors (for one spectrum: its value three times, and its error)."""
+    import numpy as np
+
+    values = np.asarray(m.data, dtype=float).ravel()
+    variance = m.metadata.get_item("Signal.Noise_properties.variance")
+    errors = None if variance is None else np.sqrt(np.asarray(variance.data, dtype=float).ravel())
+    kept = np.isfinite(values)
+    if not kept.any():
+        return {"mean": None, "p05": None, "p95": None, "error": None}
+    p05, p95 = np.percentile(values[kept], [5, 95])
+    error = None
+    if errors is not None and np.isfinite(errors[kept]).any():
+        error = float(np.nanmedian(errors[kept]))
+    return {"mean": float(values[kept].mean()), "p05": float(p05), "p95": float(p95), "error": error}
+
+
+def _quantity_table(quantities, elements, n_spectra) -> str:
+    """The printed table: one row per element, a column group per quantity."""
+    def cell(stat, spec):
+        if stat["mean"] is None:
+            return "n/a"
+        text = format(stat["mean"], spec)
+        if stat["error"] is not None:
+            text += f" +- {format(stat['error'], spec)}"
+        if n_spectra > 1:
+            text += f" ({format(stat['p05'], spec)} to {format(stat['p95'], spec)})"
+        return text
+
+    columns = [(name, {el: cell(stats[el], spec) for el in elements}) for name, spec, stats in quantities]
+    widths = [max(len(name), *(len(c) for c in cells.values())) for name, cells in columns]
+    lines = ["  element  " + "  ".join(name.ljust(w) for (name, _), w in zip(columns, widths))]
+    for el in elements:
+        lines.append(f"  {el:<7}  " + "  ".join(cells[el].ljust(w) for (_, cells), w in zip(columns, widths)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _fit_figure(model, title):
+    """One spectrum: the data, the fitted model and its power-law background over the fitted range."""
+    import logging
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from hyperspy_eelsid.signals.quantification import model_signal
+
+    energy = model.signal.axes_manager.signal_axes[0].axis
+    data = np.asarray(model.signal.data, dtype=float).ravel()
+    hs_log = logging.getLogger("hyperspy.model")
+    level = hs_log.level
+    hs_log.setLevel(logging.ERROR)  # HyperSpy's "slow as_signal" notice: one spectrum, nothing slow
+    try:
+        fitted = np.asarray(model_signal(model, show_progressbar=False).data, dtype=float).ravel()
+    finally:
+        hs_log.setLevel(level)
+    background = [c for c in model if c.active and hasattr(c, "function_nd")]
+    inside = np.isfinite(fitted)
+    fig, ax = plt.subplots(figsize=(7.0, 3.6), constrained_layout=True)
+    ax.plot(energy, data, color="0.2", lw=0.8, label="spectrum")
+    ax.plot(energy, fitted, color="tab:red", lw=1.2, label="fitted model")
+    if background:
+        bg = model.as_signal(component_list=background, show_progressbar=False)
+        bg = np.where(inside, np.asarray(bg.data, dtype=float).ravel(), np.nan)
+        ax.plot(energy, bg, color="tab:blue", lw=1.0, ls="--", label="power-law background")
+    if inside.any():
+        lo, hi = energy[inside][[0, -1]]
+        shown = data[(energy >= lo) & (energy <= hi)]
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(min(0.0, np.nanmin(shown)), 1.05 * np.nanmax(shown))
+    ax.set_xlabel("Energy loss (eV)")
+    ax.set_ylabel("Counts")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    return fig
+
+
+def _cmd_quantify(args) -> int:
+    try:
+        return _quantify(args)
+    except (ValueError, OSError) as err:  # bad input: the message says what to do
+        print(f"eelsid quantify: {args.file}: {err}", file=sys.stderr)
+        return 1
+
+
+def _quantify(args) -> int:
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from hyperspy_eelsid.plotting import plot_maps
+    from hyperspy_eelsid.signals.composition import areal_density, atomic_percent
+    from hyperspy_eelsid.signals.identification import identify_elements
+    from hyperspy_eelsid.signals.loading import load_spectrum
+    from hyperspy_eelsid.signals.quantification import quantify_elements
+
+    s = load_spectrum(args.file, lazy=args.lazy)
+    _set_microscope_parameters(s, args)  # before the identification: fail fast
+    low_loss = load_spectrum(args.low_loss, signal_type="EELS", lazy=args.lazy) if args.low_loss else None
+    mask = _low_count_mask(s, args.mask_below)
+    if args.elements:
+        if s.metadata.has_item("Sample.elements"):
+            del s.metadata.Sample.elements  # the command line's list replaces the file's
+        s.add_elements(args.elements)
+    else:
+        identify_elements(
+            s, threshold=args.threshold, min_fraction=args.min_fraction, device=args.device,
+            show_progressbar=False, weights=args.weights, print_summary=not args.quiet, navigation_mask=mask,
+        )
+        if not s.identification.detected:
+            print(f"eelsid quantify: no element detected in {args.file}; nothing to quantify "
+                  "(name the elements with --elements).", file=sys.stderr)
+            return 1
+    scan = s.axes_manager.navigation_dimension > 0
+    single = not scan
+    result = quantify_elements(s, low_loss=low_loss, show_progressbar=False, navigation_mask=mask,
+                               fine_structure=args.fine_structure, return_model=bool(args.out and single))
+    maps, model = result if isinstance(result, tuple) else (result, None)
+    if not maps:
+        print(f"eelsid quantify: {args.file}: none of {', '.join(sorted(s.metadata.Sample.elements))} has an "
+              "edge in the spectrum's energy range; nothing to fit.", file=sys.stderr)
+        return 1
+    elements = [m.metadata.EELSID.element for m in maps]
+    unfitted = sorted(set(s.metadata.Sample.elements) - set(elements))
+    shares = atomic_percent(maps)
+    densities = areal_density(maps) if low_loss is not None else []
+    n_spectra = int(maps[0].data.size)
+    n_fitted = int(np.isfinite(maps[0].data).sum())
+    quantities = []  # (column, number format, {element: statistics})
+    if len(maps) > 1:
+        quantities.append(("at.%", ".1f", {m.metadata.EELSID.element: _statistics(m) for m in shares}))
+    if densities:
+        quantities.append(("atoms/nm^2", ".1f", {m.metadata.EELSID.element: _statistics(m) for m in densities}))
+    if not quantities:  # one element, no low loss: only its intensity says anything
+        quantities.append(("edge intensity (atoms/barn x electrons)", ".4g",
+                           {m.metadata.EELSID.element: _statistics(m) for m in maps}))
+    if not args.quiet:
+        what = f"{n_fitted} of {n_spectra} spectra" if scan else "one spectrum"
+        print(f"== {args.file}: {', '.join(elements)} quantified in {what} "
+              f"({'with' if low_loss is not None else 'without'} a low loss"
+              f"{', fine structure fitted' if args.fine_structure else ''})")
+        print(_quantity_table(quantities, elements, n_spectra))
+        if unfitted:
+            print(f"  not fitted (no edge in the energy range): {', '.join(unfitted)}")
+        print("  value +- standard error" + (" (median over the spectra); in brackets: 5th to 95th "
+                                             "percentile over the spectra" if scan else ""))
+    written = []
+    if args.json:
+        stats = lambda group: {m.metadata.EELSID.element: _statistics(m) for m in group}  # noqa: E731
+        entry = {"elements": elements, "not_fitted": unfitted, "low_loss": low_loss is not None,
+                 "spectra": n_spectra, "fitted": n_fitted, "intensity": stats(maps),
+                 "atomic_percent": stats(shares)}
+        if densities:
+            entry["areal_density_per_nm2"] = stats(densities)
+        Path(args.json).write_text(json.dumps({args.file: entry}, indent=1) + "\n")
+        written.append(args.json)
+    if args.save:
+        folder = Path(args.save)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = Path(args.file).stem
+        for group, suffix in ((maps, "intensity"), (shares, "atomic_percent"), (densities, "areal_density")):
+            for m in group:
+                path = folder / f"{stem}_{m.metadata.EELSID.element}_{suffix}.hspy"
+                m.save(path, overwrite=True)
+                written.append(str(path))
+    if args.out:
+        name = Path(args.file).name
+        if single:
+            fig = _fit_figure(model, f"{name}: {', '.join(elements)}")
+        elif len(elements) > 1:
+            fig = plot_maps(shares, title=f"{name}: composition (at.%)")
+        else:
+            fig = plot_maps(densities or maps, title=f"{name}: {maps[0].metadata.Signal.quantity}")
+        fig.savefig(args.out, dpi=args.dpi, bbox_inches="tight")
+        written.append(args.out)
+    if not args.quiet:
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
+def _add_quantify(sub):
+    p = sub.add_parser(
+        "quantify",
+        help="identify, then fit the elements of a spectrum or scan (composition)",
+        description="Identify the elements of a spectrum, line scan or spectrum image (or take "
+        "them from --elements), fit every spectrum with exSpy's model (power-law background, the "
+        "package's GOS tables, optionally a low loss for plural scattering) and print each "
+        "element's atomic percent, with the areal density in atoms/nm^2 when a low loss is given.",
+    )
+    p.add_argument("file", help="core-loss file HyperSpy can read, or two-column text (eV, counts)")
+    p.add_argument("--low-loss", metavar="FILE", help="low-loss file of the same scan, same eV per channel")
+    p.add_argument("--elements", nargs="+", metavar="EL", help="elements to fit (default: the detected ones)")
+    for name, (option, unit) in _MICROSCOPE_OPTIONS.items():
+        p.add_argument(option, dest=name, type=float, default=None, metavar=unit.upper(),
+                       help=f"{name.replace('_', ' ')} in {unit}, where the file does not record it")
+    p.add_argument("--fine-structure", action="store_true",
+                   help="fit exSpy's fine-structure spline above each onset (white lines)")
+    p.add_argument("--threshold", type=float, default=None, help="detection threshold in (0, 1)")
+    p.add_argument("--min-fraction", type=float, default=0.01, help="as for identify (default 0.01)")
+    p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
+    p.add_argument("--json", metavar="OUT", help="write each element's figures as JSON")
+    p.add_argument("--save", metavar="DIR", help="write the maps (intensity, atomic percent, areal "
+                   "density) as .hspy files, with their variances")
+    p.add_argument("--out", metavar="PNG", help="figure: the composition maps of a scan, or the "
+                   "spectrum with the fitted model")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--lazy", action="store_true")
+    p.add_argument("--dpi", type=int, default=120)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_cmd_quantify)
+
+
+# --------------------------------------------------------------------------
 # demo
 # --------------------------------------------------------------------------
 def demo_signal(seed: int = 0, shape=(24, 40), **scene_kwargs):
@@ -309,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_identify(sub)
     _add_map(sub)
+    _add_quantify(sub)
     _add_demo(sub)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)

@@ -17,7 +17,7 @@ def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("identify", "map", "demo", "gos", "simulate", "train", "ensemble", "evaluate"):
+    for command in ("identify", "map", "quantify", "demo", "gos", "simulate", "train", "ensemble", "evaluate"):
         assert command in out
     assert build_parser().parse_args(["identify", "a.msa"]).min_fraction == 0.01
 
@@ -112,3 +112,112 @@ def test_command_output_is_free_of_library_warnings(tmp_path):
     assert "Element identification" in run.stdout
     for noise in ("Numba is not installed", "Numexpr is not installed", "VisibleDeprecationWarning"):
         assert noise not in run.stderr + run.stdout
+
+
+@pytest.fixture
+def tio_weights():
+    """A stand-in model that finds Ti and O (probability 0.9) in every spectrum, nothing else."""
+    from hyperspy_eelsid import inference
+
+    class TiO:
+        name, threshold = "tio", 0.5
+
+        def predict_proba(self, x):
+            import torch
+
+            p = torch.zeros((x.shape[0], len(ELEMENTS)))
+            p[:, [ELEMENTS.index("Ti"), ELEMENTS.index("O")]] = 0.9
+            return p
+
+    key = ("tio-weights", "cpu")
+    inference._CACHE[key] = TiO()
+    yield key[0]
+    inference._CACHE.pop(key, None)
+
+
+def _composition_files(tmp_path):
+    """The Ti L + O K scan of test_composition (known atoms per barn) and its low loss, saved."""
+    from .test_composition import N_O, N_TI, _spectra
+
+    s, ll = _spectra(low_loss=True)
+    del s.metadata.Sample.elements  # as recorded: nobody has named the elements yet
+    s.save(tmp_path / "tio.hspy")
+    ll.save(tmp_path / "tio_ll.hspy")
+    return str(tmp_path / "tio.hspy"), str(tmp_path / "tio_ll.hspy"), N_TI, N_O
+
+
+def test_quantify_identifies_fits_and_writes_the_composition(tio_weights, tmp_path, capsys):
+    si, ll, n_ti, n_o = _composition_files(tmp_path)
+    out = tmp_path / "q.json"
+    code = main(["quantify", si, "--low-loss", ll, "--weights", tio_weights, "--device", "cpu",
+                 "--json", str(out), "--save", str(tmp_path / "maps"), "--out", str(tmp_path / "at.png")])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "O, Ti quantified in 12 of 12 spectra (with a low loss)" in printed
+    assert "at.%" in printed and "atoms/nm^2" in printed
+    entry = json.loads(out.read_text())[si]
+    assert entry["elements"] == ["O", "Ti"] and entry["low_loss"] and entry["fitted"] == 12
+    truth_ti = 100.0 * n_ti / (n_ti + n_o)  # the four columns of the scan
+    assert entry["atomic_percent"]["Ti"]["mean"] == pytest.approx(truth_ti.mean(), abs=0.5)
+    assert entry["atomic_percent"]["Ti"]["p95"] == pytest.approx(truth_ti.max(), abs=1.0)
+    assert 0 < entry["atomic_percent"]["Ti"]["error"] < 1.0  # at.%, per spectrum
+    assert entry["areal_density_per_nm2"]["O"]["mean"] == pytest.approx(n_o * 1e10, rel=0.02)
+    # the saved maps load back with HyperSpy, with their variances and the scan's shape
+    saved = hs.load(tmp_path / "maps" / "tio_Ti_atomic_percent.hspy")
+    assert saved.data.shape == (3, 4) and saved.metadata.General.title == "atomic percent of Ti"
+    assert np.nanmean(saved.data) == pytest.approx(entry["atomic_percent"]["Ti"]["mean"])
+    assert saved.metadata.Signal.Noise_properties.variance.data.shape == (3, 4)
+    density = hs.load(tmp_path / "maps" / "tio_O_areal_density.hspy")
+    assert np.nanmean(density.data) == pytest.approx(n_o * 1e10, rel=0.02)
+    assert (tmp_path / "maps" / "tio_O_intensity.hspy").is_file()
+    assert (tmp_path / "at.png").stat().st_size > 5000
+    # the file on disk is not changed: still no elements named in it
+    assert not hs.load(si).metadata.has_item("Sample.elements")
+
+
+def test_quantify_one_spectrum_draws_the_fit(tmp_path, capsys, caplog):
+    si, ll, n_ti, n_o = _composition_files(tmp_path)
+    hs.load(si).inav[3, 0].save(tmp_path / "one.hspy")
+    hs.load(ll).inav[3, 0].save(tmp_path / "one_ll.hspy")
+    code = main(["quantify", str(tmp_path / "one.hspy"), "--elements", "Ti", "O", "--low-loss",
+                 str(tmp_path / "one_ll.hspy"), "--out", str(tmp_path / "fit.png"), "--json", str(tmp_path / "q.json")])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "quantified in one spectrum" in captured.out
+    assert not [r for r in caplog.records if "slow" in r.getMessage()]  # HyperSpy's notice: nothing is slow here
+    entry = json.loads((tmp_path / "q.json").read_text())[str(tmp_path / "one.hspy")]
+    ti = entry["atomic_percent"]["Ti"]
+    assert ti["mean"] == ti["p05"] == ti["p95"] == pytest.approx(100.0 * n_ti[3] / (n_ti[3] + n_o), abs=0.5)
+    assert (tmp_path / "fit.png").stat().st_size > 5000
+    # one element named, no low loss: the table gives its fitted intensity (a share would be 100 %)
+    assert main(["quantify", str(tmp_path / "one.hspy"), "--elements", "O", "Au"]) == 0
+    printed = capsys.readouterr().out
+    assert "edge intensity" in printed and "not fitted (no edge in the energy range): Au" in printed
+
+
+def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
+    si, ll, _, _ = _composition_files(tmp_path)
+    bare = hs.load(si)
+    del bare.metadata.Acquisition_instrument
+    bare.save(tmp_path / "bare.hspy")
+    path = str(tmp_path / "bare.hspy")
+    assert main(["quantify", path, "--elements", "Ti", "O"]) == 1
+    err = capsys.readouterr().err
+    assert "does not record the beam energy, convergence angle, collection angle" in err
+    assert "--beam-energy VALUE" in err
+    assert main(["quantify", path, "--elements", "Ti", "O", "--beam-energy", "200", "--convergence-angle", "10",
+                 "--collection-angle", "30", "-q"]) == 0
+    assert not hs.load(path).metadata.has_item("Acquisition_instrument")  # given for this run only
+    assert main(["quantify", si, "--elements", "Ti", "O", "--beam-energy", "-200"]) == 1
+    assert "--beam-energy must be positive" in capsys.readouterr().err
+    assert main(["quantify", si, "--elements", "Xx"]) == 1
+    assert "Xx" in capsys.readouterr().err
+    assert main(["quantify", si, "--elements", "Au"]) == 1
+    assert "none of Au has an edge" in capsys.readouterr().err
+    hs.load(ll).inav[0, 0].save(tmp_path / "ll_one.hspy")
+    assert main(["quantify", si, "--elements", "Ti", "O", "--low-loss", str(tmp_path / "ll_one.hspy")]) == 1
+    assert "navigation shape" in capsys.readouterr().err
+    assert main(["quantify", si, "--weights", flat_weights, "--device", "cpu", "-q"]) == 1  # nothing detected
+    assert "no element detected" in capsys.readouterr().err
+    assert main(["quantify", str(tmp_path / "missing.hspy"), "--elements", "O"]) == 1
+    assert "no such file" in capsys.readouterr().err

@@ -58,6 +58,14 @@ def _check_low_loss(signal, low_loss):
     """exSpy convolves the edges with the low loss channel by channel, around its 0 eV channel."""
     if low_loss is None:
         return
+    nav, nav_ll = signal.axes_manager.navigation_shape, low_loss.axes_manager.navigation_shape
+    if nav_ll != nav:
+        raise ValueError(
+            f"The low loss has navigation shape {nav_ll} and the core loss {nav}: exSpy convolves each "
+            "spectrum with the low loss of the same pixel, so the two must have the same shape. Give "
+            "the low loss recorded with the scan (or, for one low loss of the whole scan, repeat it over "
+            "the scan's pixels)."
+        )
     core, low = signal.axes_manager.signal_axes[0], low_loss.axes_manager.signal_axes[0]
     if not (core.is_uniform and low.is_uniform):
         return  # exSpy raises its own error for non-uniform axes
