@@ -27,6 +27,26 @@ COMMAND_MODULES = (
 )
 
 
+def _reporting_bad_input(command):
+    """Run a one-file command so that bad input (an unreadable file, a wrong option value, a
+    missing parameter) ends it with the message on standard error and exit status 1, not a
+    traceback; the library's messages say what to do."""
+    import functools
+
+    @functools.wraps(command)
+    def run(args) -> int:
+        try:
+            return command(args)
+        except (ValueError, OSError) as err:
+            message = str(err)
+            if not message.startswith(str(Path(args.file))):  # the loader's messages name the file
+                message = f"{args.file}: {message}"
+            print(f"eelsid {args.command}: {message}", file=sys.stderr)
+            return 1
+
+    return run
+
+
 # --------------------------------------------------------------------------
 # identify
 # --------------------------------------------------------------------------
@@ -130,6 +150,7 @@ def _add_identify(sub):
 # --------------------------------------------------------------------------
 # map
 # --------------------------------------------------------------------------
+@_reporting_bad_input
 def _cmd_map(args) -> int:
     import matplotlib
 
@@ -296,15 +317,8 @@ def _fit_figure(model, title):
     return fig
 
 
+@_reporting_bad_input
 def _cmd_quantify(args) -> int:
-    try:
-        return _quantify(args)
-    except (ValueError, OSError) as err:  # bad input: the message says what to do
-        print(f"eelsid quantify: {args.file}: {err}", file=sys.stderr)
-        return 1
-
-
-def _quantify(args) -> int:
     import matplotlib
     import numpy as np
 

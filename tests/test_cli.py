@@ -221,3 +221,16 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
     assert "no element detected" in capsys.readouterr().err
     assert main(["quantify", str(tmp_path / "missing.hspy"), "--elements", "O"]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_map_bad_input_gets_a_message_not_a_traceback(tmp_path, capsys):
+    assert main(["map", str(tmp_path / "missing.hspy"), "--out", str(tmp_path / "m.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("eelsid map: ") and "no such file" in err and err.count("missing.hspy") == 1
+    (tmp_path / "empty.msa").write_text("")
+    assert main(["map", str(tmp_path / "empty.msa"), "--out", str(tmp_path / "m.png")]) == 1
+    assert "the file is empty" in capsys.readouterr().err
+    make_si((3, 3)).save(tmp_path / "si.hspy")
+    assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "m.png"), "--threshold", "2"]) == 1
+    assert "threshold must lie strictly between 0 and 1" in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()
