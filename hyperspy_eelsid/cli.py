@@ -278,52 +278,13 @@ def _quantity_table(quantities, elements, n_spectra) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _fit_figure(model, title):
-    """One spectrum: the data, the fitted model and its power-law background over the fitted range."""
-    import logging
-
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from hyperspy_eelsid.signals.quantification import model_signal
-
-    energy = model.signal.axes_manager.signal_axes[0].axis
-    data = np.asarray(model.signal.data, dtype=float).ravel()
-    hs_log = logging.getLogger("hyperspy.model")
-    level = hs_log.level
-    hs_log.setLevel(logging.ERROR)  # HyperSpy's "slow as_signal" notice: one spectrum, nothing slow
-    try:
-        fitted = np.asarray(model_signal(model, show_progressbar=False).data, dtype=float).ravel()
-    finally:
-        hs_log.setLevel(level)
-    background = [c for c in model if c.active and hasattr(c, "function_nd")]
-    inside = np.isfinite(fitted)
-    fig, ax = plt.subplots(figsize=(7.0, 3.6), constrained_layout=True)
-    ax.plot(energy, data, color="0.2", lw=0.8, label="spectrum")
-    ax.plot(energy, fitted, color="tab:red", lw=1.2, label="fitted model")
-    if background:
-        bg = model.as_signal(component_list=background, show_progressbar=False)
-        bg = np.where(inside, np.asarray(bg.data, dtype=float).ravel(), np.nan)
-        ax.plot(energy, bg, color="tab:blue", lw=1.0, ls="--", label="power-law background")
-    if inside.any():
-        lo, hi = energy[inside][[0, -1]]
-        shown = data[(energy >= lo) & (energy <= hi)]
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(min(0.0, np.nanmin(shown)), 1.05 * np.nanmax(shown))
-    ax.set_xlabel("Energy loss (eV)")
-    ax.set_ylabel("Counts")
-    ax.set_title(title)
-    ax.legend(frameon=False)
-    return fig
-
-
 @_reporting_bad_input
 def _cmd_quantify(args) -> int:
     import matplotlib
     import numpy as np
 
     matplotlib.use("Agg")
-    from hyperspy_eelsid.plotting import plot_maps
+    from hyperspy_eelsid.plotting import plot_maps, plot_model_fit
     from hyperspy_eelsid.signals.composition import areal_density, atomic_percent
     from hyperspy_eelsid.signals.identification import identify_elements
     from hyperspy_eelsid.signals.loading import load_spectrum
@@ -401,7 +362,7 @@ def _cmd_quantify(args) -> int:
     if args.out:
         name = Path(args.file).name
         if single:
-            fig = _fit_figure(model, f"{name}: {', '.join(elements)}")
+            fig = plot_model_fit(model, title=f"{name}: {', '.join(elements)}")
         elif len(elements) > 1:
             fig = plot_maps(shares, title=f"{name}: composition (at.%)")
         else:

@@ -1,7 +1,9 @@
-"""Figures a microscopist reads: element probabilities on the periodic table.
+"""Figures a microscopist reads: element probabilities on the periodic table,
+element maps, and a spectrum with its fitted model.
 
-Pure matplotlib, no HyperSpy: usable from the front end, the CLI and the
-benchmark scripts alike.
+Pure matplotlib, no HyperSpy import: usable from the front end, the CLI and
+the benchmark scripts alike (:func:`plot_model_fit` takes a fitted exSpy
+model that the caller made).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from hyperspy_eelsid.elements import ELEMENTS, atomic_number
 
-__all__ = ["periodic_table_position", "plot_periodic_table", "plot_maps"]
+__all__ = ["periodic_table_position", "plot_periodic_table", "plot_maps", "plot_model_fit"]
 
 # Z at the start of each period and the group of every Z in periods 2-6.
 _PERIOD_STARTS = {2: 3, 3: 11, 4: 19, 5: 37, 6: 55}
@@ -201,4 +203,69 @@ def plot_maps(maps, title: str | None = None, ncols: int | None = None, vmax=Non
         ax.axis("off")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def plot_model_fit(model, title: str | None = None, ax=None):
+    """Draw one spectrum, its fitted model and the model's power-law background.
+
+    Parameters
+    ----------
+    model : exspy.models.EELSModel
+        A fitted model of one spectrum in memory, e.g. from
+        ``quantify_elements(return_model=True)`` on a single spectrum, or
+        ``m.inav[i]``'s current pixel of a scan's model.
+    title : str, optional
+        Axes title.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on. Only the fitted energy range is shown; the
+        residual between the spectrum and the model there (white lines,
+        fine structure the atomic cross sections lack) is what to check.
+    """
+    import logging
+
+    import matplotlib.pyplot as plt
+
+    from hyperspy_eelsid.signals.quantification import model_signal
+
+    if model.signal._lazy or model.axes_manager.navigation_dimension:
+        raise ValueError("plot_model_fit draws one spectrum in memory: pass the model of one spectrum "
+                         "(quantify_elements(return_model=True) on `s.inav[i]`).")
+    energy = model.signal.axes_manager.signal_axes[0].axis
+    data = np.asarray(model.signal.data, dtype=float).ravel()
+    hs_log = logging.getLogger("hyperspy.model")
+    level = hs_log.level
+    hs_log.setLevel(logging.ERROR)  # HyperSpy's "slow as_signal" notice: one spectrum, nothing slow
+    try:
+        fitted = np.asarray(model_signal(model, show_progressbar=False).data, dtype=float).ravel()
+        background = [c for c in model if c.active and hasattr(c, "function_nd")]
+        bg = None
+        if background:
+            bg = np.asarray(model.as_signal(component_list=background, show_progressbar=False).data, dtype=float)
+    finally:
+        hs_log.setLevel(level)
+    inside = np.isfinite(fitted)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.0, 3.6), constrained_layout=True)
+    fig = ax.figure
+    ax.plot(energy, data, color="0.2", lw=0.8, label="spectrum")
+    ax.plot(energy, fitted, color="tab:red", lw=1.2, label="fitted model")
+    if bg is not None:
+        ax.plot(energy, np.where(inside, bg.ravel(), np.nan), color="tab:blue", lw=1.0, ls="--",
+                label="power-law background")
+    if inside.any():
+        lo, hi = energy[inside][[0, -1]]
+        shown = data[(energy >= lo) & (energy <= hi)]
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(min(0.0, np.nanmin(shown)), 1.05 * np.nanmax(shown))
+    ax.set_xlabel("Energy loss (eV)")
+    ax.set_ylabel("Counts")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False)
     return fig

@@ -39,3 +39,28 @@ def test_mapping_input_and_wrong_length():
     assert "90" in {t.get_text() for t in fig.axes[0].texts}
     with pytest.raises(ValueError, match="80 probabilities"):
         plot_periodic_table(np.zeros(79))
+
+
+def test_model_fit_figure_shows_spectrum_model_and_background():
+    pytest.importorskip("exspy")
+    from hyperspy_eelsid.plotting import plot_model_fit
+
+    from .test_composition import _spectra
+
+    scan, _ = _spectra(low_loss=False)
+    one = scan.inav[2, 0]
+    one.add_elements(["Ti", "O"])
+    maps, model = one.quantify_elements(show_progressbar=False, return_model=True)
+    fig = plot_model_fit(model, title="Ti, O")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["spectrum", "fitted model", "power-law background"]
+    spectrum, fitted, background = (line.get_ydata() for line in ax.get_lines())
+    np.testing.assert_array_equal(spectrum, one.data)
+    above_o = one.axes_manager.signal_axes[0].axis > 560  # beyond the O K onset
+    assert np.all(background[above_o] < fitted[above_o])  # the edges sit on the background
+    assert np.nanmax(np.abs(fitted - spectrum) / spectrum) < 0.1  # it is a fit of this spectrum
+    assert ax.get_xlim()[0] >= one.axes_manager.signal_axes[0].axis[0]
+    with pytest.raises(ValueError, match="one spectrum"):
+        _, scan_model = scan.quantify_elements(show_progressbar=False, return_model=True)
+        plot_model_fit(scan_model)
