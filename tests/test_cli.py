@@ -173,6 +173,15 @@ def test_quantify_identifies_fits_and_writes_the_composition(tio_weights, tmp_pa
     assert (tmp_path / "at.png").stat().st_size > 5000
     # the file on disk is not changed: still no elements named in it
     assert not hs.load(si).metadata.has_item("Sample.elements")
+    # read lazily (block by block), the same figures
+    lazy = tmp_path / "lazy.json"
+    assert main(["quantify", si, "--low-loss", ll, "--weights", tio_weights, "--device", "cpu", "--lazy", "-q",
+                 "--json", str(lazy)]) == 0
+    lazy_entry = json.loads(lazy.read_text())[si]
+    for quantity in ("atomic_percent", "areal_density_per_nm2"):
+        for el in ("O", "Ti"):
+            for key, value in entry[quantity][el].items():
+                assert lazy_entry[quantity][el][key] == pytest.approx(value, rel=1e-9, abs=1e-9)
 
 
 def test_quantify_one_spectrum_draws_the_fit(tmp_path, capsys, caplog):
