@@ -258,8 +258,9 @@ def _statistics(m) -> dict:
     return {"mean": float(values[kept].mean()), "p05": float(p05), "p95": float(p95), "error": error}
 
 
-def _quantity_table(quantities, elements, n_spectra) -> str:
-    """The printed table: one row per element, a column group per quantity."""
+def _quantity_table(columns, elements, n_spectra) -> str:
+    """The printed table: one row per element, one column per (heading, number format,
+    {element: statistics}) of ``columns``."""
     def cell(stat, spec):
         if stat["mean"] is None:
             return "n/a"
@@ -270,7 +271,7 @@ def _quantity_table(quantities, elements, n_spectra) -> str:
             text += f" ({format(stat['p05'], spec)} to {format(stat['p95'], spec)})"
         return text
 
-    columns = [(name, {el: cell(stats[el], spec) for el in elements}) for name, spec, stats in quantities]
+    columns = [(name, {el: cell(stats[el], spec) for el in elements}) for name, spec, stats in columns]
     widths = [max(len(name), *(len(c) for c in cells.values())) for name, cells in columns]
     lines = ["  element  " + "  ".join(name.ljust(w) for (name, _), w in zip(columns, widths))]
     for el in elements:
@@ -308,9 +309,8 @@ def _cmd_quantify(args) -> int:
                   "(name the elements with --elements).", file=sys.stderr)
             return 1
     scan = s.axes_manager.navigation_dimension > 0
-    single = not scan
     result = quantify_elements(s, low_loss=low_loss, show_progressbar=False, navigation_mask=mask,
-                               fine_structure=args.fine_structure, return_model=bool(args.out and single))
+                               fine_structure=args.fine_structure, return_model=bool(args.out and not scan))
     maps, model = result if isinstance(result, tuple) else (result, None)
     if not maps:
         print(f"eelsid quantify: {args.file}: none of {', '.join(sorted(s.metadata.Sample.elements))} has an "
@@ -318,55 +318,54 @@ def _cmd_quantify(args) -> int:
         return 1
     elements = [m.metadata.EELSID.element for m in maps]
     unfitted = sorted(set(s.metadata.Sample.elements) - set(elements))
-    shares = atomic_percent(maps)
-    densities = areal_density(maps) if low_loss is not None else []
-    n_spectra = int(maps[0].data.size)
-    n_fitted = int(np.isfinite(maps[0].data).sum())
-    quantities = []  # (column, number format, {element: statistics})
-    if len(maps) > 1:
-        quantities.append(("at.%", ".1f", {m.metadata.EELSID.element: _statistics(m) for m in shares}))
-    if densities:
-        quantities.append(("atoms/nm^2", ".1f", {m.metadata.EELSID.element: _statistics(m) for m in densities}))
-    if not quantities:  # one element, no low loss: only its intensity says anything
-        quantities.append(("edge intensity (atoms/barn x electrons)", ".4g",
-                           {m.metadata.EELSID.element: _statistics(m) for m in maps}))
+    groups = {"intensity": maps, "atomic_percent": atomic_percent(maps)}
+    if low_loss is not None:
+        groups["areal_density"] = areal_density(maps)
+    stats = {name: {m.metadata.EELSID.element: _statistics(m) for m in group} for name, group in groups.items()}
+    n_spectra, n_fitted = int(maps[0].data.size), int(np.isfinite(maps[0].data).sum())
     if not args.quiet:
+        columns = []  # (heading, number format, {element: statistics})
+        if len(maps) > 1:
+            columns.append(("at.%", ".1f", stats["atomic_percent"]))
+        if "areal_density" in stats:
+            columns.append(("atoms/nm^2", ".1f", stats["areal_density"]))
+        if not columns:  # one element, no low loss: a share would be 100 %, its intensity says more
+            columns.append(("edge intensity (atoms/barn x electrons)", ".4g", stats["intensity"]))
         what = f"{n_fitted} of {n_spectra} spectra" if scan else "one spectrum"
         print(f"== {args.file}: {', '.join(elements)} quantified in {what} "
               f"({'with' if low_loss is not None else 'without'} a low loss"
               f"{', fine structure fitted' if args.fine_structure else ''})")
-        print(_quantity_table(quantities, elements, n_spectra))
+        print(_quantity_table(columns, elements, n_spectra))
         if unfitted:
             print(f"  not fitted (no edge in the energy range): {', '.join(unfitted)}")
         print("  value +- standard error" + (" (median over the spectra); in brackets: 5th to 95th "
                                              "percentile over the spectra" if scan else ""))
     written = []
     if args.json:
-        stats = lambda group: {m.metadata.EELSID.element: _statistics(m) for m in group}  # noqa: E731
         entry = {"elements": elements, "not_fitted": unfitted, "low_loss": low_loss is not None,
-                 "spectra": n_spectra, "fitted": n_fitted, "intensity": stats(maps),
-                 "atomic_percent": stats(shares)}
-        if densities:
-            entry["areal_density_per_nm2"] = stats(densities)
+                 "spectra": n_spectra, "fitted": n_fitted, "intensity": stats["intensity"],
+                 "atomic_percent": stats["atomic_percent"]}
+        if "areal_density" in stats:
+            entry["areal_density_per_nm2"] = stats["areal_density"]
         Path(args.json).write_text(json.dumps({args.file: entry}, indent=1) + "\n")
         written.append(args.json)
     if args.save:
         folder = Path(args.save)
         folder.mkdir(parents=True, exist_ok=True)
-        stem = Path(args.file).stem
-        for group, suffix in ((maps, "intensity"), (shares, "atomic_percent"), (densities, "areal_density")):
+        for suffix, group in groups.items():
             for m in group:
-                path = folder / f"{stem}_{m.metadata.EELSID.element}_{suffix}.hspy"
+                path = folder / f"{Path(args.file).stem}_{m.metadata.EELSID.element}_{suffix}.hspy"
                 m.save(path, overwrite=True)
                 written.append(str(path))
     if args.out:
         name = Path(args.file).name
-        if single:
+        if not scan:
             fig = plot_model_fit(model, title=f"{name}: {', '.join(elements)}")
         elif len(elements) > 1:
-            fig = plot_maps(shares, title=f"{name}: composition (at.%)")
+            fig = plot_maps(groups["atomic_percent"], title=f"{name}: composition (at.%)")
         else:
-            fig = plot_maps(densities or maps, title=f"{name}: {maps[0].metadata.Signal.quantity}")
+            shown = groups.get("areal_density", maps)
+            fig = plot_maps(shown, title=f"{name}: {shown[0].metadata.Signal.quantity}")
         fig.savefig(args.out, dpi=args.dpi, bbox_inches="tight")
         written.append(args.out)
     if not args.quiet:
