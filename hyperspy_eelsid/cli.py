@@ -310,7 +310,8 @@ def _cmd_quantify(args) -> int:
             return 1
     scan = s.axes_manager.navigation_dimension > 0
     result = quantify_elements(s, low_loss=low_loss, show_progressbar=False, navigation_mask=mask,
-                               fine_structure=args.fine_structure, return_model=bool(args.out and not scan))
+                               fine_structure=args.fine_structure, signal_range=args.signal_range,
+                               return_model=bool(args.out and not scan))
     maps, model = result if isinstance(result, tuple) else (result, None)
     if not maps:
         print(f"eelsid quantify: {args.file}: none of {', '.join(sorted(s.metadata.Sample.elements))} has an "
@@ -391,6 +392,8 @@ def _add_quantify(sub):
                        help=f"{name.replace('_', ' ')} in {unit}, where the file does not record it")
     p.add_argument("--fine-structure", action="store_true",
                    help="fit exSpy's fine-structure spline above each onset (white lines)")
+    p.add_argument("--signal-range", nargs=2, type=float, metavar=("START", "END"), default=None,
+                   help="fit only START-END eV (e.g. to leave out a detector artefact at an end)")
     p.add_argument("--threshold", type=float, default=None, help="detection threshold in (0, 1)")
     p.add_argument("--min-fraction", type=float, default=0.01, help="as for identify (default 0.01)")
     p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)

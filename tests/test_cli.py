@@ -198,6 +198,11 @@ def test_quantify_one_spectrum_draws_the_fit(tmp_path, capsys, caplog):
     ti = entry["atomic_percent"]["Ti"]
     assert ti["mean"] == ti["p05"] == ti["p95"] == pytest.approx(100.0 * n_ti[3] / (n_ti[3] + n_o), abs=0.5)
     assert (tmp_path / "fit.png").stat().st_size > 5000
+    # a shorter fit range changes the figures but not the answer (the end of this spectrum is sound)
+    assert main(["quantify", str(tmp_path / "one.hspy"), "--elements", "Ti", "O", "--signal-range", "360", "700",
+                 "--low-loss", str(tmp_path / "one_ll.hspy"), "--json", str(tmp_path / "r.json"), "-q"]) == 0
+    ranged = json.loads((tmp_path / "r.json").read_text())[str(tmp_path / "one.hspy")]["atomic_percent"]["Ti"]
+    assert ranged["mean"] != ti["mean"] and ranged["mean"] == pytest.approx(ti["mean"], abs=1.0)
     # one element named, no low loss: the table gives its fitted intensity (a share would be 100 %)
     assert main(["quantify", str(tmp_path / "one.hspy"), "--elements", "O", "Au"]) == 0
     printed = capsys.readouterr().out
@@ -223,6 +228,8 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
     assert "Xx" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Au"]) == 1
     assert "none of Au has an edge" in capsys.readouterr().err
+    assert main(["quantify", si, "--elements", "Ti", "O", "--signal-range", "400", "500"]) == 1
+    assert "below every edge of O" in capsys.readouterr().err
     hs.load(ll).inav[0, 0].save(tmp_path / "ll_one.hspy")
     assert main(["quantify", si, "--elements", "Ti", "O", "--low-loss", str(tmp_path / "ll_one.hspy")]) == 1
     assert "navigation shape" in capsys.readouterr().err

@@ -251,3 +251,38 @@ def test_quantify_lazy_on_a_process_cluster_equals_eager(monkeypatch):
             lazy = lazy_signal.quantify_elements(show_progressbar=False, **gos)
     for a, b in zip(eager, lazy):
         np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
+
+
+def test_signal_range_leaves_a_broken_end_of_the_spectrum_out(monkeypatch):
+    # the last 30 channels read half the counts (a detector artefact at the end of the read-out)
+    from hyperspy_eelsid.signals import quantification
+
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos, background=1e15)
+    s.data[..., -30:] *= 0.5
+    before = s.data.copy()
+    whole = s.quantify_elements(show_progressbar=False, **gos)
+    assert max(np.max(np.abs(m.data / truth[m.metadata.General.title] - 1)) for m in whole) > 0.1
+    maps, model = s.quantify_elements(show_progressbar=False, signal_range=(350, 715), return_model=True, **gos)
+    for m in maps:
+        np.testing.assert_allclose(m.data, truth[m.metadata.General.title], rtol=0.03)
+    fitted = model.axis.axis[model._channel_switches]
+    assert (fitted[0], fitted[-1]) == (350.0, 715.0)  # the returned model holds the range
+    np.testing.assert_array_equal(s.data, before)
+    monkeypatch.setattr(quantification, "LAZY_BLOCK_SPECTRA", 16)
+    lazy = s.as_lazy().quantify_elements(show_progressbar=False, signal_range=(350, 715), **gos)
+    for m, e in zip(lazy, maps):
+        np.testing.assert_allclose(m.data, e.data, rtol=1e-9)
+
+
+def test_signal_range_errors_say_what_is_wrong():
+    gos = {"GOS": "hydrogenic"}
+    s, _ = _synthetic_ti_o(gos)
+    with pytest.raises(ValueError, match="outside the spectrum's 350-749 eV"):
+        s.quantify_elements(show_progressbar=False, signal_range=(800, 900), **gos)
+    with pytest.raises(ValueError, match="start < end"):
+        s.quantify_elements(show_progressbar=False, signal_range=(600, 500), **gos)
+    with pytest.raises(ValueError, match=r"\(start, end\) in eV"):
+        s.quantify_elements(show_progressbar=False, signal_range=600, **gos)
+    with pytest.raises(ValueError, match="below every edge of O.*O 532 eV"):
+        s.quantify_elements(show_progressbar=False, signal_range=(350, 520), **gos)

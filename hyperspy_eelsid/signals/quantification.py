@@ -206,10 +206,67 @@ def _readout_ranges(per_spectrum, energy, mask):
     return fit_from, peaks
 
 
-def _restrict(model, fit_from, clipped_peaks):
-    """Fit from ``fit_from`` on, without the clipped peaks' channels."""
-    if fit_from is not None:
-        model.set_signal_range(fit_from, None)
+def _fit_window(fit_from, signal_range):
+    """The (start, end) of the fit in eV (None: the spectrum's own end): the user's
+    ``signal_range`` within the spectrum, starting no lower than the read-out checks'
+    ``fit_from``; (None, None) for the whole spectrum."""
+    start, end = fit_from, None
+    if signal_range is not None:
+        lo, hi = signal_range
+        start = lo if start is None else max(start, lo)
+        end = hi
+    if start is not None and end is not None and start >= end:
+        raise ValueError(
+            f"signal_range ends at {end:g} eV, below {start:g} eV, where the fit has to start (the spectra "
+            "are read from there on: gain splice or saturated start). Choose a range above it."
+        )
+    return start, end
+
+
+def _check_signal_range(signal, signal_range):
+    """``signal_range`` as two floats inside the energy axis, or a clear error."""
+    if signal_range is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in signal_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"signal_range must be (start, end) in eV, e.g. (400, 900); got {signal_range!r}."
+        ) from None
+    axis = signal.axes_manager.signal_axes[0]
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"signal_range must be (start, end) with start < end, in eV; got ({lo:g}, {hi:g}).")
+    low, high = float(axis.low_value), float(axis.high_value)
+    if hi <= low or lo >= high:
+        raise ValueError(
+            f"signal_range ({lo:g}, {hi:g}) eV lies outside the spectrum's {low:g}-{high:g} eV."
+        )
+    return max(lo, low), min(hi, high)
+
+
+def _check_edges_in_window(model, window):
+    """Every element must have an edge that starts below the end of the fit."""
+    end = window[1]
+    if end is None:
+        return
+    onsets = {}
+    for component in model:
+        element = getattr(component, "element", None)
+        if element is not None:
+            onsets[element] = min(onsets.get(element, np.inf), float(component.onset_energy.value))
+    outside = sorted(el for el, onset in onsets.items() if onset >= end)
+    if outside:
+        raise ValueError(
+            f"The fit ends at {end:g} eV, below every edge of {', '.join(outside)} (first onset "
+            + ", ".join(f"{el} {onsets[el]:.0f} eV" for el in outside)
+            + "): widen signal_range, or leave them out of the signal's elements."
+        )
+
+
+def _restrict(model, window, clipped_peaks):
+    """Fit over ``window`` (:func:`_fit_window`), without the clipped peaks' channels."""
+    if window != (None, None):
+        model.set_signal_range(*window)
     if clipped_peaks is not None:
         model.remove_signal_range(*clipped_peaks)
 
@@ -261,7 +318,7 @@ def _scan(signal, low_loss, mask, cut_splices, cut_saturation):
     return _readout_ranges(per, energy, mask), mean, mean_ll
 
 
-def _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure=False):
+def _background_exponent(mean, mean_ll, window, peaks, gos, fine_structure=False):
     """The power law's exponent, from a full fit of the mean spectrum.
 
     Without fine structure, exSpy's non-linear fit of every free parameter. With it, the
@@ -271,7 +328,8 @@ def _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure=Fal
     from scipy.optimize import minimize_scalar
 
     mean_model = create_model(mean, low_loss=mean_ll, **gos)
-    _restrict(mean_model, fit_from, peaks)
+    _restrict(mean_model, window, peaks)
+    _check_edges_in_window(mean_model, window)
     mean_model.fit_background()
     if not mean_model._background_components:
         return None
@@ -294,7 +352,7 @@ def _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure=Fal
     return float(best.x)
 
 
-def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar,
+def _fit_in_memory(signal, low_loss, mask, exponent, window, peaks, gos, show_progressbar,
                    fine_structure=False):
     """exSpy's model of ``signal`` (eager), fitted in every spectrum with the background's
     exponent held at ``exponent``: linear least squares over all spectra at once
@@ -305,7 +363,7 @@ def _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_
     # the mask left out are zeros here (ours, not the user's), and the fit below replaces it anyway
     with np.errstate(divide="ignore", invalid="ignore") if mask is not None else contextlib.nullcontext():
         model = create_model(signal, low_loss=low_loss, **gos)
-    _restrict(model, fit_from, peaks)
+    _restrict(model, window, peaks)
     if exponent is not None:
         background = model._background_components[0]
         background.r.value = exponent
@@ -332,7 +390,7 @@ def _row_blocks(signal):
     return [slice(a, min(a + rows, nav_shape[0])) for a in range(0, nav_shape[0], rows)]
 
 
-def _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structure):
+def _model_without_estimate(signal, low_loss, gos, window, peaks, fine_structure):
     """:func:`create_model`'s model, without exSpy's first estimate of the power law: for a lazy
     signal that estimate would read the whole data once more, and the block fits set every
     parameter anyway. The same components in the same order (exSpy adds the background, then
@@ -341,7 +399,7 @@ def _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structu
     if model._background_components:
         model._background_components[0].A.map["is_set"][:] = True  # exSpy estimates only when unset
     model._add_edges_from_subshells_names()
-    _restrict(model, fit_from, peaks)
+    _restrict(model, window, peaks)
     if fine_structure:
         model.enable_fine_structure()  # after the range: exSpy sizes the splines to it
     return model
@@ -354,7 +412,7 @@ def _intensities(model):
             for element, edge in _element_edges(model).items()}
 
 
-def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progressbar, whole_model,
+def _fit_lazy(signal, low_loss, mask, exponent, window, peaks, gos, show_progressbar, whole_model,
               fine_structure=False):
     """Fit a lazy scan block by block, each block read into memory once as an eager signal.
 
@@ -370,7 +428,7 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
     nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
     intensities, model, covariance = {}, None, None
     if whole_model:
-        model = _model_without_estimate(signal, low_loss, gos, fit_from, peaks, fine_structure)
+        model = _model_without_estimate(signal, low_loss, gos, window, peaks, fine_structure)
     for rows in progressbar(_row_blocks(signal), disable=not _progressbar(show_progressbar),
                             desc="Fitting blocks", leave=False):
         block_mask = None if mask is None else mask[rows]
@@ -383,7 +441,7 @@ def _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos, show_progr
             block_ll = low_loss.inav[..., rows]
             if block_ll._lazy:
                 block_ll.compute(show_progressbar=False)
-        fitted, (elements, block_cov) = _fit_in_memory(block, block_ll, block_mask, exponent, fit_from, peaks,
+        fitted, (elements, block_cov) = _fit_in_memory(block, block_ll, block_mask, exponent, window, peaks,
                                                        gos, False, fine_structure)
         for element, (values, std) in _intensities(fitted).items():
             maps = intensities.setdefault(element, (np.full(nav_shape, np.nan), np.full(nav_shape, np.nan)))
@@ -458,6 +516,7 @@ def quantify_elements(
     cut_splices: bool = True,
     cut_saturation: bool = True,
     fine_structure: bool = False,
+    signal_range=None,
 ):
     """Fit every spectrum with the identified elements; one intensity map each.
 
@@ -513,6 +572,14 @@ def quantify_elements(
         there, above all white lines, so that each intensity comes from the
         edge's continuum beyond. Still one linear solve for all pixels
         (default False).
+    signal_range : tuple of float, optional
+        ``(start, end)`` in eV: fit only these channels, as exSpy's
+        ``m.set_signal_range(start, end)`` does (the background exponent
+        too), e.g. to leave out a detector artefact at either end of the
+        spectrum. The fit still starts no lower than a splice or saturated
+        start found by ``cut_splices`` / ``cut_saturation``. Every element
+        needs an edge that starts below ``end``. Default: the whole
+        spectrum.
 
     Returns
     -------
@@ -546,6 +613,7 @@ def quantify_elements(
     _require_microscope_parameters(signal)  # before any pass over the data
     _require_elements(signal)
     _check_low_loss(signal, low_loss)
+    signal_range = _check_signal_range(signal, signal_range)
     mask = _check_navigation_mask(navigation_mask, signal)
     if signal._lazy and not signal.axes_manager.navigation_dimension:
         signal = _in_memory(signal)  # one spectrum: no blocks to read
@@ -557,12 +625,13 @@ def quantify_elements(
             low_loss = _masked(low_loss, mask)
     gos = {"GOS": GOS, "gos_file_path": gos_file_path}
     (fit_from, peaks), mean, mean_ll = _scan(signal, low_loss, mask, cut_splices, cut_saturation)
-    exponent = _background_exponent(mean, mean_ll, fit_from, peaks, gos, fine_structure)
+    window = _fit_window(fit_from, signal_range)
+    exponent = _background_exponent(mean, mean_ll, window, peaks, gos, fine_structure)
     if signal._lazy:
-        intensities, model, covariance = _fit_lazy(signal, low_loss, mask, exponent, fit_from, peaks, gos,
+        intensities, model, covariance = _fit_lazy(signal, low_loss, mask, exponent, window, peaks, gos,
                                                    show_progressbar, return_model, fine_structure)
     else:
-        model, covariance = _fit_in_memory(signal, low_loss, mask, exponent, fit_from, peaks, gos,
+        model, covariance = _fit_in_memory(signal, low_loss, mask, exponent, window, peaks, gos,
                                            show_progressbar, fine_structure)
         intensities = _intensities(model)
     maps = [_intensity_map(values, std, signal, element, mask, low_loss is not None, covariance)
