@@ -309,8 +309,10 @@ def _cmd_quantify(args) -> int:
                   "(name the elements with --elements).", file=sys.stderr)
             return 1
     scan = s.axes_manager.navigation_dimension > 0
+    fine_structure = args.fine_structure or args.fine_structure_width is not None
     result = quantify_elements(s, low_loss=low_loss, show_progressbar=False, navigation_mask=mask,
-                               fine_structure=args.fine_structure, signal_range=args.signal_range,
+                               fine_structure=fine_structure, fine_structure_width=args.fine_structure_width,
+                               signal_range=args.signal_range,
                                return_model=bool(args.out and not scan))
     maps, model = result if isinstance(result, tuple) else (result, None)
     if not maps:
@@ -335,7 +337,7 @@ def _cmd_quantify(args) -> int:
         what = f"{n_fitted} of {n_spectra} spectra" if scan else "one spectrum"
         print(f"== {args.file}: {', '.join(elements)} quantified in {what} "
               f"({'with' if low_loss is not None else 'without'} a low loss"
-              f"{', fine structure fitted' if args.fine_structure else ''})")
+              f"{', fine structure fitted' if fine_structure else ''})")
         print(_quantity_table(columns, elements, n_spectra))
         if unfitted:
             print(f"  not fitted (no edge in the energy range): {', '.join(unfitted)}")
@@ -392,6 +394,8 @@ def _add_quantify(sub):
                        help=f"{name.replace('_', ' ')} in {unit}, where the file does not record it")
     p.add_argument("--fine-structure", action="store_true",
                    help="fit exSpy's fine-structure spline above each onset (white lines)")
+    p.add_argument("--fine-structure-width", type=float, default=None, metavar="EV",
+                   help="the splines' width above each onset in eV (default 30, exSpy's); implies --fine-structure")
     p.add_argument("--signal-range", nargs=2, type=float, metavar=("START", "END"), default=None,
                    help="fit only START-END eV (e.g. to leave out a detector artefact at an end)")
     p.add_argument("--threshold", type=float, default=None, help="detection threshold in (0, 1)")

@@ -230,6 +230,8 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
     assert "none of Au has an edge" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Ti", "O", "--signal-range", "400", "500"]) == 1
     assert "below every edge of O" in capsys.readouterr().err
+    assert main(["quantify", si, "--elements", "Ti", "O", "--fine-structure-width", "-5"]) == 1
+    assert "positive width in eV" in capsys.readouterr().err
     hs.load(ll).inav[0, 0].save(tmp_path / "ll_one.hspy")
     assert main(["quantify", si, "--elements", "Ti", "O", "--low-loss", str(tmp_path / "ll_one.hspy")]) == 1
     assert "navigation shape" in capsys.readouterr().err

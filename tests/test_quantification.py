@@ -286,3 +286,22 @@ def test_signal_range_errors_say_what_is_wrong():
         s.quantify_elements(show_progressbar=False, signal_range=600, **gos)
     with pytest.raises(ValueError, match="below every edge of O.*O 532 eV"):
         s.quantify_elements(show_progressbar=False, signal_range=(350, 520), **gos)
+
+
+def test_wider_fine_structure_splines_take_up_a_resonance_beyond_30_ev():
+    # a sigma*-like peak 43 eV above the O K onset, beyond exSpy's 30 eV splines
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos, background=1e15)
+    e = s.axes_manager.signal_axes[0].axis
+    s.data = s.data + np.random.default_rng(5).poisson(3e5 * np.exp(-0.5 * ((e - 575) / 6) ** 2), s.data.shape)
+
+    def worst(maps):
+        return max(np.max(np.abs(m.data / truth[m.metadata.General.title] - 1)) for m in maps)
+
+    assert worst(s.quantify_elements(show_progressbar=False, fine_structure=True, **gos)) > 0.05
+    wide = s.quantify_elements(show_progressbar=False, fine_structure=True, fine_structure_width=60, **gos)
+    assert worst(wide) < 0.03
+    with pytest.raises(ValueError, match="needs fine_structure=True"):
+        s.quantify_elements(show_progressbar=False, fine_structure_width=60, **gos)
+    with pytest.raises(ValueError, match="positive width in eV"):
+        s.quantify_elements(show_progressbar=False, fine_structure=True, fine_structure_width=0, **gos)

@@ -87,6 +87,7 @@ class EELSIDSpectrum(EELSSpectrum):
     def quantify_elements(
         self, low_loss=None, show_progressbar=None, return_model=False, GOS=None, gos_file_path=None,
         navigation_mask=None, cut_splices=True, cut_saturation=True, fine_structure=False, signal_range=None,
+        fine_structure_width=None,
     ):
         return _quantification.quantify_elements(
             self,
@@ -100,6 +101,7 @@ class EELSIDSpectrum(EELSSpectrum):
             cut_saturation=cut_saturation,
             fine_structure=fine_structure,
             signal_range=signal_range,
+            fine_structure_width=fine_structure_width,
         )
 
     quantify_elements.__doc__ = _quantification.quantify_elements.__doc__

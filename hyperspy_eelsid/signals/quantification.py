@@ -263,6 +263,36 @@ def _check_edges_in_window(model, window):
         )
 
 
+#: exSpy's default width of an edge's fine-structure spline (eV above the onset).
+FINE_STRUCTURE_WIDTH = 30.0
+
+
+def _enable_fine_structure(model, width):
+    """exSpy's fine-structure spline on every edge, ``width`` eV wide."""
+    for component in model:
+        if hasattr(component, "fine_structure_width"):
+            component.fine_structure_width = float(width)
+    model.enable_fine_structure()
+
+
+def _fine_structure(fine_structure, fine_structure_width):
+    """False, or the splines' width in eV."""
+    if not fine_structure:
+        if fine_structure_width is not None:
+            raise ValueError("fine_structure_width sets the width of the fine-structure splines: "
+                             "it needs fine_structure=True.")
+        return False
+    if fine_structure_width is None:
+        return FINE_STRUCTURE_WIDTH
+    try:
+        width = float(fine_structure_width)
+    except (TypeError, ValueError):
+        width = np.nan
+    if not (np.isfinite(width) and width > 0):
+        raise ValueError(f"fine_structure_width must be a positive width in eV, got {fine_structure_width!r}.")
+    return width
+
+
 def _restrict(model, window, clipped_peaks):
     """Fit over ``window`` (:func:`_fit_window`), without the clipped peaks' channels."""
     if window != (None, None):
@@ -338,7 +368,7 @@ def _background_exponent(mean, mean_ll, window, peaks, gos, fine_structure=False
         mean_model.fit()
         return background.r.value
     start = float(background.r.value)  # from the background-only fit
-    mean_model.enable_fine_structure()
+    _enable_fine_structure(mean_model, fine_structure)
     background.r.free = False
     counts = np.asarray(mean.data, dtype=float)[np.asarray(mean_model._channel_switches)]
 
@@ -370,7 +400,7 @@ def _fit_in_memory(signal, low_loss, mask, exponent, window, peaks, gos, show_pr
         background.r.assign_current_value_to_all()
         background.r.free = False
     if fine_structure:
-        model.enable_fine_structure()
+        _enable_fine_structure(model, fine_structure)
     # HyperSpy's linear multifit gives the same values (tests/test_linear_fit.py), but solves models
     # with a low loss or fine structure pixel by pixel (25 times slower, bench_quantify.py), and
     # ours also gives the covariance of the intensities
@@ -401,7 +431,7 @@ def _model_without_estimate(signal, low_loss, gos, window, peaks, fine_structure
     model._add_edges_from_subshells_names()
     _restrict(model, window, peaks)
     if fine_structure:
-        model.enable_fine_structure()  # after the range: exSpy sizes the splines to it
+        _enable_fine_structure(model, fine_structure)  # after the range: exSpy sizes the splines to it
     return model
 
 
@@ -517,6 +547,7 @@ def quantify_elements(
     cut_saturation: bool = True,
     fine_structure: bool = False,
     signal_range=None,
+    fine_structure_width=None,
 ):
     """Fit every spectrum with the identified elements; one intensity map each.
 
@@ -572,6 +603,12 @@ def quantify_elements(
         there, above all white lines, so that each intensity comes from the
         edge's continuum beyond. Still one linear solve for all pixels
         (default False).
+    fine_structure_width : float, optional
+        With ``fine_structure=True``: how far above each onset the splines
+        reach, in eV (exSpy's default, 30 eV, when omitted). Wider splines
+        take up near-edge structure that extends further (h-BN's B K
+        edge), but they must not reach under the next element's edge,
+        where they would take its intensity.
     signal_range : tuple of float, optional
         ``(start, end)`` in eV: fit only these channels, as exSpy's
         ``m.set_signal_range(start, end)`` does (the background exponent
@@ -614,6 +651,7 @@ def quantify_elements(
     _require_elements(signal)
     _check_low_loss(signal, low_loss)
     signal_range = _check_signal_range(signal, signal_range)
+    fine_structure = _fine_structure(fine_structure, fine_structure_width)
     mask = _check_navigation_mask(navigation_mask, signal)
     if signal._lazy and not signal.axes_manager.navigation_dimension:
         signal = _in_memory(signal)  # one spectrum: no blocks to read
