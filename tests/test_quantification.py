@@ -305,3 +305,31 @@ def test_wider_fine_structure_splines_take_up_a_resonance_beyond_30_ev():
         s.quantify_elements(show_progressbar=False, fine_structure_width=60, **gos)
     with pytest.raises(ValueError, match="positive width in eV"):
         s.quantify_elements(show_progressbar=False, fine_structure=True, fine_structure_width=0, **gos)
+
+
+def test_bad_signals_are_refused_before_any_fit():
+    gos = {"GOS": "hydrogenic"}
+    s, _ = _synthetic_ti_o(gos)
+    kev = s.deepcopy()
+    kev.axes_manager.signal_axes[0].convert_to_units("keV")
+    with pytest.raises(ValueError, match=r"in 'keV'.*convert_to_units\('eV'\)"):
+        kev.quantify_elements(show_progressbar=False, **gos)
+    with pytest.raises(ValueError, match="in 'keV'"):
+        kev.create_model(**gos)
+    with pytest.raises(TypeError, match="set_signal_type"):
+        quantify_elements(hs.signals.Signal1D(s.data), **gos)
+    nan = s.deepcopy()
+    nan.data[2, 3, 100] = np.nan
+    before = nan.data.copy()
+    for signal in (nan, nan.as_lazy()):
+        with pytest.raises(ValueError, match=r"1 of 48 spectra hold NaN or inf.*navigation_mask"):
+            signal.quantify_elements(show_progressbar=False, **gos)
+    mask = np.zeros((6, 8), bool)
+    mask[2, 3] = True
+    maps = nan.quantify_elements(show_progressbar=False, navigation_mask=mask, **gos)  # left out: fitted
+    assert np.isnan(maps[0].data[2, 3]) and np.isfinite(maps[0].data[~mask]).all()
+    np.testing.assert_array_equal(nan.data, before)
+    ll = _low_loss()
+    ll.data[0, 0, 5] = np.inf
+    with pytest.raises(ValueError, match="low-loss spectrum holds NaN or inf"):
+        s.quantify_elements(low_loss=ll, show_progressbar=False, **gos)

@@ -45,6 +45,29 @@ def _require_microscope_parameters(signal):
         )
 
 
+def _check_quantifiable(signal):
+    """exSpy's EELS model needs one spectrum per pixel, real counts and an energy axis in eV."""
+    from exspy.signals import EELSSpectrum
+
+    if not isinstance(signal, EELSSpectrum):
+        raise TypeError(
+            f"Quantification needs an EELS spectrum, got a {type(signal).__name__}. If the data are "
+            "core-loss EELS, call `s.set_signal_type('EELS_ID')` first."
+        )
+    if signal.axes_manager.signal_dimension != 1:
+        raise ValueError(f"Quantification needs one spectrum per pixel (signal dimension 1); this signal "
+                         f"has signal dimension {signal.axes_manager.signal_dimension}.")
+    if np.issubdtype(signal.data.dtype, np.complexfloating):
+        raise ValueError("The signal is complex-valued; quantification needs real counts.")
+    units = signal.axes_manager.signal_axes[0].units
+    if units != "eV":
+        raise ValueError(
+            f"The energy axis is in {units!r}; exSpy's EELS model places the edges in eV. Convert "
+            "the axis (`s.axes_manager.signal_axes[0].convert_to_units('eV')`) or, if it is in eV "
+            "already, name its units (`s.axes_manager.signal_axes[0].units = 'eV'`)."
+        )
+
+
 def _require_elements(signal):
     if signal.metadata.get_item("Sample.elements"):
         return
@@ -119,14 +142,19 @@ def create_model(
 
     Raises
     ------
+    TypeError
+        If the signal is not an EELS spectrum.
     MicroscopeParametersError
         If beam energy, convergence or collection angle is missing.
     ValueError
-        If the signal has no elements, or the low loss has another
-        dispersion than the signal or no 0 eV channel.
+        If the signal has no elements, complex data, a signal dimension
+        other than 1 or an energy axis not in eV, or the low loss has
+        another navigation shape or dispersion than the signal or no 0 eV
+        channel.
     """
     from exspy.signals import EELSSpectrum
 
+    _check_quantifiable(signal)
     if dictionary is None:
         _require_microscope_parameters(signal)
         if auto_add_edges:
@@ -173,13 +201,22 @@ def _mean_spectrum(signal, n_kept=None):
     return signal.mean(axis=nav) if n_kept is None else signal.sum(axis=nav) / n_kept
 
 
+#: Values per spectrum from the pass over the data: splice onset, the four energies of the
+#: saturation check, and whether every count is finite (1) or not (0).
+_PER_SPECTRUM = 6
+
+
 def _readout_per_spectrum(block, energy, cut_splices: bool, cut_saturation: bool):
-    """Per spectrum of ``block`` (energy last): its splice onset and the four energies of
-    :func:`~hyperspy_eelsid.saturation.saturated_runs`, stacked on a last axis of 5 (NaN: none)."""
+    """Per spectrum of ``block`` (energy last): its splice onset, the four energies of
+    :func:`~hyperspy_eelsid.saturation.saturated_runs` (NaN: none) and 1.0 where every count is
+    finite (0.0 where one is NaN or inf), stacked on a last axis of ``_PER_SPECTRUM``."""
     from hyperspy_eelsid.preprocessing import _readout_scan
 
-    onsets, runs = _readout_scan(np.asarray(block).reshape(-1, energy.size), energy, cut_splices, cut_saturation)
-    return np.stack([onsets, *runs], axis=-1).reshape(block.shape[:-1] + (5,))
+    flat = np.asarray(block).reshape(-1, energy.size)
+    finite = np.isfinite(flat).all(axis=-1)
+    with np.errstate(invalid="ignore"):
+        onsets, runs = _readout_scan(np.where(finite[:, None], flat, 0.0), energy, cut_splices, cut_saturation)
+    return np.stack([onsets, *runs, finite.astype(float)], axis=-1).reshape(block.shape[:-1] + (_PER_SPECTRUM,))
 
 
 def _readout_ranges(per_spectrum, energy, mask):
@@ -189,7 +226,7 @@ def _readout_ranges(per_spectrum, energy, mask):
     ``per_spectrum`` is :func:`_readout_per_spectrum` of every spectrum."""
     from hyperspy_eelsid.preprocessing import E_MIN_NETWORK, ReadoutCuts, _cut_starts
 
-    per = np.asarray(per_spectrum, dtype=float).reshape(-1, 5)
+    per = np.asarray(per_spectrum, dtype=float).reshape(-1, _PER_SPECTRUM)[:, :5]
     if mask is not None:
         per = per[~np.asarray(mask).ravel()]
     onsets, runs = per[:, 0], tuple(per[:, 1:].T)
@@ -339,13 +376,30 @@ def _scan(signal, low_loss, mask, cut_splices, cut_saturation):
 
         data = _lazy_spectra(signal)
         per = da.map_blocks(_readout_per_spectrum, data, energy, cut_splices, cut_saturation, dtype=float,
-                            chunks=data.chunks[:-1] + ((5,),), meta=np.empty((0,) * data.ndim))
+                            chunks=data.chunks[:-1] + ((_PER_SPECTRUM,),), meta=np.empty((0,) * data.ndim))
         lazy_means = [m for m in (mean, mean_ll) if m is not None and m._lazy]
         per, *means = dask.compute(per, *(m.data for m in lazy_means))
         for m, values in zip(lazy_means, means):  # computed in the same pass; now eager
             m.data = da.from_array(values)
             m.compute(show_progressbar=False)
+    _check_finite(per, mask, mean_ll)
     return _readout_ranges(per, energy, mask), mean, mean_ll
+
+
+def _check_finite(per_spectrum, mask, mean_ll):
+    """NaN or inf in a spectrum that is fitted, or in the low loss, is a clear error."""
+    finite = np.asarray(per_spectrum, dtype=float).reshape(-1, _PER_SPECTRUM)[:, -1] > 0
+    if mask is not None:
+        finite |= np.asarray(mask).ravel()  # left out: set to zero on our copy, never read
+    if not finite.all():
+        raise ValueError(
+            f"{int((~finite).sum())} of {finite.size} spectra hold NaN or inf values. Leave those pixels "
+            "out with `navigation_mask=` (True where a spectrum is to be left out), or replace the values "
+            "on a copy (`s2 = s.deepcopy(); s2.data = np.nan_to_num(s2.data)`)."
+        )
+    if mean_ll is not None and not np.isfinite(np.asarray(mean_ll.data, dtype=float)).all():
+        raise ValueError("The low-loss spectrum holds NaN or inf values; replace them on a copy, or leave "
+                         "the pixels out with `navigation_mask=`.")
 
 
 def _background_exponent(mean, mean_ll, window, peaks, gos, fine_structure=False):
@@ -644,9 +698,24 @@ def quantify_elements(
         map of every parameter of every edge, fine-structure coefficients
         included, so for a large lazy scan this model needs far more memory
         than the maps; it is only built when asked for.
+
+    Raises
+    ------
+    TypeError
+        If the signal is not an EELS spectrum.
+    MicroscopeParametersError
+        If beam energy, convergence or collection angle is missing.
+    ValueError
+        If the signal has no elements, complex data, an energy axis not in
+        eV, or NaN or inf in a spectrum that is fitted (leave it out with
+        ``navigation_mask``); if the low loss does not match the signal or
+        holds NaN or inf; for a ``signal_range`` outside the spectrum or
+        below every edge of an element, or a ``fine_structure_width`` that
+        is not a positive width.
     """
     from hyperspy_eelsid.signals.identification import _check_navigation_mask
 
+    _check_quantifiable(signal)
     _require_microscope_parameters(signal)  # before any pass over the data
     _require_elements(signal)
     _check_low_loss(signal, low_loss)
