@@ -194,11 +194,22 @@ def _warn_negative(fractions):
 
 
 class _BlockIdentifier:
-    """Picklable dask block function: raw spectra block -> probabilities block."""
+    """Picklable dask block function: raw spectra block -> probabilities block.
 
-    def __init__(self, predictor, energy, units, readout=(True, True)):
+    With ``checks = (threshold, white_lines, sc_n)``, the white-line verdicts
+    and ratios (``2 n_pairs`` columns) and the Sc / N verdict and P(Sc) (2
+    columns) of the block's spectra follow the probabilities on the last
+    axis (:func:`_check_columns`): computed while the raw block is in memory,
+    so that the checks need no second pass over the data. They are
+    computed only for the spectra whose probabilities call for them (as
+    :func:`_line_verdicts` and :func:`_sc_n_verdicts` choose them), so they
+    cost nothing where no pair element is detected.
+    """
+
+    def __init__(self, predictor, energy, units, readout=(True, True), checks=None):
         self.predictor, self.axis = predictor, EnergyAxis.from_values(energy, units)
         self.readout = tuple(readout)
+        self.checks = checks
 
     def __call__(self, block, mask=None):
         flat = np.asarray(block).reshape(-1, block.shape[-1])
@@ -207,7 +218,22 @@ class _BlockIdentifier:
         probs[keep], _, cuts = self.predictor.identify_block(flat[keep], self.axis, *self.readout)
         cuts.warn(flat.shape[0])
         _warn_negative(_negative_fraction(flat[keep], self.axis))
-        return probs.reshape(block.shape[:-1] + (N_ELEMENTS,))
+        columns = [probs]
+        if self.checks is not None:
+            threshold, white_lines, sc_n = self.checks
+            if white_lines:  # left-out spectra have NaN probabilities: never selected, never read
+                verdict, ratio = _line_verdicts(flat, probs, self.axis, threshold, self.readout)
+                columns += [verdict.astype(np.float32), ratio.astype(np.float32)]
+            if sc_n:
+                verdict, p_first = _sc_n_verdicts(flat, probs, self.axis, threshold, self.readout)
+                columns += [verdict.astype(np.float32)[:, None], p_first.astype(np.float32)[:, None]]
+        out = np.concatenate(columns, axis=1) if len(columns) > 1 else probs
+        return out.reshape(block.shape[:-1] + (out.shape[1],))
+
+
+def _check_columns(white_lines: bool, sc_n: bool) -> int:
+    """Columns that :class:`_BlockIdentifier` adds after the probabilities for these checks."""
+    return (2 * len(coincident_line_pairs()) if white_lines else 0) + (2 if sc_n else 0)
 
 
 def _lazy_spectra(signal):
@@ -218,7 +244,9 @@ def _lazy_spectra(signal):
     return data
 
 
-def _lazy_probabilities(signal, predictor, readout=(True, True), mask=None):
+def _lazy_probabilities(signal, predictor, readout=(True, True), mask=None, checks=None):
+    """Lazy probabilities of every spectrum, one block of the data at a time; with ``checks``, the
+    check columns of :class:`_BlockIdentifier` after them."""
     import dask.array as da
 
     data = _lazy_spectra(signal)
@@ -226,12 +254,13 @@ def _lazy_probabilities(signal, predictor, readout=(True, True), mask=None):
     extra = ()
     if mask is not None:  # one mask block per data block, the energy axis of length 1
         extra = (da.from_array(mask[..., None], chunks=data.chunks[:-1] + ((1,),)),)
+    width = N_ELEMENTS + (0 if checks is None else _check_columns(checks[1], checks[2]))
     return da.map_blocks(
-        _BlockIdentifier(predictor, energy, units, readout),
+        _BlockIdentifier(predictor, energy, units, readout, checks),
         data,
         *extra,
         dtype=np.float32,
-        chunks=data.chunks[:-1] + ((N_ELEMENTS,),),
+        chunks=data.chunks[:-1] + ((width,),),
         meta=np.empty((0,) * data.ndim, dtype=np.float32),
     )
 
@@ -334,7 +363,7 @@ class _BlockScN:
 # both checks: verdicts and the fractions of pixels left after their vetoes
 # --------------------------------------------------------------------------
 def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=True, readout=(True, True),
-                mask=None):
+                mask=None, computed=None):
     """The white-line check and the Sc / N classifier where their elements are detected.
 
     Returns None when neither ran, else a dict: ``white`` (verdicts and area
@@ -343,7 +372,10 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
     :func:`~hyperspy_eelsid.pair_classifier.pair_verdicts`) or None, and
     ``frac``: the per-element fraction of spectra at or above the threshold
     and not vetoed by either check (of the spectra ``mask`` does not leave
-    out).
+    out). ``computed``: for a lazy signal, the check columns that
+    :class:`_BlockIdentifier` computed in the pass that gave ``probs``
+    (navigation shape + columns, in memory); without them a lazy signal
+    is read once more.
     """
     line_cols, sc_n_cols = _pair_columns(), _sc_n_columns()
     run_white = white_lines and bool((max_p[line_cols] >= threshold).any())
@@ -352,14 +384,23 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
         return None
     cols = sorted(set(line_cols) | set(sc_n_cols))
     white = sc_n_result = None
-    if signal._lazy:
+    n_pairs = len(coincident_line_pairs())
+    if signal._lazy and computed is not None:
+        columns = np.asarray(computed, dtype=float).reshape(-1, computed.shape[-1])
+        if run_white:
+            both = columns[:, :2 * n_pairs]
+            white = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
+        if run_sc_n:
+            out = columns[:, -2:]
+            sc_n_result = out[:, 0].astype(np.int8), out[:, 1]
+        col_probs = np.asarray(probs[..., cols].compute())
+    elif signal._lazy:
         import dask
         import dask.array as da
 
         data = _lazy_spectra(signal)
         energy, units = _energy(signal)
         meta = np.empty((0,) * data.ndim, dtype=float)
-        n_pairs = len(coincident_line_pairs())
         tasks = {}
         if run_white:
             tasks["white"] = da.map_blocks(_BlockLineVerdicts(energy, units, threshold, readout), data, probs,
@@ -765,7 +806,10 @@ def identify_elements(
         import dask
         import dask.array as da
 
-        probs = _lazy_probabilities(signal, predictor, (cut_splices, cut_saturation), mask)
+        # the checks' verdicts come from the same pass over the data as the probabilities
+        out = _lazy_probabilities(signal, predictor, (cut_splices, cut_saturation), mask,
+                                  (threshold, check_white_lines, check_sc_n))
+        probs = out[..., :N_ELEMENTS]
         nav_axes = tuple(range(probs.ndim - 1))
         n_kept = probs[..., 0].size if mask is None else int((~mask).sum())
         reductions = (da.nanmax(probs, axis=nav_axes), (probs >= threshold).sum(axis=nav_axes) / n_kept)
@@ -773,9 +817,10 @@ def identify_elements(
             from dask.diagnostics import ProgressBar
 
             with ProgressBar():
-                probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
+                out, max_p, frac = _persist_and_reduce(dask, out, reductions)
         else:
-            probs, max_p, frac = _persist_and_reduce(dask, probs, reductions)
+            out, max_p, frac = _persist_and_reduce(dask, out, reductions)
+        probs, computed = out[..., :N_ELEMENTS], out[..., N_ELEMENTS:]
     else:
         probs = _eager_probabilities(signal, predictor, progress, (cut_splices, cut_saturation), mask)
         flat = probs.reshape(-1, N_ELEMENTS)
@@ -786,7 +831,7 @@ def identify_elements(
     n = int(np.prod(signal.axes_manager.navigation_shape, dtype=int)) or 1
     n_masked = 0 if mask is None else int(mask.sum())
     checked = _run_checks(signal, probs, max_p, frac, threshold, check_white_lines, check_sc_n,
-                          (cut_splices, cut_saturation), mask)
+                          (cut_splices, cut_saturation), mask, computed if signal._lazy else None)
     read_from = _read_from(signal, (cut_splices, cut_saturation))
     summary = _summarise(max_p, frac, threshold, min_fraction, n - n_masked, _energy_range(signal, read_from),
                          predictor.name, checked, n_masked, read_from)
