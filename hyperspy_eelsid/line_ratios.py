@@ -207,6 +207,40 @@ class LineFit(NamedTuple):
     contrast: np.ndarray
 
 
+#: Spectra fitted together against the whole grid of line positions and widths (memory: grid
+#: points x 4 x this many floats, 14 MB).
+_FIT_CHUNK = 64
+
+
+class _LineDesigns(NamedTuple):
+    """The fit's design matrices for every grid point, in the grid's loop order: centres and
+    widths ``(grid, 2)`` of the two lines, ``Q^T`` ``(grid, 4, channels)`` and ``R^-1``
+    ``(grid, 4, 4)`` of each design's QR decomposition."""
+
+    centres: np.ndarray
+    widths: np.ndarray
+    q_t: np.ndarray
+    inv_r: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def _line_designs(first_ev: float, splitting_ev: float) -> _LineDesigns:
+    """Design matrices of :func:`fit_line_ratio` (they do not depend on the spectra): the
+    Lorentzian lines and arctangent steps at every first-line position (from 5 eV below to 8 eV
+    above ``first_ev``, 0.5 eV steps), splitting (+-3 eV, 1 eV steps) and pair of widths."""
+    _, lo, hi = _fit_range(first_ev, splitting_ev)
+    energy = np.arange(lo, hi, dtype=float)[None, :]
+    grid = np.array([(c1, c1 + d, w1, w2)
+                     for c1 in np.arange(first_ev - 5.0, first_ev + 8.01, 0.5)
+                     for d in np.arange(splitting_ev - 3.0, splitting_ev + 3.01, 1.0)
+                     for w1 in _WIDTHS_EV for w2 in _WIDTHS_EV])
+    c1, c2, w1, w2 = (grid[:, i : i + 1] for i in range(4))
+    a = np.stack([_bin_lorentzian(energy, c1, w1), _bin_lorentzian(energy, c2, w2),
+                  _step(energy, c1, w1), _step(energy, c2, w2)], axis=2)  # (grid, channels, 4)
+    q, r = np.linalg.qr(a)
+    return _LineDesigns(grid[:, :2], grid[:, 2:], np.ascontiguousarray(q.transpose(0, 2, 1)), np.linalg.inv(r))
+
+
 def fit_line_ratio(spectra, first_ev: float, splitting_ev: float) -> LineFit:
     """Measure the intensity ratio of two white lines ``splitting_ev`` apart.
 
@@ -237,37 +271,26 @@ def fit_line_ratio(spectra, first_ev: float, splitting_ev: float) -> LineFit:
     y = np.atleast_2d(np.asarray(spectra))[:, start:hi].astype(float)  # only the channels the fit reads
     n = y.shape[0]
     residual, sigma, ok = _power_law_residual(y, np.arange(start, hi, dtype=float), first_ev)
-    energy = np.arange(lo, hi, dtype=float)
     r = residual[:, lo - start:].T  # (m, n)
     norm2 = np.einsum("ij,ij->j", r, r)
-    best = np.full(n, np.inf)
+    design = _line_designs(float(first_ev), float(splitting_ev))
     coef = np.zeros((4, n))
     var = np.zeros((2, n))
     centres = np.zeros((2, n))
     widths = np.zeros((2, n))
-    lines = {}
-    for c1 in np.arange(first_ev - 5.0, first_ev + 8.01, 0.5):
-        for d in np.arange(splitting_ev - 3.0, splitting_ev + 3.01, 1.0):
-            for w1 in _WIDTHS_EV:
-                for w2 in _WIDTHS_EV:
-                    cols = []
-                    for c, w in ((c1, w1), (c1 + d, w2)):
-                        if (c, w) not in lines:
-                            lines[c, w] = (_bin_lorentzian(energy, c, w), _step(energy, c, w))
-                        cols.append(lines[c, w])
-                    a = np.stack([cols[0][0], cols[1][0], cols[0][1], cols[1][1]], 1)
-                    q, rr = np.linalg.qr(a)
-                    proj = q.T @ r  # (4, n)
-                    rss = norm2 - np.einsum("ij,ij->j", proj, proj)
-                    better = rss < best
-                    if not better.any():
-                        continue
-                    inv = np.linalg.inv(rr)
-                    best[better] = rss[better]
-                    coef[:, better] = inv @ proj[:, better]
-                    var[:, better] = np.einsum("ij,ij->i", inv, inv)[:2, None]  # diag of (A^T A)^-1
-                    centres[:, better] = [[c1], [c1 + d]]
-                    widths[:, better] = [[w1], [w2]]
+    for a in range(0, n, _FIT_CHUNK):  # every grid point at once for a chunk of spectra
+        part = slice(a, min(a + _FIT_CHUNK, n))
+        proj = np.matmul(design.q_t, r[:, part])  # (grid, 4, chunk)
+        rss = norm2[part] - np.einsum("kij,kij->kj", proj, proj)
+        rss = np.where(np.isnan(rss), np.inf, rss)
+        k = np.argmin(rss, axis=0)  # the first best grid point, as a loop over the grid would keep
+        cols = np.arange(k.size)
+        found = np.isfinite(rss[k, cols])
+        k, cols, where = k[found], cols[found], np.arange(part.start, part.stop)[found]
+        coef[:, where] = np.einsum("jab,bj->aj", design.inv_r[k], proj[k, :, cols].T)
+        var[:, where] = np.einsum("jab,jab->ja", design.inv_r[k], design.inv_r[k])[:, :2].T  # diag of (A^T A)^-1
+        centres[:, where] = design.centres[k].T
+        widths[:, where] = design.widths[k].T
     err = np.sqrt(var) * sigma[None, :]
     good = ok & (sigma > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
