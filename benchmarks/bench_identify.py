@@ -16,6 +16,14 @@ preprocessing) at each batch size, the sizes alternating over
 ``--repeats`` passes of ``--n`` spectra, and prints each size's median
 and every pass: how ``inference.CPU_BATCH_SIZE`` was chosen.
 
+``--line-fit 5 4096`` instead times the white-line fit that
+``identify_elements`` runs where Co/Ba or Cu/Pr is detected
+(``line_ratios.fit_line_ratio`` for the Co L3/L2 and Ba M5/M4 lines) on that many spectra
+of Poisson counts on the network grid: the first call in the process and
+the median of five more. Run on an older checkout
+(``PYTHONPATH=<checkout> python benchmarks/bench_identify.py --line-fit ...``)
+to compare.
+
 By default it measures the shipped ensemble. ``--untrained unet:compact vit:compact``
 builds untrained networks of those architectures instead: weights do not
 change speed, so this measures any architecture before training. Run::
@@ -23,6 +31,7 @@ change speed, so this measures any architecture before training. Run::
     python benchmarks/bench_identify.py [--weights DIR | --untrained ARCH:PRESET ...]
                                         [--device auto] [--lazy]
     python benchmarks/bench_identify.py --device cpu --batch-sweep 128 256 512 1024 2048
+    python benchmarks/bench_identify.py --line-fit 5 4096
 """
 
 from __future__ import annotations
@@ -87,6 +96,30 @@ def batch_sweep(model, device, sizes, n, repeats):
     return speeds
 
 
+def _checks_run(signal):
+    """Which of identify_elements' checks ran on ``signal`` (they read the raw spectra again)."""
+    summary = signal.identification
+    pairs = ", ".join("/".join(c["pair"]) for c in summary.white_lines) or "none"
+    return f"{'':<4}checks run: white lines {pairs}; Sc / N {'yes' if summary.sc_n else 'no'}"
+
+
+def line_fit(sizes, repeats=5):
+    """Seconds of the white-line fit of the Co/Ba lines on ``sizes`` spectra: first call, median."""
+    from hyperspy_eelsid.line_ratios import _fit_position, coincident_line_pairs, fit_line_ratio
+
+    first_ev, splitting_ev = _fit_position(*coincident_line_pairs()[0])  # as white_line_verdicts fits Co / Ba
+    rng = np.random.default_rng(0)
+    print(f"{'white-line fit':<16} {'spectra':>8} {'first s':>9} {'median s':>9}")
+    for n in sizes:
+        spectra = rng.poisson(1000.0, size=(n, 3072)).astype(float)
+        times = []
+        for _ in range(repeats + 1):
+            t0 = time.perf_counter()
+            fit_line_ratio(spectra, first_ev, splitting_ev)
+            times.append(time.perf_counter() - t0)
+        print(f"{'Co / Ba lines':<16} {n:8d} {times[0]:9.3f} {float(np.median(times[1:])):9.3f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="model or ensemble (default: shipped ensemble)")
@@ -99,7 +132,11 @@ def main(argv=None):
     parser.add_argument("--batch-sweep", type=int, nargs="+", default=None, metavar="SIZE",
                         help="time the networks alone at these batch sizes instead")
     parser.add_argument("--repeats", type=int, default=5, help="passes per size for --batch-sweep")
+    parser.add_argument("--line-fit", type=int, nargs="+", default=None, metavar="N",
+                        help="time the white-line fit on N spectra instead")
     args = parser.parse_args(argv)
+    if args.line_fit:
+        return line_fit(args.line_fit)
 
     import torch
 
@@ -153,6 +190,7 @@ def main(argv=None):
                         show_progressbar=False, print_summary=False)
     dt = time.perf_counter() - t0
     print(f"{'SI 100x100x2048':<22} {10000:9d} {dt:8.2f} {10000 / dt:10.0f} {peak_rss_gib():12.2f}")
+    print(_checks_run(s))
 
     # 3. lazy spectrum image, never in memory
     if args.lazy:
@@ -173,6 +211,7 @@ def main(argv=None):
         assert p._lazy
         n_spectra = ny * nx
         print(f"{f'lazy {ny}x{nx}x{n}':<22} {n_spectra:9d} {dt:8.2f} {n_spectra / dt:10.0f} {peak_rss_gib():12.2f}")
+        print(_checks_run(lazy))
 
 
 if __name__ == "__main__":
