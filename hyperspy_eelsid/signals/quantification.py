@@ -214,8 +214,9 @@ def _readout_per_spectrum(block, energy, cut_splices: bool, cut_saturation: bool
 
     flat = np.asarray(block).reshape(-1, energy.size)
     finite = np.isfinite(flat).all(axis=-1)
-    with np.errstate(invalid="ignore"):
-        onsets, runs = _readout_scan(np.where(finite[:, None], flat, 0.0), energy, cut_splices, cut_saturation)
+    if not finite.all():  # those spectra are refused anyway (_check_finite); read zeros in their place
+        flat = np.where(finite[:, None], flat, 0.0)
+    onsets, runs = _readout_scan(flat, energy, cut_splices, cut_saturation)
     return np.stack([onsets, *runs, finite.astype(float)], axis=-1).reshape(block.shape[:-1] + (_PER_SPECTRUM,))
 
 
