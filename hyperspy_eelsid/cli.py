@@ -233,10 +233,11 @@ def _set_microscope_parameters(s, args):
     if missing:
         options = " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} VALUE" for n in missing)
         units = ", ".join(f"{n.replace('_', ' ')} in {_MICROSCOPE_OPTIONS[n][1]}" for n in missing)
+        example = {"beam_energy": 200, "convergence_angle": 10, "collection_angle": 30}
         raise MicroscopeParametersError(
             f"the file does not record the {', '.join(n.replace('_', ' ') for n in missing)} that the "
-            f"cross sections need: give them with {options} ({units}), e.g. --beam-energy 200 "
-            "--convergence-angle 10 --collection-angle 30."
+            f"cross sections need: give them with {options} ({units}), e.g. "
+            + " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} {example[n]}" for n in missing) + "."
         )
 
 
