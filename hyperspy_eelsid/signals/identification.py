@@ -308,19 +308,6 @@ def _line_verdicts(flat_data, probs, axis, threshold, readout=(True, True), bloc
     return verdict, ratio
 
 
-class _BlockLineVerdicts:
-    """Picklable dask block function: (spectra, probabilities) -> verdicts and ratios."""
-
-    def __init__(self, energy, units, threshold, readout=(True, True)):
-        self.axis, self.threshold, self.readout = EnergyAxis.from_values(energy, units), threshold, tuple(readout)
-
-    def __call__(self, block, probs):
-        flat = np.asarray(block).reshape(-1, block.shape[-1])
-        verdict, ratio = _line_verdicts(flat, probs, self.axis, self.threshold, self.readout)
-        out = np.concatenate([verdict.astype(float), ratio], axis=1)
-        return out.reshape(block.shape[:-1] + (out.shape[1],))
-
-
 # --------------------------------------------------------------------------
 # the Sc / N classifier (N K 401 eV against Sc L3,2 402, 407 eV)
 # --------------------------------------------------------------------------
@@ -346,19 +333,6 @@ def _sc_n_verdicts(flat_data, probs, axis, threshold, readout=(True, True), bloc
     return verdict, p_first
 
 
-class _BlockScN:
-    """Picklable dask block function: (spectra, probabilities) -> Sc / N verdict and P(Sc)."""
-
-    def __init__(self, energy, units, threshold, readout):
-        self.axis, self.threshold, self.readout = EnergyAxis.from_values(energy, units), threshold, tuple(readout)
-
-    def __call__(self, block, probs):
-        flat = np.asarray(block).reshape(-1, block.shape[-1])
-        verdict, p_first = _sc_n_verdicts(flat, probs, self.axis, self.threshold, self.readout)
-        out = np.stack([verdict.astype(float), p_first], axis=1)
-        return out.reshape(block.shape[:-1] + (2,))
-
-
 # --------------------------------------------------------------------------
 # both checks: verdicts and the fractions of pixels left after their vetoes
 # --------------------------------------------------------------------------
@@ -374,8 +348,8 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
     and not vetoed by either check (of the spectra ``mask`` does not leave
     out). ``computed``: for a lazy signal, the check columns that
     :class:`_BlockIdentifier` computed in the pass that gave ``probs``
-    (navigation shape + columns, in memory); without them a lazy signal
-    is read once more.
+    (navigation shape + columns, persisted), so that the data are read
+    once.
     """
     line_cols, sc_n_cols = _pair_columns(), _sc_n_columns()
     run_white = white_lines and bool((max_p[line_cols] >= threshold).any())
@@ -385,37 +359,13 @@ def _run_checks(signal, probs, max_p, frac, threshold, white_lines=True, sc_n=Tr
     cols = sorted(set(line_cols) | set(sc_n_cols))
     white = sc_n_result = None
     n_pairs = len(coincident_line_pairs())
-    if signal._lazy and computed is not None:
+    if signal._lazy:  # computed in the pass over the data that gave the probabilities
         columns = np.asarray(computed, dtype=float).reshape(-1, computed.shape[-1])
         if run_white:
             both = columns[:, :2 * n_pairs]
             white = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
         if run_sc_n:
             out = columns[:, -2:]
-            sc_n_result = out[:, 0].astype(np.int8), out[:, 1]
-        col_probs = np.asarray(probs[..., cols].compute())
-    elif signal._lazy:
-        import dask
-        import dask.array as da
-
-        data = _lazy_spectra(signal)
-        energy, units = _energy(signal)
-        meta = np.empty((0,) * data.ndim, dtype=float)
-        tasks = {}
-        if run_white:
-            tasks["white"] = da.map_blocks(_BlockLineVerdicts(energy, units, threshold, readout), data, probs,
-                                           dtype=float,
-                                           chunks=data.chunks[:-1] + ((2 * n_pairs,),), meta=meta)
-        if run_sc_n:
-            tasks["sc_n"] = da.map_blocks(_BlockScN(energy, units, threshold, readout), data, probs,
-                                          dtype=float, chunks=data.chunks[:-1] + ((2,),), meta=meta)
-        # one pass over the spectra for both checks
-        done = dict(zip(tasks, dask.compute(*tasks.values())))
-        if run_white:
-            both = np.asarray(done["white"]).reshape(-1, 2 * n_pairs)
-            white = both[:, :n_pairs].astype(np.int8), both[:, n_pairs:]
-        if run_sc_n:
-            out = np.asarray(done["sc_n"]).reshape(-1, 2)
             sc_n_result = out[:, 0].astype(np.int8), out[:, 1]
         col_probs = np.asarray(probs[..., cols].compute())
     else:
