@@ -221,7 +221,11 @@ _MICROSCOPE_OPTIONS = {
 def _set_microscope_parameters(s, args):
     """Set the parameters given on the command line on the loaded copy of the file; the ones
     still missing give an error that names the options (the file itself is not changed)."""
-    from hyperspy_eelsid.signals.quantification import _PARAMETERS, MicroscopeParametersError
+    from hyperspy_eelsid.signals.quantification import (
+        _EXAMPLE_PARAMETERS,
+        MicroscopeParametersError,
+        _missing_microscope_parameters,
+    )
 
     given = {name: getattr(args, name) for name in _MICROSCOPE_OPTIONS if getattr(args, name) is not None}
     for name, value in given.items():
@@ -229,15 +233,14 @@ def _set_microscope_parameters(s, args):
             raise ValueError(f"{_MICROSCOPE_OPTIONS[name][0]} must be positive, got {value}")
     if given:
         s.set_microscope_parameters(**given)
-    missing = [name for name in _MICROSCOPE_OPTIONS if not s.metadata.has_item(_PARAMETERS[name])]
+    missing = _missing_microscope_parameters(s)
     if missing:
         options = " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} VALUE" for n in missing)
         units = ", ".join(f"{n.replace('_', ' ')} in {_MICROSCOPE_OPTIONS[n][1]}" for n in missing)
-        example = {"beam_energy": 200, "convergence_angle": 10, "collection_angle": 30}
         raise MicroscopeParametersError(
             f"the file does not record the {', '.join(n.replace('_', ' ') for n in missing)} that the "
             f"cross sections need: give them with {options} ({units}), e.g. "
-            + " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} {example[n]}" for n in missing) + "."
+            + " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} {_EXAMPLE_PARAMETERS[n]}" for n in missing) + "."
         )
 
 

@@ -48,24 +48,28 @@ COINCIDENCE_EV = 5.0
 # --------------------------------------------------------------------------
 # checks
 # --------------------------------------------------------------------------
-def _check_signal(signal):
+def _check_eels_spectra(signal, task: str, error=PreprocessingError):
+    """An EELS signal with one real-valued spectrum per pixel, or a clear error naming ``task``
+    (``"Element identification"``, ``"Quantification"``); ``error`` for the value checks."""
     from exspy.signals import EELSSpectrum
 
     if not isinstance(signal, EELSSpectrum):
         kind = type(signal).__name__
         raise TypeError(
-            f"Element identification needs an EELS spectrum, got a {kind}. If the data "
+            f"{task} needs an EELS spectrum, got a {kind}. If the data "
             "are core-loss EELS, call `s.set_signal_type('EELS_ID')` first."
         )
     if signal.axes_manager.signal_dimension != 1:
-        raise PreprocessingError(
-            "Element identification needs one spectrum per pixel (signal dimension 1), "
+        raise error(
+            f"{task} needs one spectrum per pixel (signal dimension 1), "
             f"this signal has signal dimension {signal.axes_manager.signal_dimension}."
         )
     if np.issubdtype(signal.data.dtype, np.complexfloating):
-        raise PreprocessingError(
-            "The signal is complex-valued; element identification needs real counts."
-        )
+        raise error(f"The signal is complex-valued; {task.lower()} needs real counts.")
+
+
+def _check_signal(signal):
+    _check_eels_spectra(signal, "Element identification")
     axis = energy_axis_from_signal(signal)  # units, dispersion
     resampling_matrix(axis)  # range inside 75-3071 eV
     return axis

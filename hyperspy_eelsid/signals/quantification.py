@@ -29,14 +29,19 @@ class MicroscopeParametersError(ValueError):
     """The microscope parameters that cross sections need are missing."""
 
 
+#: Typical values, for the examples in the messages about missing parameters.
+_EXAMPLE_PARAMETERS = {"beam_energy": 200, "convergence_angle": 10, "collection_angle": 30}
+
+
+def _missing_microscope_parameters(signal) -> list:
+    """The names (``beam_energy``, ...) of the parameters ``signal``'s metadata lacks."""
+    return [name for name, item in _PARAMETERS.items() if not signal.metadata.has_item(item)]
+
+
 def _require_microscope_parameters(signal):
-    missing = [name for name, item in _PARAMETERS.items() if not signal.metadata.has_item(item)]
+    missing = _missing_microscope_parameters(signal)
     if missing:
-        example = ", ".join(
-            f"{name}={value}"
-            for name, value in (("beam_energy", 200), ("convergence_angle", 10), ("collection_angle", 30))
-            if name in missing
-        )
+        example = ", ".join(f"{name}={_EXAMPLE_PARAMETERS[name]}" for name in missing)
         raise MicroscopeParametersError(
             "Quantification needs the microscope parameters; missing: "
             + ", ".join(missing)
@@ -47,18 +52,9 @@ def _require_microscope_parameters(signal):
 
 def _check_quantifiable(signal):
     """exSpy's EELS model needs one spectrum per pixel, real counts and an energy axis in eV."""
-    from exspy.signals import EELSSpectrum
+    from hyperspy_eelsid.signals.identification import _check_eels_spectra
 
-    if not isinstance(signal, EELSSpectrum):
-        raise TypeError(
-            f"Quantification needs an EELS spectrum, got a {type(signal).__name__}. If the data are "
-            "core-loss EELS, call `s.set_signal_type('EELS_ID')` first."
-        )
-    if signal.axes_manager.signal_dimension != 1:
-        raise ValueError(f"Quantification needs one spectrum per pixel (signal dimension 1); this signal "
-                         f"has signal dimension {signal.axes_manager.signal_dimension}.")
-    if np.issubdtype(signal.data.dtype, np.complexfloating):
-        raise ValueError("The signal is complex-valued; quantification needs real counts.")
+    _check_eels_spectra(signal, "Quantification", ValueError)
     units = signal.axes_manager.signal_axes[0].units
     if units != "eV":
         raise ValueError(
