@@ -27,6 +27,13 @@ COMMAND_MODULES = (
 )
 
 
+def _naming_file(path, err) -> str:
+    """The message of ``err``, starting with the file's name once (the loader's messages
+    already name it)."""
+    message = str(err)
+    return message if message.startswith(str(Path(path))) else f"{path}: {message}"
+
+
 def _reporting_bad_input(command):
     """Run a one-file command so that bad input (an unreadable file, a wrong option value, a
     missing parameter) ends it with the message on standard error and exit status 1, not a
@@ -38,10 +45,7 @@ def _reporting_bad_input(command):
         try:
             return command(args)
         except (ValueError, OSError) as err:
-            message = str(err)
-            if not message.startswith(str(Path(args.file))):  # the loader's messages name the file
-                message = f"{args.file}: {message}"
-            print(f"eelsid {args.command}: {message}", file=sys.stderr)
+            print(f"eelsid {args.command}: {_naming_file(args.file, err)}", file=sys.stderr)
             return 1
 
     return run
@@ -111,7 +115,7 @@ def _cmd_identify(args) -> int:
         except Exception as err:  # one bad file must not stop the others
             failed += 1
             results[path] = {"error": f"{type(err).__name__}: {err}"}
-            print(f"eelsid identify: {path}: {err}", file=sys.stderr)
+            print(f"eelsid identify: {_naming_file(path, err)}", file=sys.stderr)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
         if not args.quiet:

@@ -35,7 +35,8 @@ def test_identify_json_and_bad_files(fake_model, tmp_path, capsys):
     code = main(["identify", *files, "--json", str(tmp_path / "out.json"), "--device", "cpu"])
     assert code == 1  # one file failed, the others were processed
     err = capsys.readouterr().err
-    assert "empty.msa" in err and "empty" in err
+    assert f"eelsid identify: {files[1]}: the file is empty." in err
+    assert err.count("empty.msa") == 1  # the file is named once
     result = json.loads((tmp_path / "out.json").read_text())
     assert list(result) == files
     si_entry, txt_entry = result[files[0]], result[files[2]]

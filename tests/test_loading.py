@@ -61,3 +61,51 @@ def test_empty_missing_and_garbage_files_are_clear_errors(tmp_path):
     (tmp_path / "one.txt").write_text("1 2\n")
     with pytest.raises(SpectrumFileError, match="fewer than two"):
         read_two_column_text(tmp_path / "one.txt")
+
+
+def test_text_files_load_without_hyperspy_error_messages(tmp_path, caplog):
+    """HyperSpy's own attempt at a text spectrum logs "Unable to infer file type" and
+    "please report this error to the RosettaSciIO developers"; the user asked for neither
+    and the file loads, so neither may reach them."""
+    import logging
+
+    energy = np.arange(400.0, 600.0, 0.5)
+    path = tmp_path / "spectrum.txt"
+    np.savetxt(path, np.c_[energy, np.exp(-energy / 300.0)], delimiter="\t", header="Energy\tCounts")
+    hyperspy_logger = logging.getLogger("hyperspy")
+    handlers, propagate = list(hyperspy_logger.handlers), hyperspy_logger.propagate
+    with caplog.at_level("DEBUG"):
+        s = load_spectrum(path)
+    assert s.data.size == energy.size
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert hyperspy_logger.handlers == handlers and hyperspy_logger.propagate == propagate
+
+
+def test_what_hyperspy_logs_while_reading_a_file_it_reads_is_passed_on(tmp_path, caplog, monkeypatch):
+    import logging
+
+    s = hs.signals.Signal1D(np.arange(100.0))
+    s.axes_manager.signal_axes[0].units = "eV"
+    real_load = hs.load
+
+    def load(*args, **kwargs):
+        logging.getLogger("hyperspy.io").warning("a tag of this file was not understood")
+        return real_load(*args, **kwargs)
+
+    s.save(tmp_path / "s.hspy")
+    handlers = list(logging.getLogger("hyperspy").handlers)
+    monkeypatch.setattr(hs, "load", load)
+    with caplog.at_level("WARNING"):
+        load_spectrum(tmp_path / "s.hspy")
+    assert "a tag of this file was not understood" in caplog.text
+    assert logging.getLogger("hyperspy").handlers == handlers
+
+
+def test_unreadable_file_is_named_once(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello world\n")
+    with pytest.raises(SpectrumFileError) as info:
+        load_spectrum(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not a readable spectrum")
+    assert "text either (line 1 is not two numbers (energy, counts): 'hello world')." in message

@@ -8,6 +8,8 @@ columns itself.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +66,47 @@ def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
     if np.any(np.diff(energy) <= 0):
         raise SpectrumFileError(f"{path}: repeated energy values in the first column.")
     return energy, counts
+
+
+class _HeldRecords(logging.Handler):
+    """Keeps the log records of a load attempt until it is known whether they matter."""
+
+    def __init__(self):
+        super().__init__(level=logging.NOTSET)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _held_log(names=("hyperspy", "rsciio")):
+    """Hold back what HyperSpy and RosettaSciIO log during a load attempt.
+
+    Yields the held records; the caller passes them on with :func:`_pass_on` when
+    HyperSpy's result is used. When the file is then read as two-column text instead,
+    their messages ("Unable to infer file type", "please report this error to the
+    RosettaSciIO developers") are about an attempt the user never asked for and are
+    dropped; the reason HyperSpy failed is kept in the exception text.
+    """
+    handler = _HeldRecords()
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(lg.propagate, list(lg.handlers)) for lg in loggers]
+    for lg in loggers:
+        lg.handlers = [handler]
+        lg.propagate = False
+    try:
+        yield handler.records
+    finally:
+        for lg, (propagate, handlers) in zip(loggers, saved):
+            lg.handlers = handlers
+            lg.propagate = propagate
+
+
+def _pass_on(records):
+    """Log held records as if they had never been held."""
+    for record in records:
+        logging.getLogger(record.name).handle(record)
 
 
 def _signal_from_columns(energy, counts, title):
@@ -124,16 +167,19 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
         raise SpectrumFileError(f"{path}: the file is empty.")
     reason = None
     signal = None
-    try:
-        loaded = hs.load(path, lazy=lazy)
-    except Exception as err:  # HyperSpy/RosettaSciIO raise many types
-        loaded, reason = None, f"{type(err).__name__}: {err}"
+    with _held_log() as records:
+        try:
+            loaded = hs.load(path, lazy=lazy)
+        except Exception as err:  # HyperSpy/RosettaSciIO raise many types
+            loaded, reason = None, f"{type(err).__name__}: {err}"
     candidates = loaded if isinstance(loaded, list) else [loaded] if loaded is not None else []
     for candidate in candidates:
         if candidate.axes_manager.signal_dimension == 1 and candidate.data.size > 0:
             signal = candidate
             break
-    if signal is None:
+    if signal is not None:
+        _pass_on(records)
+    else:
         try:
             energy, counts = read_two_column_text(path)
         except (SpectrumFileError, UnicodeError) as err:
@@ -142,9 +188,10 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
                 if candidates
                 else "HyperSpy could not read it"
             )
+            why_not_text = str(err).removeprefix(f"{path}: ")
             raise SpectrumFileError(
                 f"{path}: not a readable spectrum ({detail}); it is not two-column "
-                f"text either ({err})."
+                f"text either ({why_not_text.rstrip('.')})."
             ) from None
         signal = _signal_from_columns(energy, counts, path.stem)
         if lazy:
