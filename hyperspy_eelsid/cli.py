@@ -176,7 +176,7 @@ def _cmd_map(args) -> int:
     summary = s.identification
     if s.axes_manager.navigation_dimension == 0:
         fig = plot_periodic_table(
-            probs.data, threshold=summary.threshold, title=Path(args.file).name
+            probs.data, threshold=summary.threshold, title=Path(args.file).name, detected=summary.detected
         )
     else:
         elements = args.elements or summary.detected
@@ -497,7 +497,7 @@ def _cmd_demo(args) -> int:
     written = []
     fig = plot_periodic_table(probs.max(axis=probs.axes_manager.navigation_axes).data,
                               threshold=summary.threshold, present=scene.visible,
-                              title="Highest probability over the scan")
+                              title="Highest probability over the scan", detected=summary.detected)
     written.append(out / "probabilities_periodic_table.png")
     fig.savefig(written[-1], dpi=110, bbox_inches="tight")
     if summary.detected:

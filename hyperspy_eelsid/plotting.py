@@ -59,6 +59,7 @@ def plot_periodic_table(
     present=None,
     ax=None,
     cmap: str = "Blues",
+    detected=None,
 ):
     """Draw per-element probabilities on the periodic table (the paper's Fig. 6).
 
@@ -79,6 +80,12 @@ def plot_periodic_table(
         Where to draw; a new figure is made when omitted.
     cmap : str
         Matplotlib colour map for the probabilities.
+    detected : iterable of str, optional
+        The elements an identification reported (``s.identification.detected``).
+        With it, only these get the red frame; elements at or above
+        ``threshold`` that were not reported (in fewer than ``min_fraction``
+        of the pixels, or ruled out by the white-line or Sc / N check) get a
+        dashed orange one.
 
     Returns
     -------
@@ -94,21 +101,23 @@ def plot_periodic_table(
         fig = ax.figure
     colormap = plt.get_cmap(cmap)
     present = set(present or ())
+    reported = None if detected is None else set(detected)
+    passed_over = False
     for symbol, p in zip(ELEMENTS, values):
         row, col = periodic_table_position(symbol)
         y = -row - (0.35 if row == _LANTHANIDE_ROW else 0.0)
         face = "0.92" if np.isnan(p) else colormap(0.05 + 0.95 * float(np.clip(p, 0, 1)))
-        detected = threshold is not None and not np.isnan(p) and p >= threshold
-        ax.add_patch(
-            Rectangle(
-                (col, y),
-                0.94,
-                0.94,
-                facecolor=face,
-                edgecolor="C3" if detected else "0.6",
-                linewidth=2.2 if detected else 0.6,
-            )
-        )
+        above = threshold is not None and not np.isnan(p) and p >= threshold
+        if reported is not None and symbol in reported:
+            frame = {"edgecolor": "C3", "linewidth": 2.2}
+        elif above and reported is not None:
+            frame = {"edgecolor": "C1", "linewidth": 2.0, "linestyle": (0, (2, 1.5))}
+            passed_over = True
+        elif above:
+            frame = {"edgecolor": "C3", "linewidth": 2.2}
+        else:
+            frame = {"edgecolor": "0.6", "linewidth": 0.6}
+        ax.add_patch(Rectangle((col, y), 0.94, 0.94, facecolor=face, **frame))
         dark = not np.isnan(p) and p > 0.55
         ax.text(col + 0.47, y + 0.6, symbol, ha="center", va="center", fontsize=10,
                 fontweight="bold", color="white" if dark else "black")
@@ -125,12 +134,16 @@ def plot_periodic_table(
     bar = fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01)
     bar.set_label("probability (%)")
     note = []
-    if threshold is not None:
-        note.append(f"red frame: p >= {threshold:.2f}")
+    if reported is not None:
+        note.append("red frame: detected")
+        if passed_over:
+            note.append(f"dashed frame: p >= {threshold:.3g}, not reported (too few pixels, or a check)")
+    elif threshold is not None:
+        note.append(f"red frame: p >= {threshold:.3g}")
     if present:
         note.append("green dot: documented composition")
-    if note:
-        ax.text(4.0, -1.25, "; ".join(note), fontsize=8, va="center", color="0.3")
+    for i, line in enumerate(note):  # in the gap above the transition metals
+        ax.text(3.2, -1.3 - 0.3 * i, line, fontsize=8, va="center", color="0.3")
     if title:
         ax.set_title(title)
     return fig

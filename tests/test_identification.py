@@ -115,6 +115,19 @@ def test_summary_names_coincident_edges_and_survives_saving(fake_model, capsys, 
     assert loaded.identification.coincident == {"N": [["N_K", "Sc_L3", "Cd_M5"]]}
 
 
+def test_summary_shows_as_an_html_table_in_notebooks(fake_model):
+    s = make_si((3,), hot={"N": np.ones(3, bool)})
+    s.identify_elements(device="cpu", print_summary=False, threshold=0.625)
+    html = s.identification._repr_html_()
+    assert "<b>Element identification: 1 element(s) detected in 3 spectra (threshold 0.625," in html
+    assert "<tr><td><b>N</b></td><td>1.000</td><td>100.0 %</td><td>K</td><td>yes</td></tr>" in html
+    assert html.count("<tr>") == 1 + len(s.identification.rows())  # header + one row per listed element
+    # the coincident-edge caution, its detail nested under it, quotes escaped
+    assert "another element&#x27;s edge" in html
+    assert "<ul><li>N K 401 eV: Sc L3 402 eV (max p 0.500), Cd M5 404 eV (max p 0.500)</li></ul>" in html
+    assert "(threshold 0.625;" in str(s.identification).replace(", in >= 1 % of pixels", "")
+
+
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
     s = make_si((3,), hot={"Ti": np.ones(3, bool)}, n=300)  # Ti L3 456 eV is outside 80-379 eV
     s.identify_elements(device="cpu")

@@ -34,6 +34,26 @@ def test_figure_marks_detected_elements():
     assert {"Ti", "97", "O", "60", "Bi"} <= labels
 
 
+def test_figure_tells_reported_elements_from_those_a_check_ruled_out():
+    """The demo's Co reaches the threshold but the white-line check rules it out: its frame
+    must not look like the detected Ba's."""
+    from matplotlib.colors import to_rgba
+
+    p = np.zeros(80)
+    p[[ELEMENTS.index("Ba"), ELEMENTS.index("Co")]] = 0.9, 0.99
+    fig = plot_periodic_table(p, threshold=0.475, detected=["Ba"])
+    ax = fig.axes[0]
+    framed = {tuple(r.get_xy()): r for r in ax.patches if r.get_linewidth() > 1.5}
+    assert len(framed) == 2
+    cell = {el: framed[next(xy for xy in framed if abs(xy[0] - periodic_table_position(el)[1]) < 1e-9)]
+            for el in ("Ba", "Co")}
+    assert cell["Ba"].get_edgecolor() == to_rgba("C3") and cell["Ba"].get_linestyle() == "solid"
+    assert cell["Co"].get_edgecolor() == to_rgba("C1") and cell["Co"].get_linestyle() != "solid"
+    notes = {t.get_text() for t in ax.texts}
+    assert "red frame: detected" in notes
+    assert "dashed frame: p >= 0.475, not reported (too few pixels, or a check)" in notes
+
+
 def test_mapping_input_and_wrong_length():
     fig = plot_periodic_table({"Fe": 0.9})
     assert "90" in {t.get_text() for t in fig.axes[0].texts}

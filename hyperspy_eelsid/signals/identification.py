@@ -483,44 +483,84 @@ class IdentificationSummary:
         return [el for el in self.detected
                 if el in LANTHANIDES and self.edges.get(el) and all(e.startswith("N") for e in self.edges[el])]
 
-    def __str__(self):
-        head = (
+    def _heading(self) -> str:
+        return (
             f"Element identification: {len(self.detected)} element(s) detected in "
             f"{self.n_spectra} spectr{'um' if self.n_spectra == 1 else 'a'} "
-            f"(threshold {self.threshold:.2f}"
+            f"(threshold {self.threshold:.3g}"
             + (f", in >= {100 * self.min_fraction:g} % of pixels" if self.n_spectra > 1 else "")
             + f"; model {self.model})"
             + (f"; {self.n_masked} left out by the navigation mask" if self.n_masked else "")
         )
-        lines = [head]
+
+    def _read_from_text(self) -> str | None:
+        if not self.read_from:
+            return None
+        return (f"Read from {self.read_from['energy_ev']:.0f} eV on ("
+                + " and ".join({"gain splice": "a gain splice", "saturation": "the end of a saturated run"}[r]
+                               for r in self.read_from["reasons"])
+                + "): edges below it were not seen.")
+
+    def _notes(self) -> list:
+        """The cautions under the table, as groups of lines: a statement, then its details."""
+        notes = []
+        if self.coincident:
+            group = [f"Edges starting within {COINCIDENCE_EV:g} eV of another element's edge "
+                     "(check the fine structure and the other edges):"]
+            for el in self.detected:
+                for edge, *others in self.coincident.get(el, []):
+                    near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
+                                     for o in others)
+                    group.append(f"{_edge_text(edge)}: {near}")
+            notes.append(group)
+        n_only = self.named_from_n_edges()
+        if n_only:
+            m5 = ", ".join(_edge_text(f"{el}_M5") for el in n_only)
+            notes.append([f"{', '.join(n_only)}: named from N4,5 edges alone. Neighbouring lanthanides are often "
+                          f"confused there; a spectrum reaching the M5,4 edges confirms ({m5})."])
+        checks = [_white_line_text(check, self.dropped) for check in self.white_lines]
+        if self.sc_n is not None:
+            checks.append(_sc_n_text(self.sc_n, self.dropped))
+        notes.extend([line.strip() for line in lines] for lines in checks)
+        return notes
+
+    def __str__(self):
+        lines = [self._heading()]
         if self.read_from:
-            lines.append(f"  Read from {self.read_from['energy_ev']:.0f} eV on ("
-                         + " and ".join({"gain splice": "a gain splice", "saturation": "the end of a saturated run"}[r]
-                                        for r in self.read_from["reasons"])
-                         + "): edges below it were not seen.")
+            lines.append(f"  {self._read_from_text()}")
         lines.append(f"  {'':1}{'El':<3} {'max p':>6} {'pixels >= t':>12}  edges in range")
         for el, p, frac, edges in self.rows():
             mark = "*" if el in self.detected else " "
             lines.append(f"  {mark}{el:<3} {p:6.3f} {100 * frac:11.1f}%  {' '.join(edges) or '-'}")
         lines.append("  (* detected; other lines: the most likely undetected elements)")
-        if self.coincident:
-            lines.append(f"  Edges starting within {COINCIDENCE_EV:g} eV of another element's edge "
-                         "(check the fine structure and the other edges):")
-            for el in self.detected:
-                for edge, *others in self.coincident.get(el, []):
-                    near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
-                                     for o in others)
-                    lines.append(f"    {_edge_text(edge)}: {near}")
-        n_only = self.named_from_n_edges()
-        if n_only:
-            m5 = ", ".join(_edge_text(f"{el}_M5") for el in n_only)
-            lines.append(f"  {', '.join(n_only)}: named from N4,5 edges alone. Neighbouring lanthanides are often "
-                         f"confused there; a spectrum reaching the M5,4 edges confirms ({m5}).")
-        for check in self.white_lines:
-            lines.extend(_white_line_text(check, self.dropped))
-        if self.sc_n is not None:
-            lines.extend(_sc_n_text(self.sc_n, self.dropped))
+        for first, *rest in self._notes():
+            lines.append(f"  {first}")
+            lines.extend(f"    {line}" for line in rest)
         return "\n".join(lines)
+
+    def _repr_html_(self):
+        """The summary as an HTML table, for Jupyter notebooks."""
+        from html import escape
+
+        parts = [f"<p><b>{escape(self._heading())}</b></p>"]
+        if self.read_from:
+            parts.append(f"<p>{escape(self._read_from_text())}</p>")
+        parts.append("<table><thead><tr><th>element</th><th>max p</th><th>pixels &ge; t</th>"
+                     "<th>edges in range</th><th>detected</th></tr></thead><tbody>")
+        for el, p, frac, edges in self.rows():
+            found = el in self.detected
+            cell = (lambda text: f"<b>{text}</b>") if found else (lambda text: text)
+            parts.append(f"<tr><td>{cell(escape(el))}</td><td>{p:.3f}</td><td>{100 * frac:.1f} %</td>"
+                         f"<td>{escape(' '.join(edges) or '-')}</td><td>{'yes' if found else ''}</td></tr>")
+        parts.append("</tbody></table>")
+        notes = self._notes()
+        if notes:
+            items = []
+            for first, *rest in notes:
+                sub = "".join(f"<li>{escape(line)}</li>" for line in rest)
+                items.append(f"<li>{escape(first)}" + (f"<ul>{sub}</ul>" if sub else "") + "</li>")
+            parts.append(f"<ul>{''.join(items)}</ul>")
+        return "".join(parts)
 
     def as_dict(self):
         """A JSON-friendly dictionary (used for metadata and the CLI)."""
