@@ -241,8 +241,10 @@ def _set_microscope_parameters(s, args):
     if missing:
         options = " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} VALUE" for n in missing)
         units = ", ".join(f"{n.replace('_', ' ')} in {_MICROSCOPE_OPTIONS[n][1]}" for n in missing)
+        names = [n.replace("_", " ") for n in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
         raise MicroscopeParametersError(
-            f"the file does not record the {', '.join(n.replace('_', ' ') for n in missing)} that the "
+            f"the file does not record the {listed} that the "
             f"cross sections need: give them with {options} ({units}), e.g. "
             + " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} {_EXAMPLE_PARAMETERS[n]}" for n in missing) + "."
         )

@@ -218,7 +218,7 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
     path = str(tmp_path / "bare.hspy")
     assert main(["quantify", path, "--elements", "Ti", "O"]) == 1
     err = capsys.readouterr().err
-    assert "does not record the beam energy, convergence angle, collection angle" in err
+    assert "does not record the beam energy, convergence angle and collection angle that" in err
     assert "--beam-energy VALUE" in err
     assert main(["quantify", path, "--elements", "Ti", "O", "--beam-energy", "200", "--convergence-angle", "10",
                  "--collection-angle", "30", "-q"]) == 0
