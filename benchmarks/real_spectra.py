@@ -48,7 +48,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
     from hyperspy_eelsid.splices import SpliceWarning
 
     entries = manifest["spectra"][:limit]
-    probs, checked, ids, failed, spliced, saturated, n_only = [], [], [], [], 0, 0, []
+    probs, checked, ids, failed, spliced, saturated, n_only, minor = [], [], [], [], 0, 0, [], []
     card_threshold = Predictor(weights, device=device).model.threshold  # loads (and caches) it once
     t0 = time.perf_counter()
     for entry in entries:
@@ -69,6 +69,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         checked.append(probs[-1].copy())
         checked[-1][[ELEMENTS.index(el) for el in dropped]] = 0.0  # what the front end reports
         n_only.append(s.identification.named_from_n_edges())  # lanthanides named from N4,5 edges alone
+        minor.append(s.identification.minor_overlaps)  # edges next to a minor edge of another detected element
         ids.append(entry)
     elapsed = time.perf_counter() - t0
     y_true, ignore = label_arrays(ids)
@@ -84,6 +85,7 @@ def score_spectra(manifest, root, weights=None, device="auto", limit=None):
         "spliced": spliced,
         "saturated": saturated,
         "named_from_n_edges": n_only,
+        "minor_overlaps": minor,
     }
 
 
@@ -195,6 +197,15 @@ def report(spectra, top=12):
         print(f"lanthanides named from N4,5 edges alone (the summary's caution), card threshold: {len(right)} of "
               f"{len(named)} right" + (f" ({', '.join(right)})" if right else "")
               + (f"; wrong: {', '.join(wrong)}" if wrong else ""))
+    if spectra.get("minor_overlaps") is not None:
+        rows = [(e, el, row) for e, overlaps in zip(spectra["entries"], spectra["minor_overlaps"])
+                for el, el_rows in overlaps.items() for row in el_rows]
+        text = [f"{row[0]} ~ {', '.join(row[1:])} in {e['id']} {e['compound']} ({el} "
+                + ("present)" if el in e["present"] or el in e.get("ignore", []) else "absent)")
+                for e, el, row in rows]
+        print(f"edges next to a minor edge of another detected element (the summary's caution), card threshold: "
+              f"{len(rows)}, on {sum(el not in e['present'] and el not in e.get('ignore', []) for e, el, _ in rows)} "
+              "absent elements" + (": " + "; ".join(text) if text else ""))
     return {"spectra": results, "chosen_threshold": t_best, "confused_pairs": pairs,
             "n_spectra": n, "seconds": spectra["seconds"], "spliced": spectra["spliced"],
             "saturated": spectra.get("saturated", 0)}

@@ -45,6 +45,7 @@ __all__ = [
     "subshells",
     "edges_in_window",
     "coincident_edges",
+    "minor_edges_near",
     "shell_of",
 ]
 
@@ -275,6 +276,61 @@ def coincident_edges(
             if s.element not in named:
                 named.add(s.element)
                 near.append(s)
+        if near:
+            out.append((edge, near))
+    return out
+
+
+def minor_edges_near(
+    symbol: str, others, emin: float = 50.0, emax: float = 4000.0, tolerance: float = 10.0
+) -> list[tuple[Subshell, list[Subshell]]]:
+    """Minor edges of ``others`` that start within ``tolerance`` eV of one of
+    ``symbol``'s major edges.
+
+    A minor edge (L1, M1-M3, N1-N3, ...) of an element that is in the
+    specimen is weak and broad, but it is there, and where it starts next to
+    another element's major edge it can be read as that element. On the real
+    benchmark spectra the shipped ensemble named Au in SrTiO3 where Sr L1
+    (2216 eV) lies 10 eV above Au M5 (2206 eV), and Ga in La2O3 where La M3
+    (1123 eV) lies 8 eV above Ga L3 (1115 eV). Minor edges are broad and
+    their onsets ill-defined, hence a wider tolerance than
+    :func:`coincident_edges`.
+
+    Parameters
+    ----------
+    symbol : str
+        Chemical symbol, one of :data:`ELEMENTS`.
+    others : iterable of str
+        The other elements thought present (``symbol`` itself is skipped).
+    emin, emax : float
+        Onset range in eV: the measured window (inclusive).
+    tolerance : float
+        Largest onset difference in eV.
+
+    Returns
+    -------
+    list of (Subshell, list of Subshell)
+        For each major edge of ``symbol`` in the window that has any (one of
+        two edges at the same tabulated onset listed once), the minor edges
+        of ``others`` in the window within ``tolerance`` of it, exSpy's and
+        the supplementary ones, nearest first.
+
+    Examples
+    --------
+    >>> [(e.label, [m.label for m in near]) for e, near in minor_edges_near("Au", ["Sr"], 1780, 2803)]
+    [('Au_M5', ['Sr_L1'])]
+    """
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be a non-negative number of eV, got {tolerance!r}")
+    minor = [s for other in dict.fromkeys(others) if other != symbol
+             for s in subshells(other, emin, emax, supplementary=True) if not s.is_major]
+    out, seen = [], set()
+    for edge in subshells(symbol, emin, emax, major_only=True):
+        if edge.onset_energy in seen:
+            continue
+        seen.add(edge.onset_energy)
+        near = sorted((s for s in minor if abs(s.onset_energy - edge.onset_energy) <= tolerance),
+                      key=lambda s: (abs(s.onset_energy - edge.onset_energy), s.onset_energy, s.element, s.name))
         if near:
             out.append((edge, near))
     return out

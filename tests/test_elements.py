@@ -139,6 +139,25 @@ def test_coincident_edges_pairs_nearby_onsets_both_ways():
         coincident_edges("N", tolerance=-1)
 
 
+def test_minor_edges_near_names_the_real_benchmark_confusions():
+    """Sr L1 read as Au M5 and La M3 read as Ga L3 in real SrTiO3 and La2O3 spectra."""
+    from hyperspy_eelsid.elements import minor_edges_near
+
+    def labels(rows):
+        return [(e.label, [m.label for m in near]) for e, near in rows]
+
+    assert labels(minor_edges_near("Au", ["Sr"], 1780, 2803)) == [("Au_M5", ["Sr_L1"])]
+    assert labels(minor_edges_near("Ga", ["La", "Ga"], 695, 1717)) == [("Ga_L3", ["La_M3"])]
+    # only minor edges of the other elements: Sr's major L3 edge is not one, Au alone has none
+    assert minor_edges_near("Sr", ["Au"], 1780, 2803) == []
+    assert minor_edges_near("Au", [], 1780, 2803) == []
+    # the window and the tolerance limit what is listed
+    assert minor_edges_near("Au", ["Sr"], 1780, 2210) == []
+    assert minor_edges_near("Au", ["Sr"], 1780, 2803, tolerance=9.0) == []
+    with pytest.raises(ValueError, match="tolerance"):
+        minor_edges_near("Au", ["Sr"], tolerance=float("nan"))
+
+
 def test_lanthanides_are_la_to_lu():
     from hyperspy_eelsid.elements import LANTHANIDES
 

@@ -128,6 +128,25 @@ def test_summary_shows_as_an_html_table_in_notebooks(fake_model):
     assert "(threshold 0.625;" in str(s.identification).replace(", in >= 1 % of pixels", "")
 
 
+def test_summary_names_minor_edges_next_to_a_detection(fake_model, capsys, tmp_path):
+    """La M3 (1123 eV) starts 8 eV above Ga L3 (1115 eV): with both detected, the summary says
+    that La's minor edge alone may explain Ga; with La alone, nothing is said."""
+    s = make_si((3,), hot={"La": np.ones(3, bool), "Ga": np.ones(3, bool)}, n=1100)  # 80-1179 eV
+    s.identify_elements(device="cpu")
+    out = capsys.readouterr().out
+    assert "within 10 eV of a minor edge of another detected element" in out
+    assert "    Ga L3 1115 eV: La M3 1123 eV" in out
+    # and La N4,5 (99 eV) starts 1 eV below Ga M3 (100 eV) and 4.5 eV below Ga M2 (103.5 eV)
+    expected = {"Ga": [["Ga_L3", "La_M3"]], "La": [["La_N4", "Ga_M3", "Ga_M2"]]}
+    assert s.identification.minor_overlaps == expected
+    assert "<li>Ga L3 1115 eV: La M3 1123 eV</li>" in s.identification._repr_html_()
+    s.save(tmp_path / "la_ga.hspy")
+    assert hs.load(tmp_path / "la_ga.hspy").identification.minor_overlaps == expected
+    s = make_si((3,), hot={"La": np.ones(3, bool)}, n=1100)
+    s.identify_elements(device="cpu")
+    assert "minor edge" not in capsys.readouterr().out and s.identification.minor_overlaps == {}
+
+
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
     s = make_si((3,), hot={"Ti": np.ones(3, bool)}, n=300)  # Ti L3 456 eV is outside 80-379 eV
     s.identify_elements(device="cpu")

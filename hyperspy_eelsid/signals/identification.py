@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hyperspy_eelsid.elements import ELEMENTS, LANTHANIDES, N_ELEMENTS, coincident_edges, element_index, subshells
+from hyperspy_eelsid.elements import (
+    ELEMENTS,
+    LANTHANIDES,
+    N_ELEMENTS,
+    coincident_edges,
+    element_index,
+    minor_edges_near,
+    subshells,
+)
 from hyperspy_eelsid.inference import Predictor
 from hyperspy_eelsid.line_ratios import coincident_line_pairs, summarise_verdicts, vetoes, white_line_verdicts
 from hyperspy_eelsid._stack import user_stacklevel
@@ -43,6 +51,11 @@ _METADATA = "EELSID"
 #: Two edges whose onsets lie this close (eV) are listed as coincident in the
 #: summary: the networks tell them apart only by fine structure and other edges.
 COINCIDENCE_EV = 5.0
+
+#: A detected element's major edge within this many eV of a minor edge (L1,
+#: M1-M3, ...) of another detected element is listed in the summary: the minor
+#: edge alone may be what the networks read.
+MINOR_EDGE_EV = 10.0
 
 
 # --------------------------------------------------------------------------
@@ -426,6 +439,13 @@ class IdentificationSummary:
         edges that start within :data:`COINCIDENCE_EV` of it
         (:func:`~hyperspy_eelsid.elements.coincident_edges`): detections to
         check against the fine structure and the other edges.
+    minor_overlaps : dict
+        Per detected element with such edges: lists ``[edge, minor, ...]``,
+        one of the element's major edges in range followed by the minor
+        edges of the other detected elements that start within
+        :data:`MINOR_EDGE_EV` of it (:func:`~hyperspy_eelsid.elements.minor_edges_near`),
+        e.g. ``["Au_M5", "Sr_L1"]``: the minor edge alone may explain the
+        detection.
     white_lines : list of dict
         The white-line ratio check of each coincident pair (Co L3,2 / Ba
         M5,4, Cu L3,2 / Pr M5,4) detected in some spectrum:
@@ -459,6 +479,7 @@ class IdentificationSummary:
     edges: dict = field(repr=False)
     model: str = ""
     coincident: dict = field(default_factory=dict, repr=False)
+    minor_overlaps: dict = field(default_factory=dict, repr=False)
     white_lines: list = field(default_factory=list, repr=False)
     sc_n: dict | None = field(default=None, repr=False)
     dropped: list = field(default_factory=list)
@@ -512,6 +533,13 @@ class IdentificationSummary:
                     near = ", ".join(f"{_edge_text(o)} (max p {self.max_probability[o.split('_')[0]]:.3f})"
                                      for o in others)
                     group.append(f"{_edge_text(edge)}: {near}")
+            notes.append(group)
+        if self.minor_overlaps:
+            group = [f"Edges starting within {MINOR_EDGE_EV:g} eV of a minor edge of another detected element "
+                     "(the minor edge alone may explain them):"]
+            for el in self.detected:
+                for edge, *minor in self.minor_overlaps.get(el, []):
+                    group.append(f"{_edge_text(edge)}: {', '.join(_edge_text(m) for m in minor)}")
             notes.append(group)
         n_only = self.named_from_n_edges()
         if n_only:
@@ -574,6 +602,7 @@ class IdentificationSummary:
             "fraction": {k: float(v) for k, v in self.fraction.items()},
             "edges": {k: list(v) for k, v in self.edges.items()},
             "coincident": {k: [list(row) for row in v] for k, v in self.coincident.items()},
+            "minor_overlaps": {k: [list(row) for row in v] for k, v in self.minor_overlaps.items()},
             "white_lines": [dict(c) for c in self.white_lines],
             "sc_n": None if self.sc_n is None else dict(self.sc_n),
             "dropped": list(self.dropped),
@@ -607,7 +636,7 @@ def _energy_range(signal, read_from=None):
 def _edge_text(label):
     """``"N_K"`` -> ``"N K 401 eV"``."""
     element, name = label.split("_", 1)
-    onset = next(s.onset_energy for s in subshells(element, 0, 1e6) if s.name == name)
+    onset = next(s.onset_energy for s in subshells(element, 0, 1e6, supplementary=True) if s.name == name)
     return f"{element} {name} {onset:g} eV"
 
 
@@ -671,6 +700,11 @@ def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, che
              for edge, others in coincident_edges(el, lo, hi, COINCIDENCE_EV)]
         for el in detected
     }
+    minor = {
+        el: [[edge.label] + [m.label for m in near]
+             for edge, near in minor_edges_near(el, detected, lo, hi, MINOR_EDGE_EV)]
+        for el in detected
+    }
     return IdentificationSummary(
         detected=detected,
         threshold=threshold,
@@ -681,6 +715,7 @@ def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, che
         edges=edges,
         model=model,
         coincident={el: rows for el, rows in coincident.items() if rows},
+        minor_overlaps={el: rows for el, rows in minor.items() if rows},
         white_lines=white_lines,
         sc_n=sc_n,
         dropped=dropped,
