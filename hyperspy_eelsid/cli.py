@@ -159,12 +159,12 @@ def _cmd_map(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from hyperspy_eelsid.plotting import plot_maps, plot_periodic_table
-    from hyperspy_eelsid.signals.identification import identify_elements
+    from hyperspy_eelsid.plotting import plot_maps
+    from hyperspy_eelsid.signals.identification import identify_elements, plot_identification
     from hyperspy_eelsid.signals.loading import load_spectrum
 
     s = load_spectrum(args.file, lazy=args.lazy)
-    probs = identify_elements(
+    identify_elements(
         s,
         threshold=args.threshold,
         device=args.device,
@@ -175,9 +175,7 @@ def _cmd_map(args) -> int:
     )
     summary = s.identification
     if s.axes_manager.navigation_dimension == 0:
-        fig = plot_periodic_table(
-            probs.data, threshold=summary.threshold, title=Path(args.file).name, detected=summary.detected
-        )
+        fig = plot_identification(s, title=Path(args.file).name)
     else:
         elements = args.elements or summary.detected
         if not elements:
@@ -483,7 +481,7 @@ def _cmd_demo(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from hyperspy_eelsid.plotting import plot_maps, plot_periodic_table
+    from hyperspy_eelsid.plotting import plot_maps
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -494,12 +492,10 @@ def _cmd_demo(args) -> int:
           f"({s.axes_manager.signal_shape[0]} channels, {scene.energy[0]:.0f}-{scene.energy[-1]:.0f} eV, seed {args.seed}).")
     print(f"Elements in the specimen: {', '.join(scene.elements)}; with edges in the measured "
           f"range: {', '.join(scene.visible)}.")
-    probs = s.identify_elements(device=args.device, weights=args.weights, show_progressbar=False)
+    s.identify_elements(device=args.device, weights=args.weights, show_progressbar=False)
     summary = s.identification
     written = []
-    fig = plot_periodic_table(probs.max(axis=probs.axes_manager.navigation_axes).data,
-                              threshold=summary.threshold, present=scene.visible,
-                              title="Highest probability over the scan", detected=summary.detected)
+    fig = s.plot_identification(present=scene.visible, title="Highest probability over the scan")
     written.append(out / "probabilities_periodic_table.png")
     fig.savefig(written[-1], dpi=110, bbox_inches="tight")
     if summary.detected:

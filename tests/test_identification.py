@@ -147,6 +147,28 @@ def test_summary_names_minor_edges_next_to_a_detection(fake_model, capsys, tmp_p
     assert "minor edge" not in capsys.readouterr().out and s.identification.minor_overlaps == {}
 
 
+def test_plot_identification_draws_the_last_identification(fake_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    s = make_si((4,), hot={"Ti": np.array([True, True, False, False])})
+    with pytest.raises(ValueError, match="No identification yet"):
+        s.plot_identification()
+    s.identify_elements(device="cpu", print_summary=False, threshold=0.6)
+    fig = s.plot_identification(present=["Ti", "O"])
+    ax = fig.axes[0]
+    framed = [r for r in ax.patches if r.get_linewidth() > 1.5]
+    assert len(framed) == 1 and framed[0].get_linestyle() == "solid"  # Ti, the one detection
+    texts = {t.get_text() for t in ax.texts}
+    assert {"Ti", "100", "50"} <= texts  # Ti's highest probability; the others' 0.5
+    assert ax.get_title() == s.metadata.General.title
+    assert len([line for line in ax.lines if line.get_marker() == "o"]) == 2  # the two documented elements
+    # Ti reaches the threshold in half the spectra: with a 60 % filter it is not reported, and dashed
+    s.identify_elements(device="cpu", print_summary=False, threshold=0.6, min_fraction=0.6)
+    framed = [r for r in s.plot_identification().axes[0].patches if r.get_linewidth() > 1.5]
+    assert len(framed) == 1 and framed[0].get_linestyle() != "solid"
+
+
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
     s = make_si((3,), hot={"Ti": np.ones(3, bool)}, n=300)  # Ti L3 456 eV is outside 80-379 eV
     s.identify_elements(device="cpu")

@@ -63,6 +63,11 @@ class EELSIDSpectrum(EELSSpectrum):
 
     elemental_map.__doc__ = _identification.elemental_map.__doc__
 
+    def plot_identification(self, present=None, title=None, ax=None):
+        return _identification.plot_identification(self, present=present, title=title, ax=ax)
+
+    plot_identification.__doc__ = _identification.plot_identification.__doc__
+
     def create_model(
         self,
         low_loss=None,

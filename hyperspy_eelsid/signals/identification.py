@@ -44,6 +44,7 @@ __all__ = [
     "identify_elements",
     "elemental_map",
     "identification_summary",
+    "plot_identification",
 ]
 
 _METADATA = "EELSID"
@@ -946,6 +947,46 @@ def elemental_map(signal, elements=None, thresholded: bool = False):
         maps.append(m)
     return maps
 
+
+
+def plot_identification(signal, present=None, title=None, ax=None):
+    """Draw the last identification on the periodic table (the paper's Fig. 6).
+
+    Each element's cell is coloured by its highest probability over the
+    spectra; the reported elements get a red frame and elements that reach
+    the threshold somewhere but were not reported (too few pixels, or ruled
+    out by a check) a dashed orange one
+    (:func:`~hyperspy_eelsid.plotting.plot_periodic_table`).
+
+    Parameters
+    ----------
+    signal : exspy.signals.EELSSpectrum
+        A signal on which :func:`identify_elements` has run.
+    present : iterable of str, optional
+        Known composition, marked with a green dot for comparison.
+    title : str, optional
+        Axes title; default the signal's title, or "Highest probability
+        over the scan" when it has none and holds several spectra.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If no identification has been run.
+    """
+    from hyperspy_eelsid.plotting import plot_periodic_table
+
+    summary = identification_summary(signal)
+    if title is None:
+        title = signal.metadata.get_item("General.title") or (
+            "Highest probability over the scan" if summary.n_spectra > 1 else None)
+    return plot_periodic_table(summary.max_probability, threshold=summary.threshold, title=title,
+                               present=present, ax=ax, detected=summary.detected)
 
 def _warn_unidentifiable(n_bad, n):
     if n_bad:
