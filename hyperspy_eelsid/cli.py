@@ -104,6 +104,13 @@ def _identify_one(path: str, args):
         "threshold": summary.threshold,
         "spectra": summary.n_spectra,
         "left_out": summary.n_masked,
+        "dropped": list(summary.dropped),
+        "cautions": {  # the summary's lines under its table, for scripts that sort out what to check
+            "coincident_edges": {el: [list(r) for r in rows] for el, rows in summary.coincident.items()},
+            "minor_edges": {el: [list(r) for r in rows] for el, rows in summary.minor_overlaps.items()},
+            "named_from_n_edges": summary.named_from_n_edges(),
+        },
+        "read_from_ev": None if not summary.read_from else summary.read_from["energy_ev"],
     }
 
 

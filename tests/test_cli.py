@@ -45,6 +45,10 @@ def test_identify_json_and_bad_files(fake_model, tmp_path, capsys):
     assert si_entry["detected"] == ["Ti"] and si_entry["threshold"] == 0.6
     assert txt_entry["detected"] == ["O"]
     assert "error" in result[files[1]]
+    # the summary's cautions: O K (532 eV) starts 4 eV above Sb M5 (528 eV)
+    assert txt_entry["cautions"] == {"coincident_edges": {"O": [["O_K", "Sb_M5"]]}, "minor_edges": {},
+                                     "named_from_n_edges": []}
+    assert txt_entry["dropped"] == [] and txt_entry["read_from_ev"] is None
 
 
 def test_identify_threshold_and_min_fraction(fake_model, tmp_path):
