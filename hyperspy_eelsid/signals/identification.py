@@ -547,10 +547,9 @@ class IdentificationSummary:
             m5 = ", ".join(_edge_text(f"{el}_M5") for el in n_only)
             notes.append([f"{', '.join(n_only)}: named from N4,5 edges alone. Neighbouring lanthanides are often "
                           f"confused there; a spectrum reaching the M5,4 edges confirms ({m5})."])
-        checks = [_white_line_text(check, self.dropped) for check in self.white_lines]
+        notes.extend(_white_line_text(check, self.dropped) for check in self.white_lines)
         if self.sc_n is not None:
-            checks.append(_sc_n_text(self.sc_n, self.dropped))
-        notes.extend([line.strip() for line in lines] for lines in checks)
+            notes.append(_sc_n_text(self.sc_n, self.dropped))
         return notes
 
     def __str__(self):
@@ -647,7 +646,7 @@ def _white_line_text(check, dropped):
     v = check["verdicts"]
     ratio = "" if check["median_ratio"] is None else f"; median ratio {check['median_ratio']:.2f}"
     return [
-        f"  White-line ratio of {a} and {b} (first line / second; {ranges}): {check['fitted']} "
+        f"White-line ratio of {a} and {b} (first line / second; {ranges}): {check['fitted']} "
         f"spectr{'um' if check['fitted'] == 1 else 'a'} fitted, {v[a]} point to {a}, {v[b]} to {b}, "
         f"{v['neither']} to neither{ratio}.",
         _removed_text((a, b), dropped, "the ratio"),
@@ -658,7 +657,7 @@ def _sc_n_text(check, dropped):
     a, b = check["pair"]
     v = check["verdicts"]
     return [
-        f"  {a} L3,2 or {b} K (classifier of the 360-500 eV region, where both are detected): "
+        f"{a} L3,2 or {b} K (classifier of the 360-500 eV region, where both are detected): "
         f"{check['fitted']} spectr{'um' if check['fitted'] == 1 else 'a'} classified, {v[a]} point to {a}, "
         f"{v[b]} to {b}, {v['neither']} undecided; median P({a}) {check['median_p']:.2f}.",
         _removed_text((a, b), dropped, "the classifier"),
@@ -668,8 +667,7 @@ def _sc_n_text(check, dropped):
 def _removed_text(pair, dropped, by):
     """The second line of a check's summary: which of the pair's detections it removed."""
     gone = [el for el in pair if el in dropped]
-    return "    " + (f"Not detected: {', '.join(gone)} (contradicted by {by})." if gone
-                     else "No detection removed.")
+    return f"Not detected: {', '.join(gone)} (contradicted by {by})." if gone else "No detection removed."
 
 
 def _detected(max_p, frac, threshold, min_fraction):
