@@ -169,6 +169,38 @@ def test_plot_identification_draws_the_last_identification(fake_model):
     assert len(framed) == 1 and framed[0].get_linestyle() != "solid"
 
 
+def test_maps_of_a_cut_signal_are_of_its_own_spectra(fake_model, tmp_path):
+    """HyperSpy copies metadata when a scan is cut with inav: the stored probabilities must be
+    cut with it (else the maps are of the whole scan), an energy crop must leave them, and a
+    rebinned or summed signal, whose spectra are others, must be told to identify again."""
+    hot = np.zeros((6, 8), bool)
+    hot[2, 5] = True  # navigation (x, y) = (8, 6): pixel x = 5, y = 2
+    s = make_si((6, 8), hot={"Ti": hot})
+    s.identify_elements(device="cpu", print_summary=False, threshold=0.6, min_fraction=0.01)
+    (full,) = s.elemental_map("Ti")
+    cut = s.inav[4:7, 1:4]
+    (m,) = cut.elemental_map("Ti")
+    assert m.data.shape == (3, 3) and m.data[1, 1] == pytest.approx(1.0)
+    np.testing.assert_array_equal(m.data, full.data[1:4, 4:7])
+    assert m.axes_manager[0].offset == cut.axes_manager.navigation_axes[0].offset  # calibrated like the cut
+    summary = cut.identification
+    assert summary.cut_from == [8, 6] and summary.n_spectra == 48  # the scan's summary, and it says so
+    assert "cut from the identified scan (8 x 6 spectra)" in str(summary)
+    one = s.inav[5, 2]
+    assert one.elemental_map("Ti")[0].data.tolist() == [pytest.approx(1.0)]
+    assert one.identification.cut_from == [8, 6]
+    cut.save(tmp_path / "cut.hspy")
+    assert hs.load(tmp_path / "cut.hspy").elemental_map("Ti")[0].data.shape == (3, 3)
+    cropped = s.isig[200.0:600.0]
+    assert cropped.identification.cut_from is None
+    np.testing.assert_array_equal(cropped.elemental_map("Ti")[0].data, full.data)
+    for other in (s.rebin(scale=(2, 2, 1)), s.sum(axis=(0, 1))):
+        with pytest.raises(ValueError, match="navigation shape .*identify_elements"):
+            other.elemental_map()
+        with pytest.raises(ValueError, match="was rebinned, summed"):
+            other.identification
+
+
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
     s = make_si((3,), hot={"Ti": np.ones(3, bool)}, n=300)  # Ti L3 456 eV is outside 80-379 eV
     s.identify_elements(device="cpu")

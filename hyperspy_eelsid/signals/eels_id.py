@@ -111,6 +111,12 @@ class EELSIDSpectrum(EELSSpectrum):
 
     quantify_elements.__doc__ = _quantification.quantify_elements.__doc__
 
+    def _slicer(self, slices, isNavigation=None, out=None):
+        # HyperSpy's inav / isig / [...]: the stored probabilities follow the navigation cut
+        result = super()._slicer(slices, isNavigation=isNavigation, out=out)
+        _identification._follow_slicing(self, result if out is None else out, slices, isNavigation)
+        return result
+
     @property
     def identification(self):
         """Summary of the last :meth:`identify_elements` run (table on ``print``)."""

@@ -469,6 +469,10 @@ class IdentificationSummary:
         saturated run on: ``energy_ev`` (the first energy read) and
         ``reasons`` (``"gain splice"``, ``"saturation"``). Edges below it are
         not in ``edges``. None otherwise.
+    cut_from : list of int or None
+        For a signal cut from an identified scan with ``inav`` (or ``[...]``):
+        the navigation shape of that scan. The summary is the scan's; the
+        probabilities (and so the maps) are cut like the signal. None otherwise.
     """
 
     detected: list
@@ -486,6 +490,7 @@ class IdentificationSummary:
     dropped: list = field(default_factory=list)
     n_masked: int = 0
     read_from: dict | None = None
+    cut_from: list | None = None
 
     def rows(self, min_probability: float = 0.1, candidates: int = 5):
         """(element, max probability, fraction, edges) of the detected elements,
@@ -523,6 +528,13 @@ class IdentificationSummary:
                                for r in self.read_from["reasons"])
                 + "): edges below it were not seen.")
 
+    def _cut_from_text(self) -> str | None:
+        if not self.cut_from:
+            return None
+        shape = " x ".join(str(n) for n in self.cut_from)
+        return (f"This signal was cut from the identified scan ({shape} spectra) that this summary describes; "
+                "its probabilities and maps are cut like it. identify_elements() on it gives its own summary.")
+
     def _notes(self) -> list:
         """The cautions under the table, as groups of lines: a statement, then its details."""
         notes = []
@@ -554,6 +566,8 @@ class IdentificationSummary:
 
     def __str__(self):
         lines = [self._heading()]
+        if self.cut_from:
+            lines.append(f"  {self._cut_from_text()}")
         if self.read_from:
             lines.append(f"  {self._read_from_text()}")
         lines.append(f"  {'':1}{'El':<3} {'max p':>6} {'pixels >= t':>12}  edges in range")
@@ -571,6 +585,8 @@ class IdentificationSummary:
         from html import escape
 
         parts = [f"<p><b>{escape(self._heading())}</b></p>"]
+        if self.cut_from:
+            parts.append(f"<p>{escape(self._cut_from_text())}</p>")
         if self.read_from:
             parts.append(f"<p>{escape(self._read_from_text())}</p>")
         parts.append("<table><thead><tr><th>element</th><th>max p</th><th>pixels &ge; t</th>"
@@ -607,6 +623,7 @@ class IdentificationSummary:
             "sc_n": None if self.sc_n is None else dict(self.sc_n),
             "dropped": list(self.dropped),
             "n_masked": int(self.n_masked),
+            "cut_from": None if not self.cut_from else [int(n) for n in self.cut_from],
             "read_from": None if not self.read_from else {"energy_ev": float(self.read_from["energy_ev"]),
                                                           "reasons": list(self.read_from["reasons"])},
         }
@@ -884,19 +901,61 @@ def _persist_and_reduce(dask, probs, reductions):
     return probs, np.asarray(max_p), np.asarray(frac)
 
 
+def _stored_probabilities(signal):
+    """The probabilities :func:`identify_elements` stored on ``signal``, checked to belong to
+    its spectra (HyperSpy copies metadata into rebinned, summed, cropped or stacked
+    signals too, whose spectra are others)."""
+    probs = signal.metadata.get_item(f"{_METADATA}.probabilities")
+    if probs is None or signal.metadata.get_item(f"{_METADATA}.summary") is None:
+        raise ValueError("No identification yet: run `s.identify_elements()` first.")
+    have, want = probs.axes_manager.navigation_shape, signal.axes_manager.navigation_shape
+    if tuple(have) != tuple(want):
+        raise ValueError(
+            f"The identification in this signal's metadata was made on spectra of navigation shape "
+            f"{tuple(have)}, and this signal's is {tuple(want)}: it was rebinned, summed, cropped or "
+            "stacked since, so its spectra are others. Run `s.identify_elements()` on it again."
+        )
+    return probs
+
+
 def identification_summary(signal) -> IdentificationSummary:
     """The summary of the last :func:`identify_elements` run on ``signal``.
+
+    For a signal cut from an identified scan with ``inav`` the summary is the
+    scan's, and says so (``cut_from``).
 
     Raises
     ------
     ValueError
-        If ``identify_elements`` has not been run on this signal.
+        If ``identify_elements`` has not been run on this signal, or if the
+        signal's navigation shape changed since (rebinned, summed, ...).
     """
+    _stored_probabilities(signal)
     stored = signal.metadata.get_item(f"{_METADATA}.summary")
-    if stored is None:
-        raise ValueError("No identification yet: run `s.identify_elements()` first.")
     d = stored.as_dictionary() if hasattr(stored, "as_dictionary") else dict(stored)
     return IdentificationSummary(**d)
+
+
+def _follow_slicing(source, target, slices, isNavigation):
+    """Cut the stored probabilities like a signal cut with ``inav`` or ``[...]`` (HyperSpy's
+    ``_slicer``), so that the cut signal's maps are of its own spectra; an energy crop
+    (``isig``) leaves them as they are. The summary stays the scan's and records the
+    scan's navigation shape (``cut_from``)."""
+    probs = source.metadata.get_item(f"{_METADATA}.probabilities")
+    n_nav = source.axes_manager.navigation_dimension
+    if probs is None or not n_nav or isNavigation is False:
+        return
+    if tuple(probs.axes_manager.navigation_shape) != tuple(source.axes_manager.navigation_shape):
+        return  # already stale: _stored_probabilities reports it
+    slices = slices if isinstance(slices, tuple) else (slices,)
+    nav_slices = slices if isNavigation else slices[:n_nav]
+    if not nav_slices:
+        return
+    target.metadata.set_item(f"{_METADATA}.probabilities", probs._slicer(nav_slices, isNavigation=True))
+    summary = source.metadata.get_item(f"{_METADATA}.summary")
+    if summary is not None and not summary.get_item("cut_from"):
+        target.metadata.set_item(f"{_METADATA}.summary.cut_from",
+                                 [int(n) for n in source.axes_manager.navigation_shape])
 
 
 def elemental_map(signal, elements=None, thresholded: bool = False):
@@ -924,9 +983,7 @@ def elemental_map(signal, elements=None, thresholded: bool = False):
     ValueError
         If no identification has been run, or for unknown elements.
     """
-    probs = signal.metadata.get_item(f"{_METADATA}.probabilities")
-    if probs is None:
-        raise ValueError("No identification yet: run `s.identify_elements()` first.")
+    probs = _stored_probabilities(signal)
     if elements is None:
         elements = list(identification_summary(signal).detected)
     elif isinstance(elements, str):
