@@ -147,6 +147,16 @@ def test_summary_names_minor_edges_next_to_a_detection(fake_model, capsys, tmp_p
     assert "minor edge" not in capsys.readouterr().out and s.identification.minor_overlaps == {}
 
 
+def test_probability_axis_reads_the_atomic_number(fake_model):
+    s = make_si((2, 3), hot={"Ti": np.ones((2, 3), bool)})
+    p = s.identify_elements(device="cpu", print_summary=False)
+    axis = p.axes_manager.signal_axes[0]
+    assert (axis.name, axis.offset, axis.scale, axis.size) == ("Atomic number", 4.0, 1.0, 80)
+    assert axis.axis[-1] == 83.0  # Bi
+    np.testing.assert_array_equal(p.isig[22.0].data, np.ones((2, 3), np.float32))  # Ti, Z = 22
+    np.testing.assert_array_equal(p.isig[22.0].data, s.elemental_map("Ti")[0].data)
+
+
 def test_plot_identification_draws_the_last_identification(fake_model):
     import matplotlib
 

@@ -16,6 +16,7 @@ from hyperspy_eelsid.elements import (
     ELEMENTS,
     LANTHANIDES,
     N_ELEMENTS,
+    atomic_number,
     coincident_edges,
     element_index,
     minor_edges_near,
@@ -287,7 +288,9 @@ def _probability_signal(signal, probs, predictor, threshold):
     import hyperspy.api as hs
 
     nav = [ax.get_axis_dictionary() for ax in signal.axes_manager.navigation_axes[::-1]]
-    element_axis = {"size": N_ELEMENTS, "name": "Element", "units": "", "navigate": False}
+    # Be..Bi are Z = 4..83 without a gap: the axis reads the atomic number, so p.isig[22.] is Ti
+    element_axis = {"size": N_ELEMENTS, "name": "Atomic number", "units": "", "navigate": False,
+                    "offset": float(atomic_number(ELEMENTS[0])), "scale": 1.0}
     lazy = not isinstance(probs, np.ndarray)
     cls = hs.signals.Signal1D
     out = cls(probs, axes=nav + [element_axis])
@@ -830,7 +833,8 @@ def identify_elements(
     hyperspy.signals.Signal1D
         The probabilities, with the navigation axes of ``signal`` and one value
         per element along the signal axis (symbols in
-        ``metadata.EELSID.elements``). Lazy for lazy input.
+        ``metadata.EELSID.elements``), which is calibrated in atomic number
+        (Be 4 to Bi 83), so that ``p.isig[22.]`` is Ti's. Lazy for lazy input.
 
     Notes
     -----
