@@ -203,9 +203,12 @@ def report(spectra, top=12):
         text = [f"{row[0]} ~ {', '.join(row[1:])} in {e['id']} {e['compound']} ({el} "
                 + ("present)" if el in e["present"] or el in e.get("ignore", []) else "absent)")
                 for e, el, row in rows]
+        absent = sum(el not in e["present"] and el not in e.get("ignore", []) for e, el, _ in rows)
+        reported = spectra.get("checked", p) >= (spectra["card_threshold"] or 0.5)
+        false = int((reported & ~ign & ~y.astype(bool)).sum())
         print(f"edges next to a minor edge of another detected element (the summary's caution), card threshold: "
-              f"{len(rows)}, on {sum(el not in e['present'] and el not in e.get('ignore', []) for e, el, _ in rows)} "
-              "absent elements" + (": " + "; ".join(text) if text else ""))
+              f"{len(rows)}, on {absent} absent elements (of the {false} false detections reported)"
+              + (": " + "; ".join(text) if text else ""))
     return {"spectra": results, "chosen_threshold": t_best, "confused_pairs": pairs,
             "n_spectra": n, "seconds": spectra["seconds"], "spliced": spectra["spliced"],
             "saturated": spectra.get("saturated", 0)}
