@@ -228,6 +228,18 @@ def edges_in_window(
     return sorted(out, key=lambda s: (s.onset_energy, s.element, s.name))
 
 
+def _major_edges_once(symbol: str, emin: float, emax: float, tolerance: float):
+    """``symbol``'s major edges in the window, one per tabulated onset (N4 and N5, M4 and M5
+    can share one), after checking the onset tolerance of the callers below."""
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be a non-negative number of eV, got {tolerance!r}")
+    seen = set()
+    for edge in subshells(symbol, emin, emax, major_only=True):
+        if edge.onset_energy not in seen:
+            seen.add(edge.onset_energy)
+            yield edge
+
+
 def coincident_edges(
     symbol: str, emin: float = 50.0, emax: float = 4000.0, tolerance: float = 5.0
 ) -> list[tuple[Subshell, list[Subshell]]]:
@@ -261,13 +273,8 @@ def coincident_edges(
     >>> [(e.label, [o.label for o in others]) for e, others in coincident_edges("N", 75, 3071)]
     [('N_K', ['Sc_L3', 'Cd_M5'])]
     """
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be a non-negative number of eV, got {tolerance!r}")
-    out, seen = [], set()
-    for edge in subshells(symbol, emin, emax, major_only=True):
-        if edge.onset_energy in seen:  # N4 and N5 (M4 and M5) at one tabulated onset
-            continue
-        seen.add(edge.onset_energy)
+    out = []
+    for edge in _major_edges_once(symbol, emin, emax, tolerance):
         lo, hi = max(emin, edge.onset_energy - tolerance), min(emax, edge.onset_energy + tolerance)
         others = sorted((s for s in edges_in_window(lo, hi) if s.element != edge.element),
                         key=lambda s: (abs(s.onset_energy - edge.onset_energy), s.onset_energy, s.element))
@@ -320,15 +327,10 @@ def minor_edges_near(
     >>> [(e.label, [m.label for m in near]) for e, near in minor_edges_near("Au", ["Sr"], 1780, 2803)]
     [('Au_M5', ['Sr_L1'])]
     """
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be a non-negative number of eV, got {tolerance!r}")
     minor = [s for other in dict.fromkeys(others) if other != symbol
              for s in subshells(other, emin, emax, supplementary=True) if not s.is_major]
-    out, seen = [], set()
-    for edge in subshells(symbol, emin, emax, major_only=True):
-        if edge.onset_energy in seen:
-            continue
-        seen.add(edge.onset_energy)
+    out = []
+    for edge in _major_edges_once(symbol, emin, emax, tolerance):
         near = sorted((s for s in minor if abs(s.onset_energy - edge.onset_energy) <= tolerance),
                       key=lambda s: (abs(s.onset_energy - edge.onset_energy), s.onset_energy, s.element, s.name))
         if near:
