@@ -201,6 +201,9 @@ def test_maps_of_a_cut_signal_are_of_its_own_spectra(fake_model, tmp_path):
     assert one.identification.cut_from == [8, 6]
     cut.save(tmp_path / "cut.hspy")
     assert hs.load(tmp_path / "cut.hspy").elemental_map("Ti")[0].data.shape == (3, 3)
+    x, y = (ax.axis for ax in s.axes_manager.navigation_axes)
+    roi = hs.roi.RectangularROI(left=x[4], top=y[1], right=x[7], bottom=y[4])  # the same region, drawn
+    np.testing.assert_array_equal(roi(s).elemental_map("Ti")[0].data, m.data)
     cropped = s.isig[200.0:600.0]
     assert cropped.identification.cut_from is None
     np.testing.assert_array_equal(cropped.elemental_map("Ti")[0].data, full.data)
