@@ -181,17 +181,22 @@ def _cmd_map(args) -> int:
         navigation_mask=_low_count_mask(s, args.mask_below),
     )
     summary = s.identification
+    figures = []
     if s.axes_manager.navigation_dimension == 0:
-        fig = plot_identification(s, title=Path(args.file).name)
+        figures.append((args.out, plot_identification(s, title=Path(args.file).name)))
     else:
         elements = args.elements or summary.detected
         if not elements:
             print(f"eelsid map: no element detected in {args.file}; nothing to map.", file=sys.stderr)
             return 1
-        fig = plot_maps(s.elemental_map(elements), title=f"{Path(args.file).name}: probability", vmax=1.0)
-    fig.savefig(args.out, dpi=args.dpi, bbox_inches="tight")
-    if not args.quiet:
-        print(f"wrote {args.out}")
+        figures.append((args.out, plot_maps(s.elemental_map(elements), title=f"{Path(args.file).name}: probability",
+                                            vmax=1.0)))
+        if args.table:
+            figures.append((args.table, plot_identification(s, title=f"{Path(args.file).name}: highest probability")))
+    for path, fig in figures:
+        fig.savefig(path, dpi=args.dpi, bbox_inches="tight")
+        if not args.quiet:
+            print(f"wrote {path}")
     return 0
 
 
@@ -206,6 +211,8 @@ def _add_map(sub):
     p.add_argument("file")
     p.add_argument("--out", required=True, help="figure file, e.g. maps.png")
     p.add_argument("--elements", nargs="+", help="elements to map (default: the detected ones)")
+    p.add_argument("--table", metavar="PNG", default=None,
+                   help="scans: also draw each element's highest probability on the periodic table")
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--weights", default=None)

@@ -94,7 +94,10 @@ def test_map_writes_a_figure(fake_model, tmp_path):
     si = make_si((6, 7), hot={"Ti": np.eye(6, 7, dtype=bool), "O": np.ones((6, 7), bool)})
     si.save(tmp_path / "si.hspy")
     assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "maps.png"), "-q"]) == 0
-    assert (tmp_path / "maps.png").stat().st_size > 5000
+    assert (tmp_path / "maps.png").stat().st_size > 5000 and not (tmp_path / "table.png").exists()
+    assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "maps.png"),
+                 "--table", str(tmp_path / "table.png"), "-q"]) == 0
+    assert (tmp_path / "table.png").stat().st_size > 5000
     single = make_si((), hot={"Fe": np.True_})
     single.save(tmp_path / "one.hspy")
     assert main(["map", str(tmp_path / "one.hspy"), "--out", str(tmp_path / "pt.png"), "-q"]) == 0
