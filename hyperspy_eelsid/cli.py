@@ -161,6 +161,18 @@ def _add_identify(sub):
 # --------------------------------------------------------------------------
 # map
 # --------------------------------------------------------------------------
+def _save_maps(maps, folder, source, suffix) -> list:
+    """Write each element's map as ``<file stem>_<El>_<suffix>.hspy`` in ``folder``; the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for m in maps:
+        path = folder / f"{Path(source).stem}_{m.metadata.EELSID.element}_{suffix}.hspy"
+        m.save(path, overwrite=True)
+        paths.append(str(path))
+    return paths
+
+
 @_reporting_bad_input
 def _cmd_map(args) -> int:
     import matplotlib
@@ -189,8 +201,12 @@ def _cmd_map(args) -> int:
         if not elements:
             print(f"eelsid map: no element detected in {args.file}; nothing to map.", file=sys.stderr)
             return 1
-        figures.append((args.out, plot_maps(s.elemental_map(elements), title=f"{Path(args.file).name}: probability",
-                                            vmax=1.0)))
+        maps = s.elemental_map(elements)
+        figures.append((args.out, plot_maps(maps, title=f"{Path(args.file).name}: probability", vmax=1.0)))
+        if args.save:
+            saved = _save_maps(maps, args.save, args.file, "probability")
+            if not args.quiet:
+                print("\n".join(f"wrote {path}" for path in saved))
         if args.table:
             figures.append((args.table, plot_identification(s, title=f"{Path(args.file).name}: highest probability")))
     for path, fig in figures:
@@ -213,6 +229,8 @@ def _add_map(sub):
     p.add_argument("--elements", nargs="+", help="elements to map (default: the detected ones)")
     p.add_argument("--table", metavar="PNG", default=None,
                    help="scans: also draw each element's highest probability on the periodic table")
+    p.add_argument("--save", metavar="DIR", default=None,
+                   help="scans: also write each map as <file>_<El>_probability.hspy in DIR")
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--weights", default=None)
@@ -375,13 +393,8 @@ def _cmd_quantify(args) -> int:
         Path(args.json).write_text(json.dumps({args.file: entry}, indent=1) + "\n")
         written.append(args.json)
     if args.save:
-        folder = Path(args.save)
-        folder.mkdir(parents=True, exist_ok=True)
         for suffix, group in groups.items():
-            for m in group:
-                path = folder / f"{Path(args.file).stem}_{m.metadata.EELSID.element}_{suffix}.hspy"
-                m.save(path, overwrite=True)
-                written.append(str(path))
+            written.extend(_save_maps(group, args.save, args.file, suffix))
     if args.out:
         name = Path(args.file).name
         if not scan:

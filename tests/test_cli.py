@@ -98,6 +98,11 @@ def test_map_writes_a_figure(fake_model, tmp_path):
     assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "maps.png"),
                  "--table", str(tmp_path / "table.png"), "-q"]) == 0
     assert (tmp_path / "table.png").stat().st_size > 5000
+    assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "maps.png"), "--elements", "Ti",
+                 "--save", str(tmp_path / "maps"), "-q"]) == 0
+    ti = hs.load(tmp_path / "maps" / "si_Ti_probability.hspy")
+    np.testing.assert_allclose(ti.data, np.where(np.eye(6, 7, dtype=bool), 1.0, 0.5), atol=1e-6)  # the stand-in model
+    assert ti.axes_manager.signal_shape == (7, 6) and ti.metadata.General.title == "Ti"
     single = make_si((), hot={"Fe": np.True_})
     single.save(tmp_path / "one.hspy")
     assert main(["map", str(tmp_path / "one.hspy"), "--out", str(tmp_path / "pt.png"), "-q"]) == 0
