@@ -14,7 +14,7 @@ import numpy as np
 
 from hyperspy_eelsid.elements import ELEMENTS, atomic_number
 
-__all__ = ["periodic_table_position", "plot_periodic_table", "plot_maps", "plot_model_fit"]
+__all__ = ["periodic_table_position", "plot_periodic_table", "update_periodic_table", "plot_maps", "plot_model_fit"]
 
 # Z at the start of each period and the group of every Z in periods 2-6.
 _PERIOD_STARTS = {2: 3, 3: 11, 4: 19, 5: 37, 6: 55}
@@ -102,30 +102,19 @@ def plot_periodic_table(
     colormap = plt.get_cmap(cmap)
     present = set(present or ())
     reported = None if detected is None else set(detected)
-    passed_over = False
-    for symbol, p in zip(ELEMENTS, values):
+    cells = {}
+    for symbol in ELEMENTS:
         row, col = periodic_table_position(symbol)
         y = -row - (0.35 if row == _LANTHANIDE_ROW else 0.0)
-        face = "0.92" if np.isnan(p) else colormap(0.05 + 0.95 * float(np.clip(p, 0, 1)))
-        above = threshold is not None and not np.isnan(p) and p >= threshold
-        if reported is not None and symbol in reported:
-            frame = {"edgecolor": "C3", "linewidth": 2.2}
-        elif above and reported is not None:
-            frame = {"edgecolor": "C1", "linewidth": 2.0, "linestyle": (0, (2, 1.5))}
-            passed_over = True
-        elif above:
-            frame = {"edgecolor": "C3", "linewidth": 2.2}
-        else:
-            frame = {"edgecolor": "0.6", "linewidth": 0.6}
-        ax.add_patch(Rectangle((col, y), 0.94, 0.94, facecolor=face, **frame))
-        dark = not np.isnan(p) and p > 0.55
-        ax.text(col + 0.47, y + 0.6, symbol, ha="center", va="center", fontsize=10,
-                fontweight="bold", color="white" if dark else "black")
-        if not np.isnan(p):
-            ax.text(col + 0.47, y + 0.22, f"{100 * p:.0f}", ha="center", va="center",
-                    fontsize=7, color="white" if dark else "0.25")
+        rect = ax.add_patch(Rectangle((col, y), 0.94, 0.94))
+        label = ax.text(col + 0.47, y + 0.6, symbol, ha="center", va="center", fontsize=10, fontweight="bold")
+        value = ax.text(col + 0.47, y + 0.22, "", ha="center", va="center", fontsize=7)
+        cells[symbol] = (rect, label, value)
         if symbol in present:
             ax.plot(col + 0.82, y + 0.82, "o", color="C2", ms=4)
+    ax._eelsid_cells = cells  # for update_periodic_table
+    ax._eelsid_style = (threshold, reported, colormap)
+    update_periodic_table(ax, values)
     ax.set_xlim(0.8, 19.2)
     ax.set_ylim(-_LANTHANIDE_ROW - 0.9, -0.95)
     ax.set_aspect("equal")
@@ -136,7 +125,7 @@ def plot_periodic_table(
     note = []
     if reported is not None:
         note.append("red frame: detected")
-        if passed_over:
+        if threshold is not None:
             note.append(f"dashed frame: p >= {threshold:.3g}, not reported (too few pixels, or a check)")
     elif threshold is not None:
         note.append(f"red frame: p >= {threshold:.3g}")
@@ -147,6 +136,46 @@ def plot_periodic_table(
     if title:
         ax.set_title(title)
     return fig
+
+
+def update_periodic_table(ax, probabilities):
+    """Show other probabilities in a figure drawn by :func:`plot_periodic_table`.
+
+    Colours, values and frames are redrawn with the figure's threshold and
+    reported elements, so that one figure can follow, for example, the
+    pixel under HyperSpy's navigator (:func:`~hyperspy_eelsid.signals.identification.plot_identification`
+    with ``pixel=True``).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes :func:`plot_periodic_table` drew on.
+    probabilities : array_like or mapping
+        As for :func:`plot_periodic_table`.
+    """
+    cells = getattr(ax, "_eelsid_cells", None)
+    if cells is None:
+        raise ValueError("These axes hold no periodic table drawn by plot_periodic_table.")
+    threshold, reported, colormap = ax._eelsid_style
+    for symbol, p in zip(ELEMENTS, _as_array(probabilities)):
+        rect, label, value = cells[symbol]
+        missing = bool(np.isnan(p))
+        rect.set_facecolor("0.92" if missing else colormap(0.05 + 0.95 * float(np.clip(p, 0, 1))))
+        if threshold is None:  # frames from the reported elements alone, if given
+            red, dashed = reported is not None and symbol in reported, False
+        else:  # a reported element below the threshold here (one pixel of a scan) gets no frame
+            above = not missing and p >= threshold
+            red = above and (reported is None or symbol in reported)
+            dashed = above and not red
+        frame = ("C3", 2.2, "solid") if red else ("C1", 2.0, (0, (2, 1.5))) if dashed else ("0.6", 0.6, "solid")
+        rect.set_edgecolor(frame[0])
+        rect.set_linewidth(frame[1])
+        rect.set_linestyle(frame[2])
+        dark = not missing and p > 0.55
+        label.set_color("white" if dark else "black")
+        value.set_text("" if missing else f"{100 * p:.0f}")
+        value.set_color("white" if dark else "0.25")
+    ax.figure.canvas.draw_idle()
 
 
 def _axis_label(axis, fallback: str) -> str:

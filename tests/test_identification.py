@@ -214,6 +214,34 @@ def test_maps_of_a_cut_signal_are_of_its_own_spectra(fake_model, tmp_path):
             other.identification
 
 
+def test_plot_identification_follows_the_navigator_pixel_by_pixel(fake_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hot = np.zeros((2, 3), bool)
+    hot[1, 2] = True  # navigation (x, y) = (3, 2): Ti only at x = 2, y = 1
+    s = make_si((2, 3), hot={"Ti": hot})
+    s.identify_elements(device="cpu", print_summary=False, threshold=0.6)
+    events = s.axes_manager.events.indices_changed
+    before = len(events.connected)
+    fig = s.plot_identification(pixel=True)
+    ax = fig.axes[0]
+
+    def shown(el):  # the probability printed in the element's cell, and its frame's line width
+        rect, _, value = ax._eelsid_cells[el]
+        return value.get_text(), rect.get_linewidth() > 1.5
+
+    assert ax.get_title().endswith("pixel (0, 0)") and shown("Ti") == ("50", False)
+    s.axes_manager.indices = (2, 1)
+    assert ax.get_title().endswith("pixel (2, 1)") and shown("Ti") == ("100", True)
+    assert len(events.connected) == before + 1
+    plt.close(fig)
+    s.axes_manager.indices = (0, 0)  # a closed figure stops following
+    assert len(events.connected) == before and shown("Ti") == ("100", True)
+
+
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):
     s = make_si((3,), hot={"Ti": np.ones(3, bool)}, n=300)  # Ti L3 456 eV is outside 80-379 eV
     s.identify_elements(device="cpu")

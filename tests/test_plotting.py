@@ -54,6 +54,22 @@ def test_figure_tells_reported_elements_from_those_a_check_ruled_out():
     assert "dashed frame: p >= 0.475, not reported (too few pixels, or a check)" in notes
 
 
+def test_update_redraws_values_and_frames_and_needs_a_drawn_table():
+    import matplotlib.pyplot as plt
+
+    from hyperspy_eelsid.plotting import update_periodic_table
+
+    fig = plot_periodic_table({"Fe": 0.9}, threshold=0.5, detected=["Fe"])
+    ax = fig.axes[0]
+    update_periodic_table(ax, {"Fe": 0.2, "Co": 0.7})
+    rect, _, value = ax._eelsid_cells["Fe"]
+    assert value.get_text() == "20" and rect.get_linewidth() < 1  # reported, but below t here: no frame
+    rect, _, value = ax._eelsid_cells["Co"]
+    assert value.get_text() == "70" and rect.get_linestyle() != "solid"  # above t, not reported: dashed
+    with pytest.raises(ValueError, match="no periodic table"):
+        update_periodic_table(plt.subplots()[1], {"Fe": 0.1})
+
+
 def test_mapping_input_and_wrong_length():
     fig = plot_periodic_table({"Fe": 0.9})
     assert "90" in {t.get_text() for t in fig.axes[0].texts}

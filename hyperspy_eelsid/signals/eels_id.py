@@ -63,8 +63,8 @@ class EELSIDSpectrum(EELSSpectrum):
 
     elemental_map.__doc__ = _identification.elemental_map.__doc__
 
-    def plot_identification(self, present=None, title=None, ax=None):
-        return _identification.plot_identification(self, present=present, title=title, ax=ax)
+    def plot_identification(self, present=None, title=None, ax=None, pixel=False):
+        return _identification.plot_identification(self, present=present, title=title, ax=ax, pixel=pixel)
 
     plot_identification.__doc__ = _identification.plot_identification.__doc__
 

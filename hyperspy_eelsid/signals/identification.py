@@ -1008,7 +1008,7 @@ def elemental_map(signal, elements=None, thresholded: bool = False):
 
 
 
-def plot_identification(signal, present=None, title=None, ax=None):
+def plot_identification(signal, present=None, title=None, ax=None, pixel=False):
     """Draw the last identification on the periodic table (the paper's Fig. 6).
 
     Each element's cell is coloured by its highest probability over the
@@ -1028,6 +1028,12 @@ def plot_identification(signal, present=None, title=None, ax=None):
         over the scan" when it has none and holds several spectra.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure is made when omitted.
+    pixel : bool
+        Scans: draw the probabilities of the current pixel instead, and
+        follow the navigator: after ``s.plot()``, moving its pointer (or
+        setting ``s.axes_manager.indices``) redraws the table for the pixel
+        under it, until the figure is closed. Frames then mark the elements
+        at or above the threshold in that pixel: red for the reported ones.
 
     Returns
     -------
@@ -1038,14 +1044,46 @@ def plot_identification(signal, present=None, title=None, ax=None):
     ValueError
         If no identification has been run.
     """
-    from hyperspy_eelsid.plotting import plot_periodic_table
+    from hyperspy_eelsid.plotting import plot_periodic_table, update_periodic_table
 
     summary = identification_summary(signal)
     if title is None:
         title = signal.metadata.get_item("General.title") or (
-            "Highest probability over the scan" if summary.n_spectra > 1 else None)
-    return plot_periodic_table(summary.max_probability, threshold=summary.threshold, title=title,
-                               present=present, ax=ax, detected=summary.detected)
+            "Highest probability over the scan" if summary.n_spectra > 1 and not pixel else None)
+    if not (pixel and signal.axes_manager.navigation_dimension):
+        return plot_periodic_table(summary.max_probability, threshold=summary.threshold, title=title,
+                                   present=present, ax=ax, detected=summary.detected)
+    probs = _stored_probabilities(signal)
+    manager = signal.axes_manager
+
+    def here():
+        values = probs.data[tuple(manager.indices[::-1])]
+        return np.asarray(values.compute() if hasattr(values, "compute") else values, dtype=float)
+
+    def heading():
+        return f"{title + ': ' if title else ''}pixel {tuple(int(i) for i in manager.indices)}"
+
+    fig = plot_periodic_table(here(), threshold=summary.threshold, title=heading(), present=present, ax=ax,
+                              detected=summary.detected)
+    table = fig.axes[0] if ax is None else ax
+
+    import matplotlib.pyplot as plt
+
+    def stop(event=None):
+        if follow in manager.events.indices_changed.connected:
+            manager.events.indices_changed.disconnect(follow)
+
+    def follow():
+        if fig.number is not None and not plt.fignum_exists(fig.number):  # closed without an event
+            stop()
+            return
+        update_periodic_table(table, here())
+        table.set_title(heading())
+
+    manager.events.indices_changed.connect(follow, [])
+    fig.canvas.mpl_connect("close_event", stop)
+    return fig
+
 
 def _warn_unidentifiable(n_bad, n):
     if n_bad:
