@@ -295,10 +295,13 @@ def test_elemental_map_line_scan_and_image(fake_model):
     assert m.axes_manager.signal_dimension == 1 and m.data.shape == (6,)
     assert m.axes_manager.signal_axes[0].scale == line.axes_manager.navigation_axes[0].scale
     np.testing.assert_allclose(m.data, [1, 1, 1, 0.5, 0.5, 0.5])
+    assert m.metadata.Signal.quantity == "Probability"  # HyperSpy's plots label the colour bar with it
+    assert not m.metadata.has_item("EELSID.elements")  # one element's map, not the list of 80
     image = make_si((4, 5), hot={"Ti": np.eye(4, 5, dtype=bool), "O": np.ones((4, 5), bool)})
     image.identify_elements(device="cpu", print_summary=False)
     maps = image.elemental_map(["Ti", "O"], thresholded=True)
     assert [m.metadata.General.title for m in maps] == ["Ti", "O"]
+    assert maps[0].metadata.Signal.quantity == "Detected (0/1)"
     assert maps[0].axes_manager.signal_shape == image.axes_manager.navigation_shape
     np.testing.assert_array_equal(maps[0].data, np.eye(4, 5))
     assert maps[1].data.sum() == 20

@@ -298,6 +298,7 @@ def _probability_signal(signal, probs, predictor, threshold):
         out = out.as_lazy() if not out._lazy else out
     title = signal.metadata.General.get_item("title", "")
     out.metadata.General.title = f"Element probabilities{': ' + title if title else ''}"
+    out.metadata.Signal.quantity = "Probability"  # HyperSpy's plot labels
     out.metadata.set_item(f"{_METADATA}.elements", list(ELEMENTS))
     out.metadata.set_item(f"{_METADATA}.threshold", threshold)
     out.metadata.set_item(f"{_METADATA}.model", predictor.name)
@@ -1001,6 +1002,9 @@ def elemental_map(signal, elements=None, thresholded: bool = False):
             m = m >= threshold
             m.change_dtype("uint8")
         m.metadata.General.title = el
+        m.metadata.Signal.quantity = "Detected (0/1)" if thresholded else "Probability"
+        if m.metadata.has_item(f"{_METADATA}.elements"):  # one element's map: not the list of 80
+            m.metadata.EELSID.__delattr__("elements")
         m.metadata.set_item(f"{_METADATA}.element", el)
         m.metadata.set_item(f"{_METADATA}.quantity", "detected (0/1)" if thresholded else "probability")
         maps.append(m)
