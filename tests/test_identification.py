@@ -240,6 +240,13 @@ def test_plot_identification_follows_the_navigator_pixel_by_pixel(fake_model):
     plt.close(fig)
     s.axes_manager.indices = (0, 0)  # a closed figure stops following
     assert len(events.connected) == before and shown("Ti") == ("100", True)
+    # on axes of a figure made without pyplot (a GUI or a notebook widget)
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    s.plot_identification(pixel=True, ax=ax)
+    s.axes_manager.indices = (2, 1)
+    assert shown("Ti") == ("100", True)
 
 
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):

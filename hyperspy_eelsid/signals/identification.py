@@ -1078,7 +1078,8 @@ def plot_identification(signal, present=None, title=None, ax=None, pixel=False):
             manager.events.indices_changed.disconnect(follow)
 
     def follow():
-        if fig.number is not None and not plt.fignum_exists(fig.number):  # closed without an event
+        number = getattr(fig, "number", None)  # pyplot's figures only
+        if number is not None and not plt.fignum_exists(number):  # closed without an event
             stop()
             return
         update_periodic_table(table, here())
