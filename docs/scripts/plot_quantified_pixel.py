@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from _benchmark import add_benchmark_option, open_benchmark
+
 HERE = Path(__file__).resolve().parent
 SCAN_ID = "bf21ec0d9c"  # the LSMO/STO line scan
 
@@ -32,20 +34,17 @@ def main(argv=None):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from hyperspy_eelsid.evaluation import read_manifest
     from hyperspy_eelsid.plotting import plot_model_fit
     from hyperspy_eelsid.signals.composition import atomic_percent
     from hyperspy_eelsid.signals.loading import load_spectrum
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pixel", type=int, default=8, help="pixel of the line scan (default 8, in the LSMO)")
-    parser.add_argument("--benchmark", default=str(HERE.parents[2] / "shared" / "eels-benchmark"))
+    add_benchmark_option(parser)
     parser.add_argument("--out", default=str(HERE.parent / "figures" / "real_lsmo_pixel_fit.png"))
     args = parser.parse_args(argv)
-    root = Path(args.benchmark)
-    manifest = read_manifest(root)
+    root, manifest = open_benchmark(args.benchmark)
     if manifest is None:
-        print(f"no benchmark at {root}: nothing to draw")
         return 0
     entry = next(e for e in manifest["scans"] if e["id"] == SCAN_ID)
     s = load_spectrum(root / entry["file"]).inav[args.pixel]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from _benchmark import add_benchmark_option, open_benchmark
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -32,18 +34,15 @@ def main(argv=None):
     import numpy as np
 
     from hyperspy_eelsid.elements import subshells
-    from hyperspy_eelsid.evaluation import read_manifest
     from hyperspy_eelsid.signals.loading import load_spectrum
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spectrum", default="579e58f058", help="benchmark id (default: Sc2O3)")
-    parser.add_argument("--benchmark", default=str(HERE.parents[2] / "shared" / "eels-benchmark"))
+    add_benchmark_option(parser)
     parser.add_argument("--out", default=str(HERE.parent / "figures" / "real_sc2o3_identification.png"))
     args = parser.parse_args(argv)
-    root = Path(args.benchmark)
-    manifest = read_manifest(root)
+    root, manifest = open_benchmark(args.benchmark)
     if manifest is None:
-        print(f"no benchmark at {root}: nothing to draw")
         return 0
     entry = next(e for e in manifest["spectra"] if e["id"] == args.spectrum)
     s = load_spectrum(root / entry["file"])

@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from _benchmark import add_benchmark_option, open_benchmark
+
 HERE = Path(__file__).resolve().parent
 SCANS = {"bf21ec0d9c": "real_lsmo_sto_linescan.png", "b8b0b9d8e8": "real_perovskite_maps.png"}
 
@@ -144,17 +146,14 @@ def main(argv=None):
     import matplotlib
 
     matplotlib.use("Agg")
-    from hyperspy_eelsid.evaluation import read_manifest
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="ensemble directory (default: shipped)")
-    parser.add_argument("--benchmark", default=str(HERE.parents[2] / "shared" / "eels-benchmark"))
+    add_benchmark_option(parser)
     parser.add_argument("--out", default=str(HERE.parent / "figures"))
     args = parser.parse_args(argv)
-    root = Path(args.benchmark)
-    manifest = read_manifest(root)
+    root, manifest = open_benchmark(args.benchmark)
     if manifest is None:
-        print(f"no benchmark at {root}: nothing to draw")
         return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

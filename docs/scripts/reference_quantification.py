@@ -34,6 +34,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from _benchmark import add_benchmark_option, open_benchmark
+
 HERE = Path(__file__).resolve().parent
 
 #: Benchmark id (scan or spectrum) -> what is known about it.
@@ -79,18 +81,15 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from hyperspy_eelsid.evaluation import read_manifest
     from hyperspy_eelsid.plotting import plot_model_fit
     from hyperspy_eelsid.signals.loading import load_spectrum
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--benchmark", default=str(HERE.parents[2] / "shared" / "eels-benchmark"))
+    add_benchmark_option(parser)
     parser.add_argument("--out", default=str(HERE.parent / "figures" / "real_reference_fits.png"))
     args = parser.parse_args(argv)
-    root = Path(args.benchmark)
-    manifest = read_manifest(root)
+    root, manifest = open_benchmark(args.benchmark, "nothing to fit")
     if manifest is None:
-        print(f"no benchmark at {root}: nothing to fit")
         return 0
     entries = {e["id"]: e for e in manifest["scans"] + manifest["spectra"]}
     fig, axes = plt.subplots(len(SAMPLES), 2, figsize=(13, 3.6 * len(SAMPLES)), constrained_layout=True)
