@@ -193,7 +193,7 @@ def _cmd_map(args) -> int:
         navigation_mask=_low_count_mask(s, args.mask_below),
     )
     summary = s.identification
-    figures = []
+    figures, written = [], []
     if s.axes_manager.navigation_dimension == 0:
         figures.append((args.out, plot_identification(s, title=Path(args.file).name)))
     else:
@@ -204,14 +204,14 @@ def _cmd_map(args) -> int:
         maps = s.elemental_map(elements)
         figures.append((args.out, plot_maps(maps, title=f"{Path(args.file).name}: probability", vmax=1.0)))
         if args.save:
-            saved = _save_maps(maps, args.save, args.file, "probability")
-            if not args.quiet:
-                print("\n".join(f"wrote {path}" for path in saved))
+            written.extend(_save_maps(maps, args.save, args.file, "probability"))
         if args.table:
             figures.append((args.table, plot_identification(s, title=f"{Path(args.file).name}: highest probability")))
     for path, fig in figures:
         fig.savefig(path, dpi=args.dpi, bbox_inches="tight")
-        if not args.quiet:
+        written.append(path)
+    if not args.quiet:
+        for path in written:
             print(f"wrote {path}")
     return 0
 
