@@ -98,7 +98,7 @@ def test_lines_clipped_by_a_saturated_camera_are_not_fitted():
     """A Co L3 line clipped at the camera's highest count reads as a lower L3/L2 ratio:
     the check, like the networks, does not read a saturated run."""
     from hyperspy_eelsid.preprocessing import EnergyAxis
-    from hyperspy_eelsid.signals.identification import _line_verdicts
+    from hyperspy_eelsid.signals.checks import _line_verdicts
 
     energy = np.arange(730.0, 900.0, 0.25)
     per_ev = lines_on_edge(3.0, area=8e4, seed=1)[0]  # counts per eV on the 1 eV grid

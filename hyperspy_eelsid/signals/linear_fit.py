@@ -165,7 +165,7 @@ def _fit_linear(model, mask=None, show_progressbar=False, covariance_of=()):
     from hyperspy.external.progressbar import progressbar
 
     from hyperspy_eelsid.preprocessing import spectra_last
-    from hyperspy_eelsid.signals.identification import _progressbar
+    from hyperspy_eelsid.signals.validation import _progressbar
 
     _check(model)
     signal, low_loss = model.signal, model.low_loss

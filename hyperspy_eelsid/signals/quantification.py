@@ -52,7 +52,7 @@ def _require_microscope_parameters(signal):
 
 def _check_quantifiable(signal):
     """exSpy's EELS model needs one spectrum per pixel, real counts and an energy axis in eV."""
-    from hyperspy_eelsid.signals.identification import _check_eels_spectra
+    from hyperspy_eelsid.signals.validation import _check_eels_spectra
 
     _check_eels_spectra(signal, "Quantification", ValueError)
     units = signal.axes_manager.signal_axes[0].units
@@ -369,7 +369,7 @@ def _scan(signal, low_loss, mask, cut_splices, cut_saturation):
         import dask
         import dask.array as da
 
-        from hyperspy_eelsid.signals.identification import _lazy_spectra
+        from hyperspy_eelsid.signals.probabilities import _lazy_spectra
 
         data = _lazy_spectra(signal)
         per = da.map_blocks(_readout_per_spectrum, data, energy, cut_splices, cut_saturation, dtype=float,
@@ -504,7 +504,7 @@ def _fit_lazy(signal, low_loss, mask, exponent, window, peaks, gos, show_progres
     """
     from hyperspy.external.progressbar import progressbar
 
-    from hyperspy_eelsid.signals.identification import _progressbar
+    from hyperspy_eelsid.signals.validation import _progressbar
 
     nav_shape = tuple(signal.axes_manager._navigation_shape_in_array)
     intensities, model, covariance = {}, None, None
@@ -710,7 +710,7 @@ def quantify_elements(
         below every edge of an element, or a ``fine_structure_width`` that
         is not a positive width.
     """
-    from hyperspy_eelsid.signals.identification import _check_navigation_mask
+    from hyperspy_eelsid.signals.validation import _check_navigation_mask
 
     _check_quantifiable(signal)
     _require_microscope_parameters(signal)  # before any pass over the data
