@@ -26,8 +26,13 @@ from __future__ import annotations
 
 import copy
 import json
-import tomllib
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 from hyperspy_eelsid.networks.training import TrainConfig, TrainResult, Trainer, lr_grid_search, resolve_device
 
