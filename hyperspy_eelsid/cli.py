@@ -580,8 +580,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``eelsid`` command."""
     # exSpy 0.3 imports HyperSpy's lazy signal classes from a path HyperSpy 2.5
-    # deprecates; the warning is about their code, so the command does not show it.
+    # deprecates, and HyperSpy 2.3 imports RosettaSciIO helpers from modules that
+    # RosettaSciIO 0.15 renamed; the warnings are about their code, so the
+    # command does not show them.
     warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
+    warnings.filterwarnings("ignore", message=r".*`rsciio\.utils\.\w+` (has been renamed|and will be removed)")
+    warnings.filterwarnings("ignore", message=r"\w+ has been moved to `rsciio\.utils")
     args = build_parser().parse_args(argv)
     result = args.func(args)
     return int(result or 0)
