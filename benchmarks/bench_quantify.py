@@ -22,7 +22,7 @@ pixels of abs(fitted / true - 1) over all elements. Run::
     python benchmarks/bench_quantify.py [--eager-shape 100 100 2048]
                                         [--lazy-shape 512 512 2048] [--no-lazy]
                                         [--low-loss [--hyperspy-shape 20 20 2048]]
-                                        [--fine-structure]
+                                        [--fine-structure [--fs-low-loss-shape 50 50 2048]]
 
 With ``--low-loss`` the same images are made again with their edges
 convolved with a unit-area low loss (zero-loss peak and a plasmon holding
@@ -32,7 +32,9 @@ convolved with a unit-area low loss (zero-loss peak and a plasmon holding
 HyperSpy's own ``multifit`` solves the convolved model, pixel by pixel,
 instead of :func:`hyperspy_eelsid.signals.linear_fit.fit_linear`.
 ``--fine-structure`` adds a row ``eager+fs``: the in-memory image fitted
-with ``quantify_elements(fine_structure=True)``.
+with ``quantify_elements(fine_structure=True)``; with ``--low-loss`` also a
+row ``eager+ll+fs``, an image of ``--fs-low-loss-shape`` (default 50 x 50 x
+2048) convolved with its low loss and fitted with both.
 """
 
 from __future__ import annotations
@@ -218,7 +220,12 @@ def main(argv=None):
                         help="with --low-loss: also an eager image of this shape fitted by HyperSpy's own "
                              "multifit, pixel by pixel (row 'eager+ll HS')")
     parser.add_argument("--fine-structure", action="store_true",
-                        help="also the in-memory image fitted with fine_structure=True (row 'eager+fs')")
+                        help="also the in-memory image fitted with fine_structure=True (row 'eager+fs'); "
+                             "with --low-loss also an image of --fs-low-loss-shape fitted with both "
+                             "(row 'eager+ll+fs')")
+    parser.add_argument("--fs-low-loss-shape", type=int, nargs=3, default=[50, 50, 2048],
+                        help="shape of the image fitted with fine structure and a low loss (slower: one "
+                             "least-squares problem of some 50 unknowns per pixel)")
     parser.add_argument("--row", type=int, nargs=3, help=argparse.SUPPRESS)  # one row, in this process
     parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--hyperspy-fit", action="store_true", help=argparse.SUPPRESS)
@@ -237,6 +244,8 @@ def main(argv=None):
         _in_child(args.hyperspy_shape, lazy=False, low_loss=True, hyperspy_fit=True)
     if args.fine_structure:
         _in_child(args.eager_shape, lazy=False, fine_structure=True)
+        if args.low_loss:
+            _in_child(args.fs_low_loss_shape, lazy=False, low_loss=True, fine_structure=True)
     return 0
 
 

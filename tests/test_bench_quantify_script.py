@@ -22,10 +22,11 @@ def test_eager_and_lazy_fits_recover_the_maps(capsys):
     assert s._lazy
     np.testing.assert_array_equal(s.data[3:5].compute(), s.data[3:5].compute())  # the same counts each read
     assert script.main(["--eager-shape", "6", "20", "2048", "--lazy-shape", "9", "20", "2048",
-                        "--low-loss", "--hyperspy-shape", "2", "20", "2048", "--fine-structure"]) == 0
+                        "--low-loss", "--hyperspy-shape", "2", "20", "2048", "--fine-structure",
+                        "--fs-low-loss-shape", "4", "20", "2048"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
-    assert [r[0] for r in rows] == ["eager", "lazy", "eager+ll", "lazy+ll", "eager+ll", "eager+fs"]
-    assert rows[-2][1] == "HS"
+    assert [r[0] for r in rows] == ["eager", "lazy", "eager+ll", "lazy+ll", "eager+ll", "eager+fs", "eager+ll+fs"]
+    assert rows[-3][1] == "HS"
     for r in rows:
         median, p95 = float(r[-2]), float(r[-1])
         # the right model (with the low loss: exSpy's convolution, made here by FFT), Poisson noise
