@@ -108,8 +108,9 @@ class _BlockIdentifier:
     axis (:func:`_check_columns`): computed while the raw block is in memory,
     so that the checks need no second pass over the data. They are
     computed only for the spectra whose probabilities call for them (as
-    :func:`_line_verdicts` and :func:`_sc_n_verdicts` choose them), so they
-    cost nothing where no pair element is detected.
+    :func:`~hyperspy_eelsid.signals.checks._line_verdicts` and
+    :func:`~hyperspy_eelsid.signals.checks._sc_n_verdicts` choose them), so
+    they cost nothing where no pair element is detected.
     """
 
     def __init__(self, predictor, energy, units, readout=(True, True), checks=None):

@@ -30,7 +30,10 @@ MINOR_EDGE_EV = 10.0
 
 @dataclass
 class IdentificationSummary:
-    """What :func:`identify_elements` found, one row per element worth listing.
+    """What ``identify_elements`` found, one row per element worth listing.
+
+    Made by :func:`~hyperspy_eelsid.signals.identification.identify_elements`, which prints it;
+    ``s.identification`` returns it.
 
     Attributes
     ----------
@@ -313,7 +316,7 @@ def _detected(max_p, frac, threshold, min_fraction):
 
 def _summarise(max_p, frac, threshold, min_fraction, n, energy_range, model, checked=None, n_masked=0,
                read_from=None):
-    """``checked``: what :func:`_run_checks` returned, if a check ran."""
+    """``checked``: what :func:`~hyperspy_eelsid.signals.checks._run_checks` returned, if a check ran."""
     lo, hi = energy_range
     detected = _detected(max_p, frac, threshold, min_fraction)
     white_lines, dropped = [], []
