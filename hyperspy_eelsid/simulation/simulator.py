@@ -85,7 +85,8 @@ PARAMETER_NAMES = (
 
 def batch_seed(seed: int, index: int) -> int:
     """Seed of batch ``index`` of a run seeded ``seed`` (independent streams)."""
-    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0] >> 1)
+    # shifted as a Python int: NumPy 1.x refuses ``uint64 >> int``
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0]) >> 1
 
 
 @dataclass
