@@ -198,12 +198,12 @@ def report(spectra, top=12):
               f"{len(named)} right" + (f" ({', '.join(right)})" if right else "")
               + (f"; wrong: {', '.join(wrong)}" if wrong else ""))
     if spectra.get("minor_overlaps") is not None:
-        rows = [(e, el, row) for e, overlaps in zip(spectra["entries"], spectra["minor_overlaps"])
+        rows = [(e, el, row, el in e["present"] or el in e.get("ignore", []))
+                for e, overlaps in zip(spectra["entries"], spectra["minor_overlaps"])
                 for el, el_rows in overlaps.items() for row in el_rows]
         text = [f"{row[0]} ~ {', '.join(row[1:])} in {e['id']} {e['compound']} ({el} "
-                + ("present)" if el in e["present"] or el in e.get("ignore", []) else "absent)")
-                for e, el, row in rows]
-        absent = sum(el not in e["present"] and el not in e.get("ignore", []) for e, el, _ in rows)
+                + ("present)" if present else "absent)") for e, el, row, present in rows]
+        absent = sum(not present for *_, present in rows)
         reported = spectra.get("checked", p) >= (spectra["card_threshold"] or 0.5)
         false = int((reported & ~ign & ~y.astype(bool)).sum())
         print(f"edges next to a minor edge of another detected element (the summary's caution), card threshold: "

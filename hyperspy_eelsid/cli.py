@@ -584,8 +584,9 @@ def main(argv=None) -> int:
     # RosettaSciIO 0.15 renamed; the warnings are about their code, so the
     # command does not show them.
     warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
+    # (moved: "... moved to `rsciio.utils.path` and will be removed ..."; renamed: "The module
+    # `rsciio.utils.rgb_tools` has been renamed ...")
     warnings.filterwarnings("ignore", message=r".*`rsciio\.utils\.\w+` (has been renamed|and will be removed)")
-    warnings.filterwarnings("ignore", message=r"\w+ has been moved to `rsciio\.utils")
     args = build_parser().parse_args(argv)
     result = args.func(args)
     return int(result or 0)
