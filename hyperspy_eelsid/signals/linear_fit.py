@@ -245,10 +245,9 @@ def _normal_equations(X):
     for data ``y`` is ``inverse @ (Xs @ y) / norms``).
 
     Designs with fine structure are often rank-deficient: some combination of an edge's spline
-    coefficients vanishes on the fitted channels (in a Ti L2,3 test image, four of Ti L3's).
-    Forming the normal matrix rounds such zero eigenvalues to about (channels x machine
-    epsilon) of the largest, so eigenvalues below :data:`ROUNDING_FACTOR` times that are
-    dropped. NumPy's default cut (1e-15 of the largest) lies inside that rounding, so whether
+    coefficients vanishes on the fitted channels. Forming the normal matrix rounds such zero
+    eigenvalues to about (channels x machine epsilon) of the largest, so eigenvalues below
+    :data:`ROUNDING_FACTOR` times that are dropped. NumPy's default cut (1e-15 of the largest) lies inside that rounding, so whether
     such an eigenvalue was inverted (to about 1e15) came down to rounding: with a low loss it
     spoilt some pixels' fits (O up to 35 % off in the test image of ``bench_quantify.py``), and
     with NumPy 2.5's LAPACK also the search for the background's exponent."""
