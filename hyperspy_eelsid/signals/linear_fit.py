@@ -247,10 +247,11 @@ def _normal_equations(X):
     Designs with fine structure are often rank-deficient: some combination of an edge's spline
     coefficients vanishes on the fitted channels. Forming the normal matrix rounds such zero
     eigenvalues to about (channels x machine epsilon) of the largest, so eigenvalues below
-    :data:`ROUNDING_FACTOR` times that are dropped. NumPy's default cut (1e-15 of the largest) lies inside that rounding, so whether
-    such an eigenvalue was inverted (to about 1e15) came down to rounding: with a low loss it
-    spoilt some pixels' fits (O up to 35 % off in the test image of ``bench_quantify.py``), and
-    with NumPy 2.5's LAPACK also the search for the background's exponent."""
+    :data:`ROUNDING_FACTOR` times that are dropped. NumPy's default cut (1e-15 of the largest)
+    lies inside that rounding, so whether such an eigenvalue was inverted (to about 1e15) came
+    down to rounding: with a low loss it spoilt some pixels' fits (O up to 35 % off in the test
+    image of ``bench_quantify.py``), and with NumPy 2.5's LAPACK also the search for the
+    background's exponent."""
     norms = np.linalg.norm(X, axis=-1)
     norms[norms == 0] = 1.0
     Xs = X / norms[..., None]  # unit columns: the normal equations stay well conditioned
