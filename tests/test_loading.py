@@ -40,6 +40,44 @@ def test_two_column_non_uniform_and_unsorted(tmp_path):
     np.testing.assert_allclose(s.axes_manager.signal_axes[0].axis, energy)
 
 
+@pytest.mark.parametrize(
+    "header, line",
+    [
+        ("Energy (eV),Counts", "{e:.2f},{c:.3f}"),  # a spreadsheet export: header and commas
+        ("eV\tcounts", "{e:.2f}\t{c:.3f}"),
+        ("Energy;Intensity", "{e:.2f};{c:.3f}"),
+    ],
+)
+def test_text_spectra_with_a_column_header_load(tmp_path, header, line):
+    energy = np.arange(400.0, 600.0, 0.25)
+    counts = 1e3 * np.exp(-energy / 300.0)
+    path = tmp_path / "export.csv"
+    path.write_text(header + "\n" + "\n".join(line.format(e=e, c=c) for e, c in zip(energy, counts)))
+    s = load_spectrum(path)
+    ax = s.axes_manager.signal_axes[0]
+    assert ax.offset == pytest.approx(400.0) and ax.scale == pytest.approx(0.25) and ax.size == energy.size
+    np.testing.assert_allclose(s.data, counts, atol=1e-3)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", " "])
+def test_decimal_commas_are_read_as_decimal_marks(tmp_path, sep):
+    """400,25;12,5 is 400.25 eV and 12.5 counts, not four columns (400, 25, 12, 5)."""
+    energy = np.arange(400.0, 410.0, 0.25)
+    counts = np.linspace(10.0, 20.0, energy.size)
+    path = tmp_path / "decimal_comma.txt"
+    path.write_text("\n".join(f"{e:.2f}{sep}{c:.2f}".replace(".", ",") for e, c in zip(energy, counts)))
+    e, c = read_two_column_text(path)
+    np.testing.assert_allclose(e, energy)
+    np.testing.assert_allclose(c, counts, atol=5e-3)
+
+
+def test_text_after_the_numbers_is_an_error_naming_the_line(tmp_path):
+    path = tmp_path / "footer.txt"
+    path.write_text("eV counts\n400 1\n401 2\nEnd of spectrum\n")
+    with pytest.raises(SpectrumFileError, match="line 4 is not two numbers"):
+        read_two_column_text(path)
+
+
 def test_hyperspy_formats_load_through_hyperspy(tmp_path):
     s = hs.signals.Signal1D(np.arange(200.0).reshape(2, 100))
     s.axes_manager.signal_axes[0].units = "eV"
@@ -108,4 +146,4 @@ def test_unreadable_file_is_named_once(tmp_path):
         load_spectrum(path)
     message = str(info.value)
     assert message.startswith(f"{path}: not a readable spectrum")
-    assert "text either (line 1 is not two numbers (energy, counts): 'hello world')." in message
+    assert "text either (no line of two numbers (energy, counts); it opens with 'hello world')." in message

@@ -2,14 +2,16 @@
 
 Many spectra downloaded from the EELS database are plain two-column text
 (energy, counts) under an ``.msa`` name without the EMSA header; HyperSpy reads
-those as an empty signal. :func:`load_spectrum` detects that and reads the two
-columns itself.
+those as an empty signal, and spreadsheet exports (``.csv``, ``.txt``, often with
+a column header) have no HyperSpy reader. :func:`load_spectrum` detects both and
+reads the two columns itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +23,33 @@ class SpectrumFileError(ValueError):
     """A file cannot be read as a spectrum; the message names the file and the reason."""
 
 
-def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a headerless text spectrum of two columns, energy (eV) and counts.
+# Column separators: semicolons, tabs, a comma followed by blanks, or blanks.
+# With one of these, a comma inside a field is a decimal comma ("400,5;12,3");
+# a line with none of them is split on its commas ("400.5,12.3").
+_SEPARATORS = re.compile(r"\s*[;\t]\s*|\s*,\s+|\s+")
 
-    Lines starting with ``#`` are skipped; columns may be separated by commas,
-    tabs, semicolons or spaces.
+
+def _numbers(text: str):
+    """The numbers of one text line, or None when a field is not a number."""
+    fields = [f for f in _SEPARATORS.split(text) if f]
+    if len(fields) == 1:
+        fields = fields[0].split(",")
+    else:
+        fields = [f.replace(",", ".") if f.count(",") == 1 and "." not in f else f for f in fields]
+    try:
+        return [float(f) for f in fields]
+    except ValueError:
+        return None
+
+
+def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a text spectrum of two columns, energy (eV) and counts.
+
+    Columns may be separated by commas, tabs, semicolons or blanks; with
+    semicolons, tabs or blanks between the columns, a comma inside a number
+    is read as a decimal comma (``400,5;12,3``). Lines starting with ``#`` are
+    skipped, and so are the lines before the first line of numbers (a column
+    header such as ``Energy (eV),Counts``). Further columns are ignored.
 
     Returns
     -------
@@ -35,27 +59,32 @@ def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     SpectrumFileError
-        If the file has no two numeric columns, fewer than two rows, repeated
+        If the file has no two numeric columns, fewer than two rows, a line
+        that is not numbers after the first line of numbers, repeated
         energies, or non-finite values.
     """
     path = Path(path)
-    rows = []
+    rows, first = [], None
     for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        fields = text.replace(",", " ").replace(";", " ").split()
-        try:
-            values = [float(v) for v in fields[:2]]
-        except ValueError:
+        first = first or text
+        values = _numbers(text)
+        if values is None:
+            if not rows:
+                continue  # a header before the numbers
             raise SpectrumFileError(
                 f"{path}: line {number} is not two numbers (energy, counts): {text[:60]!r}"
-            ) from None
+            )
         if len(values) < 2:
             raise SpectrumFileError(
                 f"{path}: line {number} has one column; expected energy and counts."
             )
-        rows.append(values)
+        rows.append(values[:2])
+    if not rows:
+        opening = f"; it opens with {first[:60]!r}" if first else ""
+        raise SpectrumFileError(f"{path}: no line of two numbers (energy, counts){opening}.")
     if len(rows) < 2:
         raise SpectrumFileError(f"{path}: fewer than two (energy, counts) rows.")
     table = np.asarray(rows)
