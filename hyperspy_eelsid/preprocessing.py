@@ -67,6 +67,7 @@ __all__ = [
     "PreprocessingError",
     "energy_axis_from_signal",
     "spectra_last",
+    "energy_in_one_chunk",
     "resampling_matrix",
     "resample_to_grid",
     "finalise_on_grid",
@@ -221,6 +222,20 @@ def spectra_last(signal):
     if index != data.ndim - 1:
         data = data.swapaxes(index, -1) if signal._lazy else np.moveaxis(data, index, -1)
     return data
+
+
+def energy_in_one_chunk(data):
+    """A dask array of spectra (energy last) with the whole energy axis in every chunk.
+
+    Returned unchanged when it already is. Otherwise the navigation chunks are
+    chosen again by dask (``"auto"``, within its ``array.chunk-size``): keeping them
+    while joining the energy chunks would multiply each block's size by the number
+    of energy chunks (a 512 x 512 x 2048 image stored in 64-channel chunks would be
+    read in one 2 GiB block).
+    """
+    if data.chunks[-1] == (data.shape[-1],):
+        return data
+    return data.rechunk({**{i: "auto" for i in range(data.ndim - 1)}, data.ndim - 1: -1})
 
 
 # --------------------------------------------------------------------------
@@ -681,9 +696,7 @@ def _preprocess_dask(data, axis, block_size, cut_splices, cut_saturation=True):
     if axis.reversed:
         data = data[..., ::-1]
     matrix, window = resampling_matrix(axis)
-    # the energy axis must be one chunk; navigation chunks are kept
-    if data.chunks[-1] != (data.shape[-1],):
-        data = data.rechunk({data.ndim - 1: -1})
+    data = energy_in_one_chunk(data)  # navigation chunks kept where the energy axis is one chunk
 
     def block(b):
         x, cuts = _finalise_block(b, _resample_block(b, matrix), axis, window, cut_splices, cut_saturation)

@@ -327,6 +327,25 @@ def test_lazy_equals_eager_and_stays_lazy(fake_model):
     assert lazy.metadata.Sample.elements == s.metadata.Sample.elements == ["La"]
 
 
+def test_lazy_data_chunked_along_energy_is_read_in_bounded_blocks(fake_model):
+    """Joining the energy chunks must not join navigation chunks too: a spectrum image stored
+    in chunks of a few channels would otherwise be read as one block the size of the data."""
+    import dask
+
+    nav = (8, 12)
+    hot = np.random.default_rng(1).random(nav) > 0.5
+    eager = make_si(nav, hot={"La": hot}).identify_elements(device="cpu", print_summary=False)
+    lazy = make_si(nav, hot={"La": hot}).as_lazy()
+    lazy.data = lazy.data.rechunk((8, 12, 50))  # whole navigation, 20 chunks along energy
+    block_limit = 8 * 1000 * 8  # bytes: 8 spectra of 1,000 float64 channels
+    with dask.config.set({"array.chunk-size": block_limit}):
+        p = lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+    n_spectra = np.prod([max(c) for c in p.data.chunks[:-1]])  # the largest block
+    assert n_spectra * 1000 * 8 <= block_limit  # 8 of the 96 spectra per block at most
+    np.testing.assert_allclose(np.asarray(p.data), eager.data)
+    assert lazy.metadata.Sample.elements == ["La"]
+
+
 def test_distributed_cluster_equals_eager(fake_model):
     distributed = pytest.importorskip("distributed")
     nav = (4, 4)

@@ -23,6 +23,7 @@ from hyperspy_eelsid.preprocessing import (
     EnergyAxis,
     ReadoutCuts,
     energy_axis_from_signal,
+    energy_in_one_chunk,
     spectra_last,
 )
 from hyperspy_eelsid.signals.checks import _line_verdicts, _sc_n_verdicts
@@ -145,10 +146,7 @@ def _check_columns(white_lines: bool, sc_n: bool) -> int:
 
 def _lazy_spectra(signal):
     """The lazy data with the whole energy axis in every chunk."""
-    data = spectra_last(signal)
-    if data.chunks[-1] != (data.shape[-1],):
-        data = data.rechunk({data.ndim - 1: -1})
-    return data
+    return energy_in_one_chunk(spectra_last(signal))
 
 
 def _lazy_probabilities(signal, predictor, readout=(True, True), mask=None, checks=None):
