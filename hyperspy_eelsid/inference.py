@@ -8,6 +8,8 @@ process.
 
 from __future__ import annotations
 
+import operator
+import re
 import threading
 from pathlib import Path
 
@@ -77,13 +79,17 @@ def resolve_device(device: str = "auto") -> str:
     Raises
     ------
     ValueError
-        If ``device`` names CUDA but no CUDA GPU is available.
+        If ``device`` is none of ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``
+        (the devices the package is tested on), or names CUDA but no CUDA GPU is
+        available.
     """
     import torch
 
     device = str(device)
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda' ('cuda:1' for a second GPU), got {device!r}.")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was asked for but torch sees no CUDA GPU; "
@@ -130,9 +136,16 @@ class Predictor:
     def __init__(self, weights=None, device: str = "auto", batch_size: int | None = None, model=None):
         self.weights = None if weights is None else str(Path(weights))
         self.device = resolve_device(device)
-        self.batch_size = int(batch_size) if batch_size else default_batch_size(self.device)
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if batch_size is None:
+            self.batch_size = default_batch_size(self.device)
+        else:
+            try:
+                self.batch_size = operator.index(batch_size)  # ints (numpy's too), not 2.5 or "256"
+            except TypeError:
+                self.batch_size = 0
+            if self.batch_size < 1 or isinstance(batch_size, bool):
+                raise ValueError(f"batch_size must be a positive integer (or None for the default), "
+                                 f"got {batch_size!r}.")
         self._model = model
         self._injected = model is not None
 

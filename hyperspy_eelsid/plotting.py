@@ -8,10 +8,12 @@ model that the caller made).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
+from hyperspy_eelsid._stack import user_stacklevel
 from hyperspy_eelsid.elements import ELEMENTS, atomic_number
 
 __all__ = ["periodic_table_position", "plot_periodic_table", "update_periodic_table", "plot_maps", "plot_model_fit"]
@@ -73,7 +75,7 @@ def plot_periodic_table(
         (detected).
     title : str, optional
         Axes title.
-    present : iterable of str, optional
+    present : str or iterable of str, optional
         Known composition: these elements get a green dot in the corner, so
         predictions and truth can be compared at a glance.
     ax : matplotlib.axes.Axes, optional
@@ -90,6 +92,13 @@ def plot_periodic_table(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Warns
+    -----
+    UserWarning
+        If ``present`` names something that is not one of the 80 elements on
+        the table (a misspelt symbol, or an element outside Be..Bi such as Li):
+        no dot is drawn for it.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
@@ -100,7 +109,11 @@ def plot_periodic_table(
     else:
         fig = ax.figure
     colormap = plt.get_cmap(cmap)
-    present = set(present or ())
+    present = {present} if isinstance(present, str) else set(present or ())
+    off_table = sorted(present - set(ELEMENTS))
+    if off_table:
+        warnings.warn(f"present: {', '.join(map(repr, off_table))} not among the 80 elements on the table "
+                      "(Be..Bi, symbols case-sensitive); no dot is drawn for them.", stacklevel=user_stacklevel())
     reported = None if detected is None else set(detected)
     cells = {}
     for symbol in ELEMENTS:

@@ -388,6 +388,12 @@ def test_bad_input_is_a_clear_error(fake_model):
         nan.identify_elements(device="cpu")
     with pytest.raises(ValueError, match="No identification yet"):
         make_si((2,)).elemental_map()
+    for bad in (0, -5, 2.5, "256", True):  # 0 used to mean the default, 2.5 to be cut to 2
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            s.identify_elements(device="cpu", batch_size=bad)
+    for bad in ("gpu", "mps", "CUDA"):  # torch's own error listed 20 device types
+        with pytest.raises(ValueError, match="device must be 'auto', 'cpu' or 'cuda'"):
+            s.identify_elements(device=bad)
 
 
 def test_dead_pixels_warn_and_get_zero(fake_model):

@@ -34,6 +34,19 @@ def test_figure_marks_detected_elements():
     assert {"Ti", "97", "O", "60", "Bi"} <= labels
 
 
+def test_documented_composition_one_symbol_and_symbols_off_the_table():
+    """present="Ti" marks Ti (not "T" and "i"); a misspelt symbol or Li warns instead of
+    leaving the dot out silently."""
+    from matplotlib.lines import Line2D
+
+    p = np.zeros(80)
+    fig = plot_periodic_table(p, present="Ti")
+    assert len([a for a in fig.axes[0].get_children() if isinstance(a, Line2D)]) == 1
+    with pytest.warns(UserWarning, match="'Li', 'ti' not among the 80 elements"):
+        fig = plot_periodic_table(p, present=["O", "ti", "Li"])
+    assert len([a for a in fig.axes[0].get_children() if isinstance(a, Line2D)]) == 1
+
+
 def test_figure_tells_reported_elements_from_those_a_check_ruled_out():
     """The demo's Co reaches the threshold but the white-line check rules it out: its frame
     must not look like the detected Ba's."""

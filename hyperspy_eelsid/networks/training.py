@@ -170,10 +170,10 @@ class TrainResult:
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` -> CUDA if available else CPU; anything else as given."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """:func:`hyperspy_eelsid.inference.resolve_device` (the same checks) as a ``torch.device``."""
+    from hyperspy_eelsid.inference import resolve_device as resolve
+
+    return torch.device(resolve(device))
 
 
 def _autocast(device: torch.device, precision: str):

@@ -330,7 +330,7 @@ def plot_identification(signal, present=None, title=None, ax=None, pixel=False):
     ----------
     signal : exspy.signals.EELSSpectrum
         A signal on which :func:`identify_elements` has run.
-    present : iterable of str, optional
+    present : str or iterable of str, optional
         Known composition, marked with a green dot for comparison.
     title : str, optional
         Axes title; default the signal's title, or "Highest probability
