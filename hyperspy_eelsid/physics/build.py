@@ -16,6 +16,7 @@ element table's subshells with onsets in [``emin``, ``emax``] eV is computed
 Output is deterministic: no dates, sorted groups, no HDF5 timestamps.
 """
 
+import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -170,51 +171,10 @@ def _worker(job):
     return symbol, compute_element(symbol, alpha=alpha)
 
 
-def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA):
-    """Build a GOSH file.
-
-    Parameters
-    ----------
-    path : str or Path
-        Output file.
-    elements : list of str, optional
-        Default all of :data:`hyperspy_eelsid.elements.ELEMENTS`.
-    workers : int
-        Number of processes.
-    log : callable or None
-        Progress printer.
-    alpha : float
-        Slater exchange parameter of the atom (default 1, Herman-Skillman).
-
-    Returns
-    -------
-    dict
-        Summary: elements, number of tables, wall time (s).
-    """
-    from ..elements import ELEMENTS
-
-    if elements is None:
-        elements = list(ELEMENTS)
-    unknown = [e for e in elements if e not in ELEMENTS]
-    if unknown:
-        raise ValueError(f"elements not in the element table: {unknown}")
-    t0 = time.perf_counter()
-    results = {}
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            for sym, res in ex.map(_worker, [(e, alpha) for e in elements]):
-                results[sym] = res
-                if log:
-                    log(f"{sym}: {sorted(res['tables'])} {res['seconds']:.1f} s")
-    else:
-        for sym in elements:
-            _, res = _worker((sym, alpha))
-            results[sym] = res
-            if log:
-                log(f"{sym}: {sorted(res['tables'])} {res['seconds']:.1f} s")
-    e = energy_grid()
-    q = q_grid()
-    metadata = {
+def _generation_metadata(alpha):
+    """What ``/metadata/generation`` records about how the tables were computed (the
+    elements and their eigenvalues are added per file)."""
+    return {
         "code": "hyperspy-eelsid",
         "code_version": __version__,
         "method": METHOD,
@@ -230,13 +190,120 @@ def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA):
         "scf": {"exchange": f"Slater X-alpha, alpha={alpha:.6g}", "tail": "Latter -1/r",
                 "tolerance": "max|r dV| < 1e-6 Z Ha bohr, eigenvalues 1e-7"},
         "onset_window_eV": [DEFAULT_EMIN, DEFAULT_EMAX],
-        "elements": sorted(results),
-        "hfs_eigenvalues_hartree": {s: results[s]["eigenvalues"] for s in sorted(results)},
     }
-    write_gosh(path, {s: results[s]["tables"] for s in results}, q / BOHR_RADIUS_M,
-               e, metadata,
-               data_doi="none: computed by hyperspy-eelsid (eelsid gos build)")
+
+
+def _stored_elements(path, alpha, skip=()):
+    """The tables and eigenvalues of the elements of an existing GOSH file (other than
+    ``skip``), after checking that the file was computed as this build computes.
+
+    Raises
+    ------
+    ValueError
+        If the file records another exchange parameter, grid or method (other than the
+        code version), so that its tables cannot stand next to new ones.
+    """
+    import h5py
+
+    expected = _generation_metadata(alpha)
+    with h5py.File(path, "r") as h:
+        stored = dict(h["metadata/generation"].attrs) if "metadata/generation" in h else {}
+        differ = []
+        for key, value in expected.items():
+            if key == "code_version":
+                continue
+            encoded = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
+            if stored.get(key) != encoded:
+                differ.append(key)
+        if differ:
+            raise ValueError(
+                f"{path} was not computed as this build computes (it differs in: {', '.join(differ)}; "
+                f"this build: {expected['scf']['exchange']}). Rebuild all its elements "
+                "(leave out --elements), or write the chosen ones to another file with --out."
+            )
+        eigenvalues = json.loads(stored["hfs_eigenvalues_hartree"])
+        return {
+            el: {"tables": {tab: h[el][tab]["data"][:].T for tab in h[el]}, "eigenvalues": eigenvalues[el]}
+            for el in h if el != "metadata" and el not in skip
+        }
+
+
+def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA, keep_others=False):
+    """Build a GOSH file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file.
+    elements : list of str, optional
+        Default all of :data:`hyperspy_eelsid.elements.ELEMENTS`.
+    workers : int
+        Number of processes.
+    log : callable or None
+        Progress printer.
+    alpha : float
+        Slater exchange parameter of the atom (default 2/3, as shipped).
+    keep_others : bool
+        When ``path`` exists, keep the tables of its other elements and replace
+        only those of ``elements`` (what ``eelsid gos build --elements`` does).
+        The result is byte for byte the file that one build of all of them with
+        the same code gives on the same machine.
+
+    Returns
+    -------
+    dict
+        Summary: elements written, number of tables, wall time (s), and the
+        elements kept from the existing file.
+
+    Raises
+    ------
+    ValueError
+        For symbols outside the element table, or with ``keep_others`` when the
+        existing file was computed with another ``alpha``, grid or method.
+    """
+    from pathlib import Path
+
+    from ..elements import ELEMENTS
+
+    if elements is None:
+        elements = list(ELEMENTS)
+    unknown = [e for e in elements if e not in ELEMENTS]
+    if unknown:
+        raise ValueError(f"elements not in the element table (Be..Bi, case-sensitive): {unknown}")
+    kept = _stored_elements(path, alpha, skip=set(elements)) if keep_others and Path(path).is_file() else {}
+    t0 = time.perf_counter()
+    results = {}
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            for sym, res in ex.map(_worker, [(e, alpha) for e in elements]):
+                results[sym] = res
+                if log:
+                    log(f"{sym}: {sorted(res['tables'])} {res['seconds']:.1f} s")
+    else:
+        for sym in elements:
+            _, res = _worker((sym, alpha))
+            results[sym] = res
+            if log:
+                log(f"{sym}: {sorted(res['tables'])} {res['seconds']:.1f} s")
+    built = sorted(results)
+    results.update(kept)
+    e = energy_grid()
+    q = q_grid()
+    metadata = _generation_metadata(alpha)
+    metadata["elements"] = sorted(results)
+    metadata["hfs_eigenvalues_hartree"] = {s: results[s]["eigenvalues"] for s in sorted(results)}
+    # written next to the output and moved over it when complete: a failed write (a full
+    # disk, an interruption) leaves the existing table as it was
+    partial = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.partial")
+    try:
+        write_gosh(partial, {s: results[s]["tables"] for s in results}, q / BOHR_RADIUS_M,
+                   e, metadata,
+                   data_doi="none: computed by hyperspy-eelsid (eelsid gos build)")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     wall = time.perf_counter() - t0
-    return {"elements": sorted(results),
-            "tables": sum(len(r["tables"]) for r in results.values()),
-            "seconds": wall}
+    return {"elements": built,
+            "tables": sum(len(results[s]["tables"]) for s in built),
+            "seconds": wall,
+            "kept": sorted(kept)}

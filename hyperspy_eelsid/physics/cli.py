@@ -1,6 +1,7 @@
 """``eelsid gos`` command-line interface (registered by the top-level CLI)."""
 
 import argparse
+import sys
 import time
 
 __all__ = ["register", "run_build"]
@@ -31,7 +32,8 @@ def register(subparsers):
         "deterministic.",
     )
     build.add_argument("--elements", nargs="+", metavar="EL",
-                       help="element symbols (default: all of Be..Bi)")
+                       help="rebuild only these elements (default: all of Be..Bi); the other "
+                            "elements of an existing output file are kept")
     build.add_argument("--out", metavar="PATH",
                        help="output file (default: the package's "
                             "data/eelsid_hfs.gosh)")
@@ -55,7 +57,9 @@ def run_build(args):
     Returns
     -------
     int
-        Exit status (0).
+        Exit status: 0, or 1 after a message on standard error for unknown
+        symbols, an output file computed otherwise (``--elements`` keeps its
+        other elements) or a path that cannot be written.
     """
     from pathlib import Path
 
@@ -66,11 +70,17 @@ def run_build(args):
     if out is None:
         out = Path(__file__).resolve().parent.parent / "data" / GOS_FILE_NAME
     t0 = time.perf_counter()
-    summary = build_gosh(out, elements=args.elements, workers=args.workers,
-                         alpha=DEFAULT_ALPHA if getattr(args, "alpha", None) is None else args.alpha)
+    try:
+        summary = build_gosh(out, elements=args.elements, workers=args.workers,
+                             alpha=DEFAULT_ALPHA if getattr(args, "alpha", None) is None else args.alpha,
+                             keep_others=args.elements is not None)
+    except (ValueError, OSError) as err:  # unknown symbols, a file built otherwise, an unwritable path
+        print(f"eelsid gos build: {err}", file=sys.stderr)
+        return 1
     size = Path(out).stat().st_size / 1e6
+    kept = f", kept the other {len(summary['kept'])} elements of the file" if summary["kept"] else ""
     print(f"wrote {out}: {summary['tables']} tables for "
-          f"{len(summary['elements'])} elements, {size:.1f} MB, "
+          f"{len(summary['elements'])} elements{kept}, {size:.1f} MB, "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
 
