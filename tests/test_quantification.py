@@ -97,6 +97,13 @@ def test_low_loss_must_match_the_dispersion_and_hold_the_zero_loss():
     shifted.axes_manager.signal_axes[0].offset = 5.0  # 5-104 eV: no zero-loss peak
     with pytest.raises(ValueError, match="0 eV"):
         s.create_model(low_loss=shifted, GOS="hydrogenic")
+    in_kev = _low_loss()
+    ax = in_kev.axes_manager.signal_axes[0]
+    ax.offset, ax.scale, ax.units = -0.02, 0.001, "keV"  # used to be told "0.001 eV per channel"
+    with pytest.raises(ValueError, match="low loss's energy axis is in 'keV'"):
+        s.quantify_elements(low_loss=in_kev, GOS="hydrogenic")
+    with pytest.raises(TypeError, match="low_loss must be a HyperSpy spectrum"):
+        s.create_model(low_loss=_low_loss().data, GOS="hydrogenic")  # an array: was an AttributeError
 
 
 def test_quantify_with_low_loss_recovers_intensities():

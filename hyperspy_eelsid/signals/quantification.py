@@ -77,6 +77,20 @@ def _check_low_loss(signal, low_loss):
     """exSpy convolves the edges with the low loss channel by channel, around its 0 eV channel."""
     if low_loss is None:
         return
+    manager = getattr(low_loss, "axes_manager", None)
+    if manager is None or manager.signal_dimension != 1:
+        kind = type(low_loss).__name__
+        raise TypeError(
+            f"low_loss must be a HyperSpy spectrum (or spectrum image) with its energy axis, got a {kind}. "
+            "Load it with `hs.load(..., signal_type='EELS')`, or wrap an array with "
+            "`hs.signals.Signal1D(data)` and set its energy axis (offset, scale, units 'eV')."
+        )
+    if manager.signal_axes[0].units != "eV":
+        raise ValueError(
+            f"The low loss's energy axis is in {manager.signal_axes[0].units!r}; exSpy convolves in eV. "
+            "Convert it on a copy (`ll = ll.deepcopy(); ll.axes_manager.signal_axes[0].convert_to_units('eV')`) "
+            "or, if it is in eV already, name its units (`ll.axes_manager.signal_axes[0].units = 'eV'`)."
+        )
     nav, nav_ll = signal.axes_manager.navigation_shape, low_loss.axes_manager.navigation_shape
     if nav_ll != nav:
         raise ValueError(
@@ -139,14 +153,15 @@ def create_model(
     Raises
     ------
     TypeError
-        If the signal is not an EELS spectrum.
+        If the signal is not an EELS spectrum, or the low loss is not a
+        HyperSpy spectrum.
     MicroscopeParametersError
         If beam energy, convergence or collection angle is missing.
     ValueError
         If the signal has no elements, complex data, a signal dimension
         other than 1 or an energy axis not in eV, or the low loss has
-        another navigation shape or dispersion than the signal or no 0 eV
-        channel.
+        another navigation shape or dispersion than the signal, an energy
+        axis not in eV or no 0 eV channel.
     """
     from exspy.signals import EELSSpectrum
 
@@ -699,7 +714,8 @@ def quantify_elements(
     Raises
     ------
     TypeError
-        If the signal is not an EELS spectrum.
+        If the signal is not an EELS spectrum, or the low loss is not a
+        HyperSpy spectrum.
     MicroscopeParametersError
         If beam energy, convergence or collection angle is missing.
     ValueError
