@@ -661,7 +661,7 @@ def test_dataset_from_worker_processes_is_the_same_file(tmp_path, gosh):
         write_dataset(tmp_path / "bad.h5", 5, workers=0, database=gosh)
 
 
-def test_cli_simulate(tmp_path, gosh):
+def test_cli_simulate(tmp_path, gosh, capsys):
     parser = argparse.ArgumentParser(prog="eelsid")
     cli.register(parser.add_subparsers(dest="command"))
     out = tmp_path / "cli.h5"
@@ -671,6 +671,9 @@ def test_cli_simulate(tmp_path, gosh):
     assert len(SimulatedDataset(out)) == 6
     bad = parser.parse_args(["simulate", "--n", "0", "--out", str(out), "--gos-file", gosh.path])
     assert args.func(bad) == 2
+    bad = parser.parse_args(["simulate", "--n", "6", "--out", str(out), "--device", "gpu", "--gos-file", gosh.path])
+    assert args.func(bad) == 2  # was torch's RuntimeError listing 20 device types, after the GOS file was read
+    assert "device must be 'auto', 'cpu' or 'cuda'" in capsys.readouterr().err
 
 
 def test_simulation_core_does_not_import_hyperspy():

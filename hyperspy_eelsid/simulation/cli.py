@@ -22,7 +22,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True, help="number of spectra")
     p.add_argument("--out", required=True, help="output HDF5 file")
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
-    p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda (cuda:1, ...) or auto")
     p.add_argument("--batch-size", type=int, default=1024, help="spectra per batch (default 1024)")
     p.add_argument("--workers", type=int, default=1,
                    help="CPU worker processes, one torch thread each (default 1); same file for any number")
@@ -49,12 +49,10 @@ def run(args) -> int:
             raise ValueError("--batch-size must be >= 1")
         if args.workers < 1:
             raise ValueError("--workers must be >= 1")
-        if args.device.startswith("cuda"):
-            import torch
+        from hyperspy_eelsid.inference import resolve_device  # numpy/torch only, no HyperSpy
 
-            if not torch.cuda.is_available():
-                raise ValueError("--device cuda requested but torch sees no CUDA device")
-        write_dataset(args.out, args.n, seed=args.seed, config=config, device=args.device,
+        device = resolve_device(args.device)  # 'gpu' or a CUDA device torch does not see: a clear error
+        write_dataset(args.out, args.n, seed=args.seed, config=config, device=device,
                       batch_size=args.batch_size, progress=not args.no_progress, workers=args.workers)
     except (ValueError, FileNotFoundError) as exc:
         print(f"eelsid simulate: error: {exc}", file=sys.stderr)
