@@ -1,6 +1,7 @@
 """The eelsid command line: identify and map, with the transparent fake model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,3 +266,22 @@ def test_map_bad_input_gets_a_message_not_a_traceback(tmp_path, capsys):
     assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "m.png"), "--threshold", "2"]) == 1
     assert "threshold must lie strictly between 0 and 1" in capsys.readouterr().err
     assert not (tmp_path / "m.png").exists()
+
+
+def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsys):
+    """A missing or malformed configuration, a malformed --set, missing weights or data: one
+    line naming what is wrong and exit status 2 (these were tracebacks)."""
+    root = Path(__file__).resolve().parents[1]
+    broken = tmp_path / "broken.toml"
+    broken.write_text("x = [")
+    cases = [
+        (["train", "--config", str(tmp_path / "none.toml")], "none.toml does not exist"),
+        (["train", "--config", str(broken)], f"{broken}: "),
+        (["train", "--config", str(root / "configs" / "unet_compact.toml"), "--set", "bogus"], "not of the form table.key=value"),
+        (["evaluate", "--weights", str(tmp_path / "none"), "--data", "x.h5"], "none.json is missing"),
+        (["evaluate", "--weights", str(root / "weights"), "--data", str(tmp_path / "x.h5")], "x.h5 does not exist"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"eelsid {argv[0]}: error: ") and message in err and "Traceback" not in err

@@ -68,7 +68,12 @@ def register(subparsers) -> None:
 def _cmd_train(args) -> int:
     from hyperspy_eelsid.networks.run import apply_overrides, load_config, run_config, smoke_config
 
-    config = apply_overrides(load_config(args.config), args.overrides)
+    try:
+        config = apply_overrides(load_config(args.config), args.overrides)
+    except (ValueError, OSError) as exc:  # no such file, a TOML error, a malformed --set
+        where = "" if str(args.config) in str(exc) or "override" in str(exc) else f"{args.config}: "
+        print(f"eelsid train: error: {where}{exc}", file=sys.stderr)
+        return 2
     if args.device:
         config.setdefault("training", {})["device"] = args.device
     if args.smoke:
@@ -101,8 +106,14 @@ def _cmd_evaluate(args) -> int:
     from hyperspy_eelsid.evaluation import confused_pairs, evaluate_predictions, summary
     from hyperspy_eelsid.networks.data import HDF5Spectra
 
-    model = _load_weights(args.weights, args.device)
-    data = HDF5Spectra(args.data)
+    from hyperspy_eelsid.networks.io import ModelFileError
+
+    try:
+        model = _load_weights(args.weights, args.device)
+        data = HDF5Spectra(args.data)
+    except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights, no such data file
+        print(f"eelsid evaluate: error: {exc}", file=sys.stderr)
+        return 2
     x, y = data.arrays()
     ignore = data.ignore_mask()
     if args.ignore_carbon:
