@@ -6,6 +6,8 @@ pixel and check the front end's bookkeeping exactly (shape, axes, metadata, the
 1 % filter, lazy == eager, distributed == eager).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -339,7 +341,14 @@ def test_lazy_data_chunked_along_energy_is_read_in_bounded_blocks(fake_model):
     lazy.data = lazy.data.rechunk((8, 12, 50))  # whole navigation, 20 chunks along energy
     block_limit = 8 * 1000 * 8  # bytes: 8 spectra of 1,000 float64 channels
     with dask.config.set({"array.chunk-size": block_limit}):
-        p = lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+        # each stored chunk spans all 96 pixels: 768 kB as whole spectra, over 4 x 64 kB
+        with pytest.warns(UserWarning, match=r"20 chunks along the energy axis, each over 96 pixels.*rechunk"):
+            p = lazy.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
+        small = make_si(nav, hot={"La": hot}).as_lazy()
+        small.data = small.data.rechunk((2, 3, 50))  # 6 pixels per chunk: cheap to join, no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            small.identify_elements(device="cpu", print_summary=False, show_progressbar=False)
     n_spectra = np.prod([max(c) for c in p.data.chunks[:-1]])  # the largest block
     assert n_spectra * 1000 * 8 <= block_limit  # 8 of the 96 spectra per block at most
     np.testing.assert_allclose(np.asarray(p.data), eager.data)

@@ -1,5 +1,7 @@
 """Model-based quantification with the identified elements."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -145,6 +147,49 @@ def test_quantify_lazy_equals_eager_block_by_block(monkeypatch):
         np.testing.assert_allclose(getattr(lazy_model[0], name).map["values"][~mask],
                                    getattr(eager_model[0], name).map["values"][~mask], rtol=1e-9)
     np.testing.assert_array_equal(lazy_signal.data.compute(), s.data)
+
+
+def test_quantify_lazy_data_split_along_energy_warns_and_equals_eager(monkeypatch):
+    """Stored in chunks of 100 channels over all 48 pixels, each block of spectra fitted reads
+    every chunk again (6 blocks of 8 spectra: every chunk read at least 7 times, against at most
+    3 when the spectra are stored whole): a warning says so and how to store them whole; the
+    result is the same."""
+    import dask
+    import dask.array as da
+
+    from hyperspy_eelsid.signals import quantification
+
+    gos = {"GOS": "hydrogenic"}
+    s, _ = _synthetic_ti_o(gos)
+    eager = s.quantify_elements(show_progressbar=False, **gos)
+    monkeypatch.setattr(quantification, "LAZY_BLOCK_SPECTRA", 10)  # one row of 8 spectra per block
+    n = s.axes_manager.signal_shape[0]
+
+    def lazy_copy(chunks, reads):
+        def read(block_info=None):
+            reads.append(1)
+            return s.data[tuple(slice(*w) for w in block_info[None]["array-location"])]
+
+        blocks = tuple(tuple([c] * (size // c)) for c, size in zip(chunks, (6, 8, n)))
+        lazy = hs.signals.Signal1D(da.map_blocks(read, chunks=blocks, dtype=s.data.dtype)).as_lazy()
+        lazy.axes_manager.signal_axes[0].update_from(s.axes_manager.signal_axes[0], ("offset", "scale", "units"))
+        lazy.set_signal_type("EELS_ID")
+        lazy.metadata.add_dictionary(s.metadata.as_dictionary())
+        return lazy, len(blocks[0]) * len(blocks[1]) * len(blocks[2])
+
+    split_reads, whole_reads = [], []
+    split, n_split = lazy_copy((6, 8, 100), split_reads)
+    whole, n_whole = lazy_copy((1, 8, n), whole_reads)
+    with dask.config.set({"array.chunk-size": 48 * n * s.data.dtype.itemsize // 5}):  # 4 x it < 48 spectra
+        with pytest.warns(UserWarning, match="each block of spectra fitted reads all the chunks over its pixels"):
+            lazy = split.quantify_elements(show_progressbar=False, **gos)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            whole.quantify_elements(show_progressbar=False, **gos)
+    # split: the scan and each of the 6 blocks read every chunk; whole: two passes (and a pixel or two)
+    assert len(split_reads) >= 7 * n_split and len(whole_reads) <= 3 * n_whole
+    for a, b in zip(eager, lazy):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
 
 
 def test_quantify_lazy_with_lazy_low_loss(monkeypatch):

@@ -36,6 +36,7 @@ from hyperspy_eelsid.signals.validation import (
     _check_signal,
     _check_threshold,
     _progressbar,
+    _warn_split_energy_axis,
 )
 
 __all__ = [
@@ -161,6 +162,7 @@ def identify_elements(
         import dask
         import dask.array as da
 
+        _warn_split_energy_axis(signal, "the chunks over a block's pixels are held in memory together")
         # the checks' verdicts come from the same pass over the data as the probabilities
         out = _lazy_probabilities(signal, predictor, (cut_splices, cut_saturation), mask,
                                   (threshold, check_white_lines, check_sc_n))

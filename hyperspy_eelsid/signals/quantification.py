@@ -726,7 +726,7 @@ def quantify_elements(
         below every edge of an element, or a ``fine_structure_width`` that
         is not a positive width.
     """
-    from hyperspy_eelsid.signals.validation import _check_navigation_mask
+    from hyperspy_eelsid.signals.validation import _check_navigation_mask, _warn_split_energy_axis
 
     _check_quantifiable(signal)
     _require_microscope_parameters(signal)  # before any pass over the data
@@ -737,6 +737,7 @@ def quantify_elements(
     mask = _check_navigation_mask(navigation_mask, signal)
     if signal._lazy and not signal.axes_manager.navigation_dimension:
         signal = _in_memory(signal)  # one spectrum: no blocks to read
+    _warn_split_energy_axis(signal, "each block of spectra fitted reads all the chunks over its pixels again")
     if low_loss is not None and low_loss._lazy and not signal._lazy:
         low_loss = _in_memory(low_loss)  # exSpy reads it spectrum by spectrum: load it once
     if mask is not None:

@@ -6,9 +6,12 @@ Shared by identification and quantification; no check changes the signal.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from hyperspy_eelsid.preprocessing import PreprocessingError, energy_axis_from_signal, resampling_matrix
+from hyperspy_eelsid._stack import user_stacklevel
+from hyperspy_eelsid.preprocessing import PreprocessingError, energy_axis_from_signal, resampling_matrix, spectra_last
 
 __all__: list = []
 
@@ -91,3 +94,34 @@ def _progressbar(show_progressbar):
         show_progressbar = preferences.General.show_progressbar
     return bool(show_progressbar)
 
+
+
+#: A lazy signal's stored chunks split the energy axis and, taken as whole spectra, the
+#: pixels of one of them exceed this many times dask's ``array.chunk-size``: warn.
+SPLIT_ENERGY_FACTOR = 4
+
+
+def _warn_split_energy_axis(signal, consequence: str):
+    """Warn when a lazy signal is stored in chunks that split the energy axis over so many
+    pixels that working on whole spectra costs memory or repeated reads (``consequence`` says
+    which); chunks small in the navigation axes as well cost little and pass silently."""
+    if not signal._lazy:
+        return
+    import dask
+    from dask.utils import parse_bytes
+
+    data = spectra_last(signal)
+    if len(data.chunks[-1]) == 1:
+        return
+    pixels = int(np.prod([max(c) for c in data.chunks[:-1]], dtype=np.int64))
+    whole = pixels * data.shape[-1] * data.dtype.itemsize
+    limit = SPLIT_ENERGY_FACTOR * parse_bytes(dask.config.get("array.chunk-size"))
+    if whole <= limit:
+        return
+    warnings.warn(
+        f"The lazy data are stored in {len(data.chunks[-1])} chunks along the energy axis, each over "
+        f"{pixels} pixels ({whole / 2**20:.0f} MiB as whole spectra); every block of whole spectra needs "
+        f"all of them, so {consequence}. Store the spectra whole once and load that file lazily: "
+        "`s.rechunk(inplace=False).save('si_rechunked.hspy')`.",
+        UserWarning, stacklevel=user_stacklevel(),
+    )
