@@ -218,8 +218,8 @@ def _stored_elements(path, alpha, skip=()):
         if differ:
             raise ValueError(
                 f"{path} was not computed as this build computes (it differs in: {', '.join(differ)}; "
-                f"this build: {expected['scf']['exchange']}). Rebuild all its elements "
-                "(leave out --elements), or write the chosen ones to another file with --out."
+                f"this build: {expected['scf']['exchange']}). Rebuild all its elements (`eelsid gos "
+                "build` without --elements), or write the chosen ones to another file (--out)."
             )
         eigenvalues = json.loads(stored["hfs_eigenvalues_hartree"])
         return {

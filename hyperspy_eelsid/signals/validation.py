@@ -95,7 +95,6 @@ def _progressbar(show_progressbar):
     return bool(show_progressbar)
 
 
-
 #: A lazy signal's stored chunks split the energy axis and, taken as whole spectra, the
 #: pixels of one of them exceed this many times dask's ``array.chunk-size``: warn.
 SPLIT_ENERGY_FACTOR = 4
