@@ -66,7 +66,8 @@ def _low_count_mask(s, fraction):
     if not 0 <= fraction < 1:
         raise ValueError(f"--mask-below must lie in [0, 1), got {fraction}")
     data = spectra_last(s)
-    totals, finite = np.nansum(data, axis=-1), np.isfinite(data).all(axis=-1)
+    # float64 totals: a float16 spectrum's counts sum past its 65,504 limit
+    totals, finite = np.nansum(data, axis=-1, dtype=np.float64), np.isfinite(data).all(axis=-1)
     if hasattr(totals, "compute"):
         import dask
 

@@ -89,6 +89,16 @@ def test_identify_and_map_leave_dim_and_nan_pixels_out(fake_model, tmp_path):
     assert main(["map", path, "--out", str(tmp_path / "maps.png"), "-q", "--mask-below", "0.05"]) == 0
     assert (tmp_path / "maps.png").stat().st_size > 5000
     assert main(["identify", path, "-q", "--mask-below", "1.5"]) == 1
+    # float16 counts: a bright spectrum sums past float16's 65,504 (inf), a row at 30 % does not, and
+    # against an infinite brightest total it was left out as dim; float64 totals keep it
+    half = si.deepcopy()
+    half.data = 2 * si.data
+    half.data[5] *= 0.3
+    half.change_dtype("float16")
+    assert np.isinf(half.data[6:].sum(axis=-1)).all() and np.isfinite(half.data[5].sum(axis=-1)).all()
+    half.save(tmp_path / "half.hspy")
+    assert main(["identify", str(tmp_path / "half.hspy"), "--json", str(out), "-q", "--mask-below", "0.05"]) == 0
+    assert json.loads(out.read_text())[str(tmp_path / "half.hspy")] == entry  # 50 left out, not 60
 
 
 def test_map_writes_a_figure(fake_model, tmp_path):

@@ -192,6 +192,29 @@ def test_quantify_lazy_data_split_along_energy_warns_and_equals_eager(monkeypatc
         np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
 
 
+def test_half_precision_data_quantify_like_single_precision():
+    """float16 sums overflow at 65,504: with a navigation mask the mean spectrum was a sum of
+    the kept pixels in float16, infinite here, and every map came out wrong."""
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos)
+    mask = np.zeros((6, 8), bool)
+    mask[0, 0] = True
+    scale = s.data.max() / 1e4  # counts up to 10,000 in each channel, which float16 holds
+    s.data = s.data / scale
+    truth = {el: values / scale for el, values in truth.items()}
+    half = s.deepcopy()
+    half.change_dtype("float16")
+    assert np.isinf(half.data.sum(axis=(0, 1))).any()  # what a float16 sum of these pixels gives
+    before = half.data.copy()
+    single = s.deepcopy()
+    single.data = half.data.astype(np.float32)  # the same counts, rounded to float16
+    for a, b in zip(single.quantify_elements(show_progressbar=False, navigation_mask=mask, **gos),
+                    half.quantify_elements(show_progressbar=False, navigation_mask=mask, **gos)):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-6)  # NaN where masked, in both
+        np.testing.assert_allclose(b.data[~mask], truth[b.metadata.General.title][~mask], rtol=0.03)
+    assert half.data.dtype == np.float16 and np.array_equal(half.data, before)
+
+
 def test_quantify_lazy_with_lazy_low_loss(monkeypatch):
     from hyperspy_eelsid.signals import quantification
 

@@ -206,9 +206,13 @@ LAZY_BLOCK_SPECTRA = 4096
 def _mean_spectrum(signal, n_kept=None):
     """The mean spectrum of a scan (a single spectrum as it is); with ``n_kept``, the mean
     of that many spectra kept, the others being zero. Lazy for a lazy signal."""
-    nav = signal.axes_manager.navigation_axes
-    if not nav:
+    if not signal.axes_manager.navigation_dimension:
         return signal
+    if signal.data.dtype.kind == "f" and signal.data.dtype.itemsize < 4:
+        # float16 sums overflow at 65,504 counts (a few pixels' worth): sum in float32 (lazily
+        # for lazy data); the user's signal is not touched
+        signal = signal._deepcopy_with_new_data(signal.data.astype(np.float32))
+    nav = signal.axes_manager.navigation_axes
     return signal.mean(axis=nav) if n_kept is None else signal.sum(axis=nav) / n_kept
 
 
