@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -284,12 +285,17 @@ def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsy
     root = Path(__file__).resolve().parents[1]
     broken = tmp_path / "broken.toml"
     broken.write_text("x = [")
+    no_labels = tmp_path / "spectra_only.h5"
+    with h5py.File(no_labels, "w") as h:
+        h["spectra"] = np.zeros((4, 3072), np.float32)
     cases = [
         (["train", "--config", str(tmp_path / "none.toml")], "none.toml does not exist"),
         (["train", "--config", str(broken)], f"{broken}: "),
         (["train", "--config", str(root / "configs" / "unet_compact.toml"), "--set", "bogus"], "not of the form table.key=value"),
         (["evaluate", "--weights", str(tmp_path / "none"), "--data", "x.h5"], "none.json is missing"),
         (["evaluate", "--weights", str(root / "weights"), "--data", str(tmp_path / "x.h5")], "x.h5 does not exist"),
+        (["evaluate", "--weights", str(root / "weights"), "--data", str(no_labels)], "has no dataset 'labels'"),
+        (["evaluate", "--weights", str(root / "weights"), "--data", str(broken)], f"{broken}: "),  # not HDF5
     ]
     for argv, message in cases:
         assert main(argv) == 2

@@ -110,12 +110,18 @@ def _cmd_evaluate(args) -> int:
 
     try:
         model = _load_weights(args.weights, args.device)
-        data = HDF5Spectra(args.data)
-    except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights, no such data file
+    except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights
         print(f"eelsid evaluate: error: {exc}", file=sys.stderr)
         return 2
-    x, y = data.arrays()
-    ignore = data.ignore_mask()
+    try:
+        data = HDF5Spectra(args.data)
+        x, y = data.arrays()
+        ignore = data.ignore_mask()
+    except (KeyError, ValueError, OSError) as exc:  # no such file, not HDF5, a dataset missing or misshapen
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        where = "" if str(args.data) in message else f"{args.data}: "
+        print(f"eelsid evaluate: error: {where}{message}", file=sys.stderr)
+        return 2
     if args.ignore_carbon:
         carbon = np.zeros(y.shape, dtype=bool)
         carbon[:, element_index("C")] = True
