@@ -259,15 +259,17 @@ def _set_microscope_parameters(s, args):
     from hyperspy_eelsid.signals.quantification import (
         _EXAMPLE_PARAMETERS,
         MicroscopeParametersError,
+        _implausible_microscope_parameters,
         _missing_microscope_parameters,
     )
 
     given = {name: getattr(args, name) for name in _MICROSCOPE_OPTIONS if getattr(args, name) is not None}
-    for name, value in given.items():
-        if not value > 0:
-            raise ValueError(f"{_MICROSCOPE_OPTIONS[name][0]} must be positive, got {value}")
     if given:
         s.set_microscope_parameters(**given)
+    for name, value, hint in _implausible_microscope_parameters(s):
+        option = _MICROSCOPE_OPTIONS[name][0]
+        source = f"{option} {value}" if name in given else f"the file records {name.replace('_', ' ')} {value}"
+        raise MicroscopeParametersError(f"{source} is not a plausible value ({hint}); give {option} VALUE.")
     missing = _missing_microscope_parameters(s)
     if missing:
         options = " ".join(f"{_MICROSCOPE_OPTIONS[n][0]} VALUE" for n in missing)

@@ -248,7 +248,9 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
                  "--collection-angle", "30", "-q"]) == 0
     assert not hs.load(path).metadata.has_item("Acquisition_instrument")  # given for this run only
     assert main(["quantify", si, "--elements", "Ti", "O", "--beam-energy", "-200"]) == 1
-    assert "--beam-energy must be positive" in capsys.readouterr().err
+    assert "--beam-energy -200.0 is not a plausible value (keV" in capsys.readouterr().err
+    assert main(["quantify", si, "--elements", "Ti", "O", "--beam-energy", "200000"]) == 1  # eV, not keV
+    assert "300 kV is 300, not 300000" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Xx"]) == 1
     assert "Xx" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Au"]) == 1

@@ -248,6 +248,28 @@ def test_missing_microscope_parameters_say_how_to_set_them():
         quantify_elements(s)
 
 
+
+def test_implausible_microscope_parameters_say_what_they_should_be():
+    """A beam energy in eV or an angle of 0 gave cross sections for another microscope (or
+    exSpy's own errors), without a word about the parameter."""
+    s = _si((2,))
+    s.add_elements(["O"])
+    for given, message in [
+        (dict(beam_energy=200000, convergence_angle=10, collection_angle=30), "300 kV is 300, not 300000"),
+        (dict(beam_energy=200, convergence_angle=-1, collection_angle=30), "convergence_angle = -1 is"),
+        (dict(beam_energy=200, convergence_angle=10, collection_angle=0), "collection_angle = 0 is"),
+        (dict(beam_energy=200, convergence_angle=10, collection_angle=40000), "40 mrad is 40"),
+    ]:
+        t = s.deepcopy()
+        t.set_microscope_parameters(**given)
+        with pytest.raises(MicroscopeParametersError, match=message):
+            t.create_model()
+        with pytest.raises(MicroscopeParametersError, match="is not a plausible value"):
+            quantify_elements(t)
+    s.set_microscope_parameters(beam_energy=200, convergence_angle=0, collection_angle=0.05)  # parallel beam,
+    assert len(s.create_model(GOS="hydrogenic")) > 1  # a 50 urad aperture: both plausible
+
+
 def test_no_elements_is_a_clear_error():
     s = _si((2,))
     s.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)

@@ -26,16 +26,42 @@ _PARAMETERS = {
 
 
 class MicroscopeParametersError(ValueError):
-    """The microscope parameters that cross sections need are missing."""
+    """The microscope parameters that cross sections need are missing or implausible."""
 
 
 #: Typical values, for the examples in the messages about missing parameters.
 _EXAMPLE_PARAMETERS = {"beam_energy": 200, "convergence_angle": 10, "collection_angle": 30}
+#: Plausible values, in the units exSpy uses: (lowest, highest, whether the lowest is allowed,
+#: what they mean).
+#: Outside them the cross sections are computed for another microscope, most often one whose
+#: beam energy was given in eV or whose angles were given in rad.
+_PARAMETER_RANGES = {
+    "beam_energy": (0.0, 3000.0, False, "keV, above 0 and at most 3,000: 300 kV is 300, not 300000"),
+    "convergence_angle": (0.0, 1000.0, True, "mrad, 0 for a parallel beam, at most 1,000: 20 mrad is 20"),
+    "collection_angle": (0.0, 1000.0, False, "mrad, above 0 and at most 1,000: 40 mrad is 40"),
+}
 
 
 def _missing_microscope_parameters(signal) -> list:
     """The names (``beam_energy``, ...) of the parameters ``signal``'s metadata lacks."""
     return [name for name, item in _PARAMETERS.items() if not signal.metadata.has_item(item)]
+
+
+def _implausible_microscope_parameters(signal) -> list:
+    """``(name, value, what a plausible value is)`` of each recorded parameter outside
+    ``_PARAMETER_RANGES``."""
+    bad = []
+    for name, (low, high, zero_allowed, hint) in _PARAMETER_RANGES.items():
+        value = signal.metadata.get_item(_PARAMETERS[name])
+        if value is None:
+            continue  # missing: reported as such
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not ((low <= number if zero_allowed else low < number) and number <= high):
+            bad.append((name, value, hint))
+    return bad
 
 
 def _require_microscope_parameters(signal):
@@ -47,6 +73,11 @@ def _require_microscope_parameters(signal):
             + ", ".join(missing)
             + f". Set them with `s.set_microscope_parameters({example})` "
             "(beam energy in keV, semi-angles in mrad)."
+        )
+    for name, value, hint in _implausible_microscope_parameters(signal):
+        raise MicroscopeParametersError(
+            f"{name} = {value!r} is not a plausible value ({hint}). "
+            f"Set it with `s.set_microscope_parameters({name}=...)`."
         )
 
 
