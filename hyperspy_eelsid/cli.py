@@ -116,6 +116,9 @@ def _identify_one(path: str, args):
 
 
 def _cmd_identify(args) -> int:
+    if args.json and not Path(args.json).resolve().parent.is_dir():  # before the files, not after them
+        print(f"eelsid identify: cannot write {args.json}: its folder does not exist.", file=sys.stderr)
+        return 2
     results, failed = {}, 0
     for path in args.files:
         try:
@@ -125,7 +128,11 @@ def _cmd_identify(args) -> int:
             results[path] = {"error": f"{type(err).__name__}: {err}"}
             print(f"eelsid identify: {_naming_file(path, err)}", file=sys.stderr)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        try:
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        except OSError as err:
+            print(f"eelsid identify: cannot write {args.json}: {err}", file=sys.stderr)
+            return 1
         if not args.quiet:
             print(f"wrote {args.json}")
     return 1 if failed else 0
@@ -511,10 +518,16 @@ def _cmd_demo(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from hyperspy_eelsid.inference import resolve_device
     from hyperspy_eelsid.plotting import plot_maps
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        resolve_device(args.device)  # before minutes of work: 'gpu', or CUDA where torch sees none
+    except (OSError, ValueError) as err:
+        print(f"eelsid demo: {err}", file=sys.stderr)
+        return 1
     t0 = time.perf_counter()
     s, scene = demo_signal(seed=args.seed)
     ny, nx = s.axes_manager.navigation_shape[::-1]
@@ -546,6 +559,14 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    """argparse type of a seed: numpy's generators take non-negative integers only."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, got {value}")
+    return value
+
+
 def _add_demo(sub):
     p = sub.add_parser(
         "demo",
@@ -555,7 +576,7 @@ def _add_demo(sub):
         "draw the probability maps and the model-based quantification maps.",
     )
     p.add_argument("--out", default="eelsid-demo", help="folder for the figures (default ./eelsid-demo)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="simulation seed, a non-negative integer (default 0)")
     p.add_argument("--device", default="auto")
     p.add_argument("--weights", default=None, help="model or ensemble directory (default: the shipped ensemble)")
     p.set_defaults(func=_cmd_demo)

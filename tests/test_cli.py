@@ -303,3 +303,18 @@ def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsy
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"eelsid {argv[0]}: error: ") and message in err and "Traceback" not in err
+
+
+def test_demo_and_identify_refuse_bad_output_and_options_before_working(tmp_path, capsys):
+    """These were tracebacks, the JSON one after every file had been identified."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["demo", "--out", str(blocker / "figures")]) == 1  # a folder inside a file
+    assert capsys.readouterr().err.startswith("eelsid demo: ")
+    assert main(["demo", "--device", "gpu", "--out", str(tmp_path / "demo")]) == 1
+    assert "device must be 'auto', 'cpu' or 'cuda'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--seed", "-1"])
+    assert "a seed is a non-negative integer" in capsys.readouterr().err
+    assert main(["identify", "any.msa", "--json", str(tmp_path / "missing" / "out.json")]) == 2
+    assert "its folder does not exist" in capsys.readouterr().err
