@@ -283,7 +283,8 @@ def test_map_bad_input_gets_a_message_not_a_traceback(tmp_path, capsys):
 
 def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsys):
     """A missing or malformed configuration, a malformed --set, missing weights or data: one
-    line naming what is wrong and exit status 2 (these were tracebacks)."""
+    line naming what is wrong and exit status 2 (these were tracebacks; the ensemble's came
+    after its validation spectra had been simulated)."""
     root = Path(__file__).resolve().parents[1]
     broken = tmp_path / "broken.toml"
     broken.write_text("x = [")
@@ -298,6 +299,9 @@ def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsy
         (["evaluate", "--weights", str(root / "weights"), "--data", str(tmp_path / "x.h5")], "x.h5 does not exist"),
         (["evaluate", "--weights", str(root / "weights"), "--data", str(no_labels)], "has no dataset 'labels'"),
         (["evaluate", "--weights", str(root / "weights"), "--data", str(broken)], f"{broken}: "),  # not HDF5
+        (["ensemble", str(tmp_path / "none.json"), "--out", str(tmp_path / "ens")], "none.json is missing"),
+        (["ensemble", str(root / "weights" / "unet_cpu.json"), "--out", str(tmp_path / "ens"), "--n-val", "0"],
+         "--n-val must be at least 1"),  # was a ZeroDivisionError
     ]
     for argv, message in cases:
         assert main(argv) == 2

@@ -143,14 +143,20 @@ def _cmd_evaluate(args) -> int:
 def _cmd_ensemble(args) -> int:
     from hyperspy_eelsid.networks.data import HDF5Spectra, SimulatorSource, fixed_set
     from hyperspy_eelsid.networks.ensemble import build_ensemble
+    from hyperspy_eelsid.networks.io import ModelFileError, load_model
 
-    try:
+    try:  # everything that can be wrong with the input, before the validation spectra are simulated
+        if args.n_val < 1:
+            raise ValueError(f"--n-val must be at least 1, got {args.n_val}")
+        for member in args.members:
+            load_model(member)
         source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed, simulation=args.simulation)
-    except ValueError as exc:
-        print(f"eelsid ensemble: error: {exc}", file=sys.stderr)
+        test = HDF5Spectra(args.test).arrays() if args.test else None
+    except (ModelFileError, KeyError, ValueError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"eelsid ensemble: error: {message}", file=sys.stderr)
         return 2
     val = fixed_set(source, args.n_val)
-    test = HDF5Spectra(args.test).arrays() if args.test else None
     extra = {"name": args.name,
              "validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val,
                                  "simulation": source.simulation},
