@@ -232,20 +232,21 @@ def _add_map(sub):
         "probability map of each detected element (for a single spectrum: the "
         "probabilities on the periodic table).",
     )
-    p.add_argument("file")
+    p.add_argument("file", help="a spectrum, line scan or spectrum image HyperSpy can read, or two-column text")
     p.add_argument("--out", required=True, help="figure file, e.g. maps.png")
     p.add_argument("--elements", nargs="+", help="elements to map (default: the detected ones)")
     p.add_argument("--table", metavar="PNG", default=None,
                    help="scans: also draw each element's highest probability on the periodic table")
     p.add_argument("--save", metavar="DIR", default=None,
                    help="scans: also write each map as <file>_<El>_probability.hspy in DIR")
-    p.add_argument("--threshold", type=float, default=None)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--weights", default=None)
-    p.add_argument("--lazy", action="store_true")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="detection threshold in (0, 1); default: the ensemble's")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--weights", default=None, help="model or ensemble directory (default: the shipped ensemble)")
+    p.add_argument("--lazy", action="store_true", help="load lazily (for spectrum images larger than memory)")
     p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
-    p.add_argument("--dpi", type=int, default=120)
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--dpi", type=int, default=120, help="resolution of the figures (default 120)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_map)
 
 
@@ -451,11 +452,11 @@ def _add_quantify(sub):
                    "density) as .hspy files, with their variances")
     p.add_argument("--out", metavar="PNG", help="figure: the composition maps of a scan, or the "
                    "spectrum with the fitted model")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--weights", default=None)
-    p.add_argument("--lazy", action="store_true")
-    p.add_argument("--dpi", type=int, default=120)
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--weights", default=None, help="model or ensemble directory (default: the shipped ensemble)")
+    p.add_argument("--lazy", action="store_true", help="load lazily (for spectrum images larger than memory)")
+    p.add_argument("--dpi", type=int, default=120, help="resolution of the figures (default 120)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_quantify)
 
 
@@ -577,7 +578,7 @@ def _add_demo(sub):
     )
     p.add_argument("--out", default="eelsid-demo", help="folder for the figures (default ./eelsid-demo)")
     p.add_argument("--seed", type=_seed, default=0, help="simulation seed, a non-negative integer (default 0)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--weights", default=None, help="model or ensemble directory (default: the shipped ensemble)")
     p.set_defaults(func=_cmd_demo)
 
