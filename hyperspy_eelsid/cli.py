@@ -274,7 +274,9 @@ def _set_microscope_parameters(s, args):
     given = {name: getattr(args, name) for name in _MICROSCOPE_OPTIONS if getattr(args, name) is not None}
     if given:
         s.set_microscope_parameters(**given)
-    for name, value, hint in _implausible_microscope_parameters(s):
+    implausible = _implausible_microscope_parameters(s)
+    if implausible:
+        name, value, hint = implausible[0]
         option = _MICROSCOPE_OPTIONS[name][0]
         source = f"{option} {value}" if name in given else f"the file records {name.replace('_', ' ')} {value}"
         raise MicroscopeParametersError(f"{source} is not a plausible value ({hint}); give {option} VALUE.")

@@ -65,15 +65,26 @@ def register(subparsers) -> None:
     b.set_defaults(func=_cmd_ensemble)
 
 
+def _bad_input(command: str, exc: Exception, path=None) -> int:
+    """Report an input error in one line (naming ``path`` unless the message does) and return
+    exit status 2, as argparse does for bad options."""
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)  # KeyError quotes it
+    where = "" if path is None or str(path) in message else f"{path}: "
+    print(f"eelsid {command}: error: {where}{message}", file=sys.stderr)
+    return 2
+
+
 def _cmd_train(args) -> int:
     from hyperspy_eelsid.networks.run import apply_overrides, load_config, run_config, smoke_config
 
     try:
-        config = apply_overrides(load_config(args.config), args.overrides)
-    except (ValueError, OSError) as exc:  # no such file, a TOML error, a malformed --set
-        where = "" if str(args.config) in str(exc) or "override" in str(exc) else f"{args.config}: "
-        print(f"eelsid train: error: {where}{exc}", file=sys.stderr)
-        return 2
+        config = load_config(args.config)
+    except (ValueError, OSError) as exc:  # no such file, a TOML error
+        return _bad_input("train", exc, args.config)
+    try:
+        config = apply_overrides(config, args.overrides)
+    except ValueError as exc:  # a malformed --set
+        return _bad_input("train", exc)
     if args.device:
         config.setdefault("training", {})["device"] = args.device
     if args.smoke:
@@ -111,17 +122,13 @@ def _cmd_evaluate(args) -> int:
     try:
         model = _load_weights(args.weights, args.device)
     except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights
-        print(f"eelsid evaluate: error: {exc}", file=sys.stderr)
-        return 2
+        return _bad_input("evaluate", exc)
     try:
         data = HDF5Spectra(args.data)
         x, y = data.arrays()
         ignore = data.ignore_mask()
     except (KeyError, ValueError, OSError) as exc:  # no such file, not HDF5, a dataset missing or misshapen
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        where = "" if str(args.data) in message else f"{args.data}: "
-        print(f"eelsid evaluate: error: {where}{message}", file=sys.stderr)
-        return 2
+        return _bad_input("evaluate", exc, args.data)
     if args.ignore_carbon:
         carbon = np.zeros(y.shape, dtype=bool)
         carbon[:, element_index("C")] = True
@@ -153,9 +160,7 @@ def _cmd_ensemble(args) -> int:
         source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed, simulation=args.simulation)
         test = HDF5Spectra(args.test).arrays() if args.test else None
     except (ModelFileError, KeyError, ValueError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        print(f"eelsid ensemble: error: {message}", file=sys.stderr)
-        return 2
+        return _bad_input("ensemble", exc)
     val = fixed_set(source, args.n_val)
     extra = {"name": args.name,
              "validation_data": {"source": "simulator", "seed": args.val_seed, "n_spectra": args.n_val,

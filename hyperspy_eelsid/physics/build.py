@@ -27,7 +27,7 @@ from scipy.optimize import brentq
 from .._version import __version__
 from .atom import solve_atom
 from .gos import subshell_gos
-from .gosh_io import BOHR_RADIUS_M, SUBSHELL_TABLES, table_quantum_numbers, write_gosh
+from .gosh_io import BOHR_RADIUS_M, SUBSHELL_TABLES, generation_attribute, table_quantum_numbers, write_gosh
 
 __all__ = [
     "energy_grid",
@@ -212,8 +212,7 @@ def _stored_elements(path, alpha, skip=()):
         for key, value in expected.items():
             if key == "code_version":
                 continue
-            encoded = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
-            if stored.get(key) != encoded:
+            if stored.get(key) != generation_attribute(value):
                 differ.append(key)
         if differ:
             raise ValueError(

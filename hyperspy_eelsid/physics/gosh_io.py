@@ -30,6 +30,7 @@ __all__ = [
     "SUBSHELL_TABLES",
     "table_quantum_numbers",
     "write_gosh",
+    "generation_attribute",
     "read_table",
     "BOHR_RADIUS_M",
 ]
@@ -74,6 +75,11 @@ def table_quantum_numbers(table):
     return n, l
 
 
+def generation_attribute(value):
+    """How :func:`write_gosh` stores one metadata value: nested values as JSON text."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else value
+
+
 def write_gosh(path, tables, q_m, free_energies_ev, metadata, data_doi):
     """Write a GOSH file.
 
@@ -107,10 +113,7 @@ def write_gosh(path, tables, q_m, free_energies_ev, metadata, data_doi):
         ref.attrs["data_doi"] = data_doi
         gen = meta.create_group("generation")
         for key in sorted(metadata):
-            val = metadata[key]
-            if isinstance(val, (dict, list, tuple)):
-                val = json.dumps(val, sort_keys=True)
-            gen.attrs[key] = val
+            gen.attrs[key] = generation_attribute(metadata[key])
         for el in sorted(tables):
             ge = h.create_group(el)
             for tab in sorted(tables[el]):

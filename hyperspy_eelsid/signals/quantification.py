@@ -32,9 +32,8 @@ class MicroscopeParametersError(ValueError):
 #: Typical values, for the examples in the messages about missing parameters.
 _EXAMPLE_PARAMETERS = {"beam_energy": 200, "convergence_angle": 10, "collection_angle": 30}
 #: Plausible values, in the units exSpy uses: (lowest, highest, whether the lowest is allowed,
-#: what they mean).
-#: Outside them the cross sections are computed for another microscope, most often one whose
-#: beam energy was given in eV or whose angles were given in rad.
+#: what they mean). Outside them the cross sections are computed for another microscope, most
+#: often one whose beam energy was given in eV or whose angles were given in rad.
 _PARAMETER_RANGES = {
     "beam_energy": (0.0, 3000.0, False, "keV, above 0 and at most 3,000: 300 kV is 300, not 300000"),
     "convergence_angle": (0.0, 1000.0, True, "mrad, 0 for a parallel beam, at most 1,000: 20 mrad is 20"),
@@ -74,10 +73,25 @@ def _require_microscope_parameters(signal):
             + f". Set them with `s.set_microscope_parameters({example})` "
             "(beam energy in keV, semi-angles in mrad)."
         )
-    for name, value, hint in _implausible_microscope_parameters(signal):
+    implausible = _implausible_microscope_parameters(signal)
+    if implausible:
+        name, value, hint = implausible[0]
         raise MicroscopeParametersError(
             f"{name} = {value!r} is not a plausible value ({hint}). "
             f"Set it with `s.set_microscope_parameters({name}=...)`."
+        )
+
+
+def _require_ev(signal, which: str, why: str, name: str):
+    """A clear error unless ``signal``'s energy axis is in eV; ``which`` starts the message,
+    ``why`` says what needs eV, ``name`` is the signal's name in the suggested code."""
+    units = signal.axes_manager.signal_axes[0].units
+    if units != "eV":
+        axis = f"{name}.axes_manager.signal_axes[0]"
+        raise ValueError(
+            f"{which} is in {units!r}; {why}. Convert it on a copy (`{name} = {name}.deepcopy(); "
+            f"{axis}.convert_to_units('eV')`) or, if it is in eV already, name its units "
+            f"(`{axis}.units = 'eV'`)."
         )
 
 
@@ -86,13 +100,7 @@ def _check_quantifiable(signal):
     from hyperspy_eelsid.signals.validation import _check_eels_spectra
 
     _check_eels_spectra(signal, "Quantification", ValueError)
-    units = signal.axes_manager.signal_axes[0].units
-    if units != "eV":
-        raise ValueError(
-            f"The energy axis is in {units!r}; exSpy's EELS model places the edges in eV. Convert "
-            "the axis (`s.axes_manager.signal_axes[0].convert_to_units('eV')`) or, if it is in eV "
-            "already, name its units (`s.axes_manager.signal_axes[0].units = 'eV'`)."
-        )
+    _require_ev(signal, "The energy axis", "exSpy's EELS model places the edges in eV", "s")
 
 
 def _require_elements(signal):
@@ -116,12 +124,7 @@ def _check_low_loss(signal, low_loss):
             "Load it with `hs.load(..., signal_type='EELS')`, or wrap an array with "
             "`hs.signals.Signal1D(data)` and set its energy axis (offset, scale, units 'eV')."
         )
-    if manager.signal_axes[0].units != "eV":
-        raise ValueError(
-            f"The low loss's energy axis is in {manager.signal_axes[0].units!r}; exSpy convolves in eV. "
-            "Convert it on a copy (`ll = ll.deepcopy(); ll.axes_manager.signal_axes[0].convert_to_units('eV')`) "
-            "or, if it is in eV already, name its units (`ll.axes_manager.signal_axes[0].units = 'eV'`)."
-        )
+    _require_ev(low_loss, "The low loss's energy axis", "exSpy convolves in eV", "ll")
     nav, nav_ll = signal.axes_manager.navigation_shape, low_loss.axes_manager.navigation_shape
     if nav_ll != nav:
         raise ValueError(
