@@ -63,3 +63,19 @@ def test_shipped_table_was_computed_as_a_rebuild_would(tmp_path):
     with h5py.File(path) as new, h5py.File(gos_file()) as old:
         assert sorted(new) == sorted(old)
         assert new["Fe/L23/data"][:].tobytes() == old["Fe/L23/data"][:].tobytes()
+
+
+def test_compute_element_uses_the_configuration_it_is_given(be_b):
+    """A sensitivity study (docs/scripts/gos_configuration_sensitivity.py) computes an element in
+    another configuration; the default stays the ground state of the shipped table."""
+    import numpy as np
+
+    from hyperspy_eelsid.physics.build import compute_element
+
+    ground = compute_element("Be", tables=["K1"])
+    excited = compute_element("Be", tables=["K1"], occupations={(1, 0): 2, (2, 0): 1, (2, 1): 1})
+    with h5py.File(be_b) as h:
+        stored = h["Be/K1/data"][:].T
+    np.testing.assert_array_equal(ground["tables"]["K1"].astype(np.float32), stored)
+    assert "2p" in excited["eigenvalues"] and "2p" not in ground["eigenvalues"]
+    assert not np.allclose(excited["tables"]["K1"], ground["tables"]["K1"], rtol=1e-3)

@@ -124,7 +124,8 @@ def tables_for_element(symbol, emin=DEFAULT_EMIN, emax=DEFAULT_EMAX):
     return sorted(names)
 
 
-def compute_element(symbol, tables=None, energies_ev=None, q_au=None, alpha=DEFAULT_ALPHA):
+def compute_element(symbol, tables=None, energies_ev=None, q_au=None, alpha=DEFAULT_ALPHA,
+                    occupations=None):
     """Solve the atom and compute its tables.
 
     Parameters
@@ -136,6 +137,10 @@ def compute_element(symbol, tables=None, energies_ev=None, q_au=None, alpha=DEFA
         Default :func:`energy_grid`, :func:`q_grid`.
     alpha : float
         Slater exchange parameter (1 = Herman-Skillman, 2/3 = Kohn-Sham).
+    occupations : dict, optional
+        ``{(n, l): occupation}`` of the atom; default its ground-state
+        configuration (:func:`~hyperspy_eelsid.physics.configurations.configuration`),
+        as the shipped table. Another one serves sensitivity studies.
 
     Returns
     -------
@@ -150,7 +155,7 @@ def compute_element(symbol, tables=None, energies_ev=None, q_au=None, alpha=DEFA
         energies_ev = energy_grid()
     if q_au is None:
         q_au = q_grid()
-    atom = solve_atom(symbol, alpha=alpha)
+    atom = solve_atom(symbol, occupations=occupations, alpha=alpha)
     out = {}
     for tab in tables:
         n, l = table_quantum_numbers(tab)
