@@ -367,11 +367,7 @@ def _cmd_quantify(args) -> int:
                                fine_structure=fine_structure, fine_structure_width=args.fine_structure_width,
                                signal_range=args.signal_range,
                                return_model=bool(args.out and not scan))
-    maps, model = result if isinstance(result, tuple) else (result, None)
-    if not maps:
-        print(f"eelsid quantify: {args.file}: none of {', '.join(sorted(s.metadata.Sample.elements))} has an "
-              "edge in the spectrum's energy range; nothing to fit.", file=sys.stderr)
-        return 1
+    maps, model = result if isinstance(result, tuple) else (result, None)  # never empty: refused before
     elements = [m.metadata.EELSID.element for m in maps]
     unfitted = sorted(set(s.metadata.Sample.elements) - set(elements))
     groups = {"intensity": maps, "atomic_percent": atomic_percent(maps)}

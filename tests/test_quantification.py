@@ -277,6 +277,54 @@ def test_no_elements_is_a_clear_error():
         s.create_model()
 
 
+def test_elements_without_an_edge_on_the_axis_are_named():
+    """An element whose edges all lie outside the spectrum (Bi M at 2580 eV on a 350-749 eV
+    axis) used to vanish without a word: no component, no map; with no other element,
+    quantify_elements returned an empty list."""
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos)
+    only_bi = _si((2,))
+    only_bi.set_microscope_parameters(beam_energy=200, convergence_angle=10, collection_angle=30)
+    only_bi.add_elements(["Bi"])
+    with pytest.raises(ValueError, match=r"350-749 eV.*Bi M5 2580 eV"):
+        only_bi.create_model(**gos)
+    with pytest.raises(ValueError, match="No edge of the signal's elements"):
+        quantify_elements(only_bi, **gos)
+    s.add_elements(["Bi"])
+    with pytest.warns(UserWarning, match=r"^Bi: no edge on the energy axis .*model has no edge"):
+        assert "Bi" not in {getattr(c, "element", None) for c in s.create_model(**gos)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        maps = s.quantify_elements(show_progressbar=False, **gos)
+    said = [str(w.message) for w in caught if "no edge on the energy axis" in str(w.message)]
+    assert len(said) == 1 and "no map of them" in said[0]  # once, not once per model built inside
+    assert [m.metadata.General.title for m in maps] == ["O", "Ti"]
+
+
+def test_elements_written_into_the_metadata_are_the_ones_modelled():
+    """exSpy's model takes its edges from ``s.subshells``, which only ``add_elements`` updates:
+    elements written into ``s.metadata.Sample.elements`` directly (a common HyperSpy idiom) gave
+    a background-only model and an empty list of maps, and an element removed there kept its
+    edges."""
+    gos = {"GOS": "hydrogenic"}
+    s, truth = _synthetic_ti_o(gos)
+    expected = s.quantify_elements(show_progressbar=False, **gos)
+    fresh = _si()
+    fresh.data = s.data
+    fresh.metadata.Acquisition_instrument = s.metadata.Acquisition_instrument.deepcopy()
+    fresh.metadata.set_item("Sample.elements", ["Ti", "O"])
+    assert not fresh.subshells  # what exSpy's create_model would add no edge from
+    maps = fresh.quantify_elements(show_progressbar=False, **gos)
+    assert [m.metadata.General.title for m in maps] == ["O", "Ti"]
+    for a, b in zip(maps, expected):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-9)
+    assert {c.name for c in fresh.create_model(**gos)} == {"PowerLaw", "O_K", "Ti_L3"}  # hydrogenic: L in one
+    s.metadata.Sample.elements = ["Ti"]  # O taken out: no O edge, no O map
+    assert "O_K" in s.subshells
+    assert "O_K" not in [c.name for c in s.create_model(**gos)]
+    assert [m.metadata.General.title for m in s.quantify_elements(show_progressbar=False, **gos)] == ["Ti"]
+
+
 def test_quantify_fits_above_a_saturated_run():
     # the first 20 eV of every spectrum clipped at one count, as by an overflowing camera
     from hyperspy_eelsid.saturation import SaturationWarning

@@ -104,12 +104,91 @@ def _check_quantifiable(signal):
 
 
 def _require_elements(signal):
-    if signal.metadata.get_item("Sample.elements"):
-        return
-    raise ValueError(
-        "The signal has no elements to model. Run `s.identify_elements()` first "
-        "(or name them with `s.add_elements([...])`)."
-    )
+    """The signal must have elements, and exSpy must find an edge of at least one of them on its
+    energy axis (otherwise its model holds the background alone)."""
+    elements = signal.metadata.get_item("Sample.elements")
+    if not elements:
+        raise ValueError(
+            "The signal has no elements to model. Run `s.identify_elements()` first "
+            "(or name them with `s.add_elements([...])`)."
+        )
+    if len(_elements_without_edges(signal)) == len(elements):
+        raise ValueError(
+            f"No edge of the signal's elements lies on its energy axis ({_energy_range(signal)}), "
+            f"so exSpy's model would hold the background alone: {_edges_elsewhere(elements)}. "
+            "Quantify a spectrum that covers their edges, or set the elements whose edges it holds "
+            "(`s.identify_elements()` does)."
+        )
+
+
+def _model_subshells(signal) -> list:
+    """The subshells (``'Ti_L3'``, ...) of the elements in ``signal.metadata.Sample.elements``
+    that start on the energy axis: what exSpy's ``add_elements`` puts in ``signal.subshells``
+    (its criterion: onset between the first and the last channel). exSpy's model takes its edges
+    from ``signal.subshells``, which is only updated by ``add_elements``; elements set in the
+    metadata directly (``s.metadata.Sample.elements = [...]``) were left without edges, and
+    elements removed from it kept theirs. The metadata decide here."""
+    from hyperspy_eelsid.elements import ELEMENTS, subshells
+
+    axis = signal.axes_manager.signal_axes[0].axis
+    low, high = sorted((float(axis[0]), float(axis[-1])))
+    names = []
+    for element in sorted(set(signal.metadata.get_item("Sample.elements", []))):
+        if element in ELEMENTS:
+            names += [f"{element}_{sub.name}" for sub in subshells(element, low, high)]
+        else:  # outside Be..Bi (H, Li, U, ...): as exSpy found them
+            names += sorted(sub for sub in getattr(signal, "subshells", ()) if sub.split("_")[0] == element)
+    return names
+
+
+def _elements_without_edges(signal) -> list:
+    """The signal's elements of which exSpy's model has no edge: none of the subshells exSpy
+    lists for them starts on the energy axis."""
+    modelled = {name.split("_")[0] for name in _model_subshells(signal)}
+    return sorted(set(signal.metadata.get_item("Sample.elements", [])) - modelled)
+
+
+def _add_edges(model, signal):
+    """exSpy's edges of the signal's elements (:func:`_model_subshells`), added as exSpy's
+    ``auto_add_edges`` adds them: one master edge per element, its other subshells twinned."""
+    names = _model_subshells(signal)
+    if names:
+        model._add_edges_from_subshells_names(e_shells=names)
+
+
+def _energy_range(signal) -> str:
+    axis = signal.axes_manager.signal_axes[0]
+    return f"{float(axis.low_value):.0f}-{float(axis.high_value):.0f} eV"
+
+
+def _edges_elsewhere(elements) -> str:
+    """Where the edges of ``elements`` start, for the messages: ``'Bi M5 2580 eV, M4 2688 eV'``."""
+    from hyperspy_eelsid.elements import ELEMENTS, subshells
+
+    parts = []
+    for element in elements:
+        if element in ELEMENTS:
+            edges = ", ".join(f"{sub.name} {sub.onset_energy:.0f} eV" for sub in subshells(element, 0.0, 1e6)[:3])
+            parts.append(f"{element} {edges}")
+        else:
+            parts.append(f"{element} (not in the Be..Bi table)")
+    return "; ".join(parts)
+
+
+def _warn_elements_without_edges(signal, consequence: str):
+    """Warn about the signal's elements that exSpy's model leaves out (no edge on the axis)."""
+    import warnings
+
+    from hyperspy_eelsid._stack import user_stacklevel
+
+    missing = _elements_without_edges(signal)
+    if missing:
+        warnings.warn(
+            f"{', '.join(missing)}: no edge on the energy axis ({_energy_range(signal)}; "
+            f"{_edges_elsewhere(missing)}), so {consequence}.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _check_low_loss(signal, low_loss):
@@ -161,6 +240,11 @@ def create_model(
 ):
     """exSpy's ``EELSModel`` with the identified elements and our GOS tables.
 
+    The edges are those of the elements in ``s.metadata.Sample.elements``
+    that start on the energy axis, as exSpy's ``add_elements`` finds them,
+    also when the elements were written into the metadata directly (exSpy's
+    own ``create_model`` then adds no edge).
+
     Parameters
     ----------
     signal : exspy.signals.EELSSpectrum
@@ -192,11 +276,28 @@ def create_model(
     MicroscopeParametersError
         If beam energy, convergence or collection angle is missing.
     ValueError
-        If the signal has no elements, complex data, a signal dimension
-        other than 1 or an energy axis not in eV, or the low loss has
-        another navigation shape or dispersion than the signal, an energy
-        axis not in eV or no 0 eV channel.
+        If the signal has no elements or no edge of them on its energy
+        axis, complex data, a signal dimension other than 1 or an energy
+        axis not in eV, or the low loss has another navigation shape or
+        dispersion than the signal, an energy axis not in eV or no 0 eV
+        channel.
+
+    Warns
+    -----
+    UserWarning
+        For each element with no edge on the energy axis: exSpy's model
+        has no component for it.
     """
+    model = _create_model(signal, low_loss, auto_background, auto_add_edges, GOS, gos_file_path, dictionary)
+    if dictionary is None and auto_add_edges:
+        _warn_elements_without_edges(signal, "the model has no edge of them")
+    return model
+
+
+def _create_model(signal, low_loss=None, auto_background=True, auto_add_edges=True, GOS=None,
+                  gos_file_path=None, dictionary=None):
+    """:func:`create_model` without its warning about elements without edges (the models that
+    :func:`quantify_elements` builds, which warns once itself)."""
     from exspy.signals import EELSSpectrum
 
     _check_quantifiable(signal)
@@ -211,15 +312,18 @@ def create_model(
             from hyperspy_eelsid.physics.gos_table import gos_file
 
             gos_file_path = str(gos_file())
-    return EELSSpectrum.create_model(
+    model = EELSSpectrum.create_model(
         signal,
         low_loss=low_loss,
         auto_background=auto_background,
-        auto_add_edges=auto_add_edges,
+        auto_add_edges=False,
         GOS=GOS,
         gos_file_path=gos_file_path,
         dictionary=dictionary,
     )
+    if auto_add_edges and dictionary is None:
+        _add_edges(model, signal)
+    return model
 
 
 def _element_edges(model):
@@ -461,7 +565,7 @@ def _background_exponent(mean, mean_ll, window, peaks, gos, fine_structure=False
     a one-dimensional search, each step one linear solve (the same least squares)."""
     from scipy.optimize import minimize_scalar
 
-    mean_model = create_model(mean, low_loss=mean_ll, **gos)
+    mean_model = _create_model(mean, low_loss=mean_ll, **gos)
     _restrict(mean_model, window, peaks)
     _check_edges_in_window(mean_model, window)
     mean_model.fit_background()
@@ -496,7 +600,7 @@ def _fit_in_memory(signal, low_loss, mask, exponent, window, peaks, gos, show_pr
     # exSpy's first estimate of the power law divides by the counts of every spectrum; those that
     # the mask left out are zeros here (ours, not the user's), and the fit below replaces it anyway
     with np.errstate(divide="ignore", invalid="ignore") if mask is not None else contextlib.nullcontext():
-        model = create_model(signal, low_loss=low_loss, **gos)
+        model = _create_model(signal, low_loss=low_loss, **gos)
     _restrict(model, window, peaks)
     if exponent is not None:
         background = model._background_components[0]
@@ -529,10 +633,10 @@ def _model_without_estimate(signal, low_loss, gos, window, peaks, fine_structure
     signal that estimate would read the whole data once more, and the block fits set every
     parameter anyway. The same components in the same order (exSpy adds the background, then
     the edges with this method)."""
-    model = create_model(signal, low_loss=low_loss, auto_add_edges=False, **gos)
+    model = _create_model(signal, low_loss=low_loss, auto_add_edges=False, **gos)
     if model._background_components:
         model._background_components[0].A.map["is_set"][:] = True  # exSpy estimates only when unset
-    model._add_edges_from_subshells_names()
+    _add_edges(model, signal)
     _restrict(model, window, peaks)
     if fine_structure:
         _enable_fine_structure(model, fine_structure)  # after the range: exSpy sizes the splines to it
@@ -757,18 +861,26 @@ def quantify_elements(
     MicroscopeParametersError
         If beam energy, convergence or collection angle is missing.
     ValueError
-        If the signal has no elements, complex data, an energy axis not in
-        eV, or NaN or inf in a spectrum that is fitted (leave it out with
-        ``navigation_mask``); if the low loss does not match the signal or
-        holds NaN or inf; for a ``signal_range`` outside the spectrum or
-        below every edge of an element, or a ``fine_structure_width`` that
-        is not a positive width.
+        If the signal has no elements or no edge of them on its energy
+        axis, complex data, an energy axis not in eV, or NaN or inf in a
+        spectrum that is fitted (leave it out with ``navigation_mask``); if
+        the low loss does not match the signal or holds NaN or inf; for a
+        ``signal_range`` outside the spectrum or below every edge of an
+        element, or a ``fine_structure_width`` that is not a positive
+        width.
+
+    Warns
+    -----
+    UserWarning
+        For each element with no edge on the energy axis: there is no map
+        of it.
     """
     from hyperspy_eelsid.signals.validation import _check_navigation_mask, _warn_split_energy_axis
 
     _check_quantifiable(signal)
     _require_microscope_parameters(signal)  # before any pass over the data
     _require_elements(signal)
+    _warn_elements_without_edges(signal, "there is no map of them")
     _check_low_loss(signal, low_loss)
     signal_range = _check_signal_range(signal, signal_range)
     fine_structure = _fine_structure(fine_structure, fine_structure_width)
