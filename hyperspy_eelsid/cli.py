@@ -34,6 +34,16 @@ def _naming_file(path, err) -> str:
     return message if message.startswith(str(Path(path))) else f"{path}: {message}"
 
 
+def _missing_output_folder(command: str, *paths):
+    """Exit status 2, with a message, when the folder of an output file does not exist: checked
+    before any file is read or identified, not after. None when every folder exists."""
+    for path in paths:
+        if path and not Path(path).resolve().parent.is_dir():
+            print(f"eelsid {command}: cannot write {path}: its folder does not exist.", file=sys.stderr)
+            return 2
+    return None
+
+
 def _reporting_bad_input(command):
     """Run a one-file command so that bad input (an unreadable file, a wrong option value, a
     missing parameter) ends it with the message on standard error and exit status 1, not a
@@ -116,9 +126,9 @@ def _identify_one(path: str, args):
 
 
 def _cmd_identify(args) -> int:
-    if args.json and not Path(args.json).resolve().parent.is_dir():  # before the files, not after them
-        print(f"eelsid identify: cannot write {args.json}: its folder does not exist.", file=sys.stderr)
-        return 2
+    missing = _missing_output_folder("identify", args.json)
+    if missing:
+        return missing
     results, failed = {}, 0
     for path in args.files:
         try:
@@ -190,6 +200,9 @@ def _cmd_map(args) -> int:
     from hyperspy_eelsid.signals.identification import identify_elements, plot_identification
     from hyperspy_eelsid.signals.loading import load_spectrum
 
+    missing = _missing_output_folder("map", args.out, args.table)
+    if missing:
+        return missing
     s = load_spectrum(args.file, lazy=args.lazy)
     identify_elements(
         s,
@@ -344,6 +357,9 @@ def _cmd_quantify(args) -> int:
     from hyperspy_eelsid.signals.loading import load_spectrum
     from hyperspy_eelsid.signals.quantification import quantify_elements
 
+    missing = _missing_output_folder("quantify", args.json, args.out)
+    if missing:
+        return missing
     s = load_spectrum(args.file, lazy=args.lazy)
     _set_microscope_parameters(s, args)  # before the identification: fail fast
     low_loss = load_spectrum(args.low_loss, signal_type="EELS", lazy=args.lazy) if args.low_loss else None

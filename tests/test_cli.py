@@ -279,6 +279,17 @@ def test_map_bad_input_gets_a_message_not_a_traceback(tmp_path, capsys):
     assert main(["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "m.png"), "--threshold", "2"]) == 1
     assert "threshold must lie strictly between 0 and 1" in capsys.readouterr().err
     assert not (tmp_path / "m.png").exists()
+    # an output folder that does not exist: said before the identification, not after it
+    for argv in (["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "no" / "m.png")],
+                 ["map", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "m.png"), "--table",
+                  str(tmp_path / "no" / "t.png")],
+                 ["quantify", str(tmp_path / "si.hspy"), "--json", str(tmp_path / "no" / "q.json")],
+                 ["quantify", str(tmp_path / "si.hspy"), "--out", str(tmp_path / "no" / "q.png")]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert "its folder does not exist" in err and "Element identification" not in out
+    assert main(["map", str(tmp_path), "--out", str(tmp_path / "m.png")]) == 1
+    assert "a folder, not a file" in capsys.readouterr().err
 
 
 def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsys):

@@ -101,6 +101,16 @@ def test_empty_missing_and_garbage_files_are_clear_errors(tmp_path):
         read_two_column_text(tmp_path / "one.txt")
 
 
+def test_a_folder_or_an_image_file_is_named_for_what_it_is(tmp_path):
+    """A folder was reported as "no such file"; an image HyperSpy reads was "not a readable
+    spectrum ... it opens with '\\x89HDF'" (the text reader's view of an HDF5 file)."""
+    with pytest.raises(IsADirectoryError, match="a folder, not a file; name the spectrum files in it"):
+        load_spectrum(tmp_path)
+    hs.signals.Signal2D(np.ones((10, 12))).save(tmp_path / "image.hspy")
+    with pytest.raises(SpectrumFileError, match=r"only a Signal2D of signal shape \(12, 10\)\. Identification needs"):
+        load_spectrum(tmp_path / "image.hspy")
+
+
 def test_text_files_load_without_hyperspy_error_messages(tmp_path, caplog):
     """HyperSpy's own attempt at a text spectrum logs "Unable to infer file type" and
     "please report this error to the RosettaSciIO developers"; the user asked for neither

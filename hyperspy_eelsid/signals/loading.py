@@ -183,6 +183,8 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
     SpectrumFileError
         If the file is empty, unreadable or holds no 1-D spectrum; the
         message says which file and why.
@@ -190,6 +192,10 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
     import hyperspy.api as hs
 
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path}: a folder, not a file; name the spectrum files in it (e.g. {path / '*.dm4'})."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file.")
     if path.stat().st_size == 0:
@@ -206,8 +212,16 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
         if candidate.axes_manager.signal_dimension == 1 and candidate.data.size > 0:
             signal = candidate
             break
+    others = [c for c in candidates if c.axes_manager.signal_dimension != 1 and c.data.size > 0]
     if signal is not None:
         _pass_on(records)
+    elif others:  # a format HyperSpy knows, holding images or the like: not a case for the text reader
+        what = ", ".join(f"a {type(c).__name__} of signal shape {c.axes_manager.signal_shape}" for c in others)
+        raise SpectrumFileError(
+            f"{path}: HyperSpy read no spectrum from it, only {what}. "
+            "Identification needs spectra: one energy axis as the signal axis (a Signal1D; "
+            "`s.as_signal1D(axis)` turns an image stack's energy axis into it)."
+        )
     else:
         try:
             energy, counts = read_two_column_text(path)
