@@ -96,6 +96,12 @@ def test_areal_density_from_a_fit_with_the_low_loss():
     assert np.abs(density["Ti"].data[:, 0]).max() < 0.01 * 840.0  # no Ti: within 1 % of SrTiO3's
     shares = {m.metadata.EELSID.element: m.data for m in atomic_percent(maps)}
     np.testing.assert_allclose(shares["Ti"], np.broadcast_to(_truth_percent()["Ti"], (3, 4)), atol=0.5)
+    # an O map fitted without the low loss holds O x the number of electrons: mixed with the Ti map
+    # fitted with it, atomic_percent compared quantities in different units without a word
+    without = {m.metadata.EELSID.element: m for m in s.quantify_elements(show_progressbar=False)}
+    mixed = [without["O"]] + [m for m in maps if m.metadata.EELSID.element != "O"]
+    with pytest.raises(ValueError, match="maps of .* were fitted with a low-loss spectrum and those of O without"):
+        atomic_percent(mixed)
 
 
 def test_masked_pixels_and_bad_input():

@@ -49,6 +49,16 @@ def _check_maps(maps) -> list:
     elements = [m.metadata.EELSID.element for m in maps]
     if len(set(elements)) != len(elements):
         raise ValueError(f"An element appears more than once among the maps: {elements}.")
+    with_ll = [m.metadata.get_item("EELSID.low_loss", False) for m in maps]
+    if any(with_ll) and not all(with_ll):
+        # with a low loss the intensity is an areal density, without it that times the number of
+        # electrons: their ratios are not the elements' ratios
+        named = {flag: ", ".join(e for e, f in zip(elements, with_ll) if f == flag) for flag in (True, False)}
+        raise ValueError(
+            f"The maps of {named[True]} were fitted with a low-loss spectrum and those of {named[False]} "
+            "without one, so their intensities are in different units: pass the maps of one "
+            "quantify_elements call."
+        )
     return maps
 
 
