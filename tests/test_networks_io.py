@@ -79,6 +79,21 @@ def test_corrupt_files_are_clear_errors(model, tmp_path):
         load_model(tmp_path / "m")
 
 
+def test_a_card_threshold_that_is_no_probability_is_refused(model, tmp_path):
+    """An edited card's threshold became the default of every identification unchecked: 2
+    detected nothing, 0 everything."""
+    save_model(model, tmp_path / "m", threshold=0.5)
+    save_ensemble(tmp_path, ["m"], threshold=0.5)
+    for bad in (2, 0, -0.1, "0.5", True):
+        for path in (tmp_path / "m.json", tmp_path / "ensemble.json"):
+            good = path.read_text()
+            path.write_text(json.dumps({**json.loads(good), "threshold": bad}))
+            with pytest.raises(ModelFileError, match=rf"{path.name}: its threshold {bad!r} is not a probability"):
+                load_ensemble(tmp_path) if path.name == "ensemble.json" else load_model(tmp_path / "m")
+            path.write_text(good)
+    assert load_ensemble(tmp_path).threshold == 0.5
+
+
 def test_weights_that_do_not_fit_the_card(model, tmp_path):
     save_model(model, tmp_path / "m")
     card = json.loads((tmp_path / "m.json").read_text())

@@ -108,6 +108,18 @@ def _jsonable(obj):
     return obj
 
 
+def _card_threshold(card: dict, card_path) -> float | None:
+    """The card's decision threshold: None (not chosen) or a probability strictly between 0 and 1.
+    Anything else (an edited or damaged card) would become every identification's default."""
+    threshold = card.get("threshold")
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
+        raise ModelFileError(f"{card_path}: its threshold {threshold!r} is not a probability strictly "
+                             f"between 0 and 1; {_REMEDY}")
+    return float(threshold)
+
+
 # --------------------------------------------------------------------------
 # Single models
 # --------------------------------------------------------------------------
@@ -249,6 +261,7 @@ def load_model(path, device="cpu", verify: bool = True):
     if list(card.get("outputs", [])) != list(ELEMENTS):
         raise ModelFileError(f"{card_path}: the model's outputs are not the 80 elements Be..Bi in "
                              "this package's order; it was made for another version")
+    threshold = _card_threshold(card, card_path)
     if not weights.is_file():
         raise ModelFileError(f"weight file {weights} (named in {card_path.name}) is missing; {_REMEDY}")
     if verify and card["weights"].get("sha256") and _sha256(weights) != card["weights"]["sha256"]:
@@ -275,7 +288,7 @@ def load_model(path, device="cpu", verify: bool = True):
     model.load_state_dict(state)
     model.to(device).eval()
     model.card = card
-    model.threshold = card.get("threshold")
+    model.threshold = threshold
     return model
 
 
@@ -368,12 +381,13 @@ def load_ensemble(directory, device="cpu", verify: bool = True, fuse: bool = Tru
         raise ModelFileError(f"{directory / ENSEMBLE_CARD} lacks field {err}; {_REMEDY}") from None
     if not names:
         raise ModelFileError(f"{directory / ENSEMBLE_CARD} lists no members; {_REMEDY}")
+    threshold = _card_threshold(card, directory / ENSEMBLE_CARD)
     members = [load_model(directory / name, device=device, verify=verify) for name in names]
     if fuse:
         from hyperspy_eelsid.networks.layers import fuse_batchnorm
 
         members = [fuse_batchnorm(m) for m in members]
-    ensemble = Ensemble(members, threshold=card.get("threshold"))
+    ensemble = Ensemble(members, threshold=threshold)
     ensemble.card = card
     ensemble.name = str(card.get("name", directory.name))
     return ensemble
