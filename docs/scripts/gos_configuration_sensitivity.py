@@ -44,11 +44,12 @@ def parse_change(text):
     return symbol, change
 
 
-def label(occupations):
+def label(occupations, shells):
+    """The occupations of ``shells`` (those the change names, and the outer 4f, 5d, 6s shells of
+    the lanthanides where present), e.g. ``'4f2 5d0 6s2'``."""
     from hyperspy_eelsid.physics.configurations import L_LETTERS
 
-    outer = [(4, 3), (5, 2), (6, 0), (6, 1)]
-    return " ".join(f"{n}{L_LETTERS[l]}{occupations[(n, l)]}" for n, l in outer if occupations.get((n, l)))
+    return " ".join(f"{n}{L_LETTERS[l]}{occupations.get((n, l), 0)}" for n, l in shells)
 
 
 def main(argv=None):
@@ -76,6 +77,7 @@ def main(argv=None):
         occ = {k: v for k, v in sorted({**ground, **change}.items()) if v > 0}
         if sum(occ.values()) != sum(ground.values()):
             raise SystemExit(f"{text}: {sum(occ.values())} electrons, the neutral atom has {sum(ground.values())}")
+        shells = sorted(set(change) | {k for k in ((4, 3), (5, 2), (6, 0)) if k in ground or k in occ})
         res = compute_element(symbol, occupations=occ)
         out = Path(tempfile.mkdtemp()) / f"{symbol}.gosh"
         write_gosh(out, {symbol: res["tables"]}, q_grid() / BOHR_RADIUS_M, energy_grid(),
@@ -84,8 +86,8 @@ def main(argv=None):
             o = shipped[r["name"]]
             if not np.isfinite(r["max_abs_dev"]):
                 continue
-            print(f"{r['name']:7s} {label(occ):22s} {r['median_abs_dev']:.3f}  {r['max_abs_dev']:.3f} | "
-                  f"{label(ground):29s} {o['median_abs_dev']:.3f}  {o['max_abs_dev']:.3f}")
+            print(f"{r['name']:7s} {label(occ, shells):22s} {r['median_abs_dev']:.3f}  {r['max_abs_dev']:.3f} | "
+                  f"{label(ground, shells):29s} {o['median_abs_dev']:.3f}  {o['max_abs_dev']:.3f}")
     return 0
 
 
