@@ -362,7 +362,8 @@ def _cmd_quantify(args) -> int:
         return missing
     s = load_spectrum(args.file, lazy=args.lazy)
     _set_microscope_parameters(s, args)  # before the identification: fail fast
-    low_loss = load_spectrum(args.low_loss, signal_type="EELS", lazy=args.lazy) if args.low_loss else None
+    low_loss = (load_spectrum(args.low_loss, signal_type="EELS", lazy=args.lazy, role="low loss")
+                if args.low_loss else None)
     mask = _low_count_mask(s, args.mask_below)
     if args.elements:
         if s.metadata.has_item("Sample.elements"):

@@ -101,6 +101,28 @@ def test_empty_missing_and_garbage_files_are_clear_errors(tmp_path):
         read_two_column_text(tmp_path / "one.txt")
 
 
+def test_a_file_with_a_low_loss_and_a_core_loss_gives_the_one_asked_for(tmp_path, monkeypatch):
+    """A dual-EELS file that HyperSpy reads as two spectra gave the first, the low loss, to the
+    identification (which then refused it or saw no edge)."""
+    def spectrum(offset, title):
+        s = hs.signals.Signal1D(np.ones(2048))
+        s.axes_manager.signal_axes[0].offset, s.axes_manager.signal_axes[0].units = offset, "eV"
+        s.metadata.General.title = title
+        return s
+
+    path = tmp_path / "dual.dm4"
+    path.write_bytes(b"stand-in: hs.load is replaced below")
+    monkeypatch.setattr(hs, "load", lambda *a, **k: [spectrum(-50.0, "low loss"), spectrum(300.0, "high loss")])
+    with pytest.warns(UserWarning, match=r"holds 2 spectra; the core loss is taken to be number 2 \('high loss', 300-2347"):
+        core = load_spectrum(path)
+    assert core.metadata.General.title == "high loss"
+    with pytest.warns(UserWarning, match="the low loss is taken to be number 1 .* holds 0 eV"):
+        low = load_spectrum(path, signal_type="EELS", role="low loss")
+    assert low.metadata.General.title == "low loss"
+    with pytest.raises(ValueError, match="role must be"):
+        load_spectrum(path, role="core-loss")
+
+
 def test_a_folder_or_an_image_file_is_named_for_what_it_is(tmp_path):
     """A folder was reported as "no such file"; an image HyperSpy reads was "not a readable
     spectrum ... it opens with '\\x89HDF'" (the text reader's view of an HDF5 file)."""

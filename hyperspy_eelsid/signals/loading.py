@@ -158,13 +158,56 @@ def _signal_from_columns(energy, counts, title):
     return s
 
 
-def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
+def _energy_span(signal, low: float, high: float) -> float:
+    """How many eV of ``low``-``high`` the signal's energy axis covers (0 for an axis not in eV
+    or keV)."""
+    axis = signal.axes_manager.signal_axes[0]
+    factor = {"eV": 1.0, "keV": 1000.0}.get(str(axis.units).strip())
+    if factor is None:
+        return 0.0
+    start, end = sorted((float(axis.low_value) * factor, float(axis.high_value) * factor))
+    if low == high:  # a point: whether the axis holds it
+        return 1.0 if start <= low <= end else 0.0
+    return max(0.0, min(end, high) - max(start, low))
+
+
+def _choose_spectrum(spectra, path, role: str):
+    """The spectrum of a file holding several: for the core loss the one that covers most of the
+    networks' 75-3071 eV, for the low loss the one that holds 0 eV (the first such one); a
+    warning names it. One spectrum is returned as it is."""
+    import warnings
+
+    from hyperspy_eelsid._stack import user_stacklevel
+    from hyperspy_eelsid.preprocessing import E_MAX_NETWORK, E_MIN_NETWORK
+
+    if len(spectra) == 1:
+        return spectra[0]
+    window = (E_MIN_NETWORK, E_MAX_NETWORK) if role == "core loss" else (0.0, 0.0)
+    spans = [_energy_span(c, *window) for c in spectra]
+    best = int(np.argmax(spans))  # the first of equals
+    chosen = spectra[best]
+    axis = chosen.axes_manager.signal_axes[0]
+    warnings.warn(
+        f"{path} holds {len(spectra)} spectra; the {role} is taken to be number {best + 1} "
+        f"('{chosen.metadata.General.title}', {float(axis.low_value):g}-{float(axis.high_value):g} "
+        f"{axis.units}), the one that {'covers most of 75-3071 eV' if role == 'core loss' else 'holds 0 eV'}. "
+        "To use another, load the file with `hs.load` and pick it.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return chosen
+
+
+def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False, role: str = "core loss"):
     """Load one spectrum or spectrum image file as an ``EELS_ID`` signal.
 
     Files HyperSpy can read load through ``hyperspy.api.load``. Two-column
     text files (energy in eV, counts), which HyperSpy reads as an empty signal,
     are read by :func:`read_two_column_text`. When a file holds several
-    signals, the first one-dimensional spectrum with an energy axis is used.
+    spectra (a dual-EELS acquisition saved as one file), the one ``role``
+    names is used, with a warning that says which: for the core loss, the
+    one whose energy axis covers most of the networks' 75-3071 eV; for the
+    low loss, the one that holds 0 eV.
 
     Parameters
     ----------
@@ -174,6 +217,9 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
         Signal type to give the result (default ``"EELS_ID"``).
     lazy : bool
         Load lazily where the file format allows it.
+    role : {"core loss", "low loss"}
+        Which spectrum a file with several is read for (default the core
+        loss).
 
     Returns
     -------
@@ -191,6 +237,8 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
     """
     import hyperspy.api as hs
 
+    if role not in ("core loss", "low loss"):
+        raise ValueError(f"role must be 'core loss' or 'low loss', got {role!r}.")
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(
@@ -208,10 +256,9 @@ def load_spectrum(path, signal_type: str = "EELS_ID", lazy: bool = False):
         except Exception as err:  # HyperSpy/RosettaSciIO raise many types
             loaded, reason = None, f"{type(err).__name__}: {err}"
     candidates = loaded if isinstance(loaded, list) else [loaded] if loaded is not None else []
-    for candidate in candidates:
-        if candidate.axes_manager.signal_dimension == 1 and candidate.data.size > 0:
-            signal = candidate
-            break
+    spectra = [c for c in candidates if c.axes_manager.signal_dimension == 1 and c.data.size > 0]
+    if spectra:
+        signal = _choose_spectrum(spectra, path, role)
     others = [c for c in candidates if c.axes_manager.signal_dimension != 1 and c.data.size > 0]
     if signal is not None:
         _pass_on(records)
