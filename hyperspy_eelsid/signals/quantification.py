@@ -176,7 +176,8 @@ def _edges_elsewhere(elements) -> str:
 
 
 def _warn_elements_without_edges(signal, consequence: str):
-    """Warn about the signal's elements that exSpy's model leaves out (no edge on the axis)."""
+    """Warn about the signal's elements that exSpy's model leaves out (no edge on the axis);
+    ``consequence`` says what follows, with ``{them}`` for the element(s)."""
     import warnings
 
     from hyperspy_eelsid._stack import user_stacklevel
@@ -185,7 +186,7 @@ def _warn_elements_without_edges(signal, consequence: str):
     if missing:
         warnings.warn(
             f"{', '.join(missing)}: no edge on the energy axis ({_energy_range(signal)}; "
-            f"{_edges_elsewhere(missing)}), so {consequence}.",
+            f"{_edges_elsewhere(missing)}), so {consequence.format(them='it' if len(missing) == 1 else 'them')}.",
             UserWarning,
             stacklevel=user_stacklevel(),
         )
@@ -290,7 +291,7 @@ def create_model(
     """
     model = _create_model(signal, low_loss, auto_background, auto_add_edges, GOS, gos_file_path, dictionary)
     if dictionary is None and auto_add_edges:
-        _warn_elements_without_edges(signal, "the model has no edge of them")
+        _warn_elements_without_edges(signal, "the model has no edge of {them}")
     return model
 
 
@@ -880,7 +881,7 @@ def quantify_elements(
     _check_quantifiable(signal)
     _require_microscope_parameters(signal)  # before any pass over the data
     _require_elements(signal)
-    _warn_elements_without_edges(signal, "there is no map of them")
+    _warn_elements_without_edges(signal, "there is no map of {them}")
     _check_low_loss(signal, low_loss)
     signal_range = _check_signal_range(signal, signal_range)
     fine_structure = _fine_structure(fine_structure, fine_structure_width)
