@@ -204,6 +204,27 @@ def _extent(signal):
     return (x.axis[0] - half_x, x.axis[-1] + half_x, y.axis[-1] + half_y, y.axis[0] - half_y)
 
 
+def _first_frames(maps):
+    """Maps of scans with more than two dimensions (a stack or series of spectrum images) as
+    their first 2-D frame, with a warning that says so and how to draw another."""
+    import warnings
+
+    from hyperspy_eelsid._stack import user_stacklevel
+
+    extra = maps[0].axes_manager.signal_axes[2:]
+    if not extra:
+        return maps
+    names = ", ".join(f"'{a.name}'" for a in extra)
+    warnings.warn(
+        f"The maps have {2 + len(extra)} scan dimensions; the figure draws their first frame "
+        f"(index 0 along {names}). The maps hold every frame: draw another with "
+        f"plot_maps([m.isig[:, :, {', '.join(['k'] * len(extra))}] for m in maps]).",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return [m.isig[(slice(None), slice(None)) + (0,) * len(extra)] for m in maps]
+
+
 def plot_maps(maps, title: str | None = None, ncols: int | None = None, vmax=None):
     """Draw element maps (probabilities or fitted intensities) side by side.
 
@@ -212,7 +233,9 @@ def plot_maps(maps, title: str | None = None, ncols: int | None = None, vmax=Non
     maps : list of hyperspy signals
         One map per element, as returned by ``elemental_map`` or
         ``quantify_elements``: 2-D maps are drawn as calibrated images, line
-        scans as profiles. Each map's title names its element.
+        scans as profiles; of scans with more dimensions (a stack of
+        spectrum images) the first 2-D frame is drawn, with a warning. Each
+        map's title names its element.
     title : str, optional
         Figure title.
     ncols : int, optional
@@ -229,6 +252,7 @@ def plot_maps(maps, title: str | None = None, ncols: int | None = None, vmax=Non
 
     if not maps:
         raise ValueError("No maps to draw.")
+    maps = _first_frames(maps)
     n = len(maps)
     ncols = ncols or min(n, 4)
     nrows = -(-n // ncols)

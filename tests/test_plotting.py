@@ -113,3 +113,44 @@ def test_model_fit_figure_shows_spectrum_model_and_background():
     with pytest.raises(ValueError, match="one spectrum"):
         _, scan_model = scan.quantify_elements(show_progressbar=False, return_model=True)
         plot_model_fit(scan_model)
+
+
+def _map(data, title, scale=2.0):
+    hs = pytest.importorskip("hyperspy.api")
+    m = hs.signals.BaseSignal(np.asarray(data, dtype=float))  # every axis a signal (scan) axis
+    for axis in m.axes_manager.signal_axes:
+        axis.scale, axis.units = scale, "nm"
+    m.metadata.General.title = title
+    m.metadata.set_item("EELSID.quantity", "probability")
+    return m
+
+
+def test_maps_are_drawn_as_calibrated_images_profiles_or_first_frames():
+    """plot_maps draws what the map and quantify commands write. Maps of a stack of spectrum
+    images (three scan dimensions) failed inside matplotlib ("x and y must have same first
+    dimension"), ending `eelsid map` and `eelsid quantify --out` without a figure."""
+    import warnings
+
+    from hyperspy_eelsid.plotting import plot_maps
+
+    image = np.arange(12.0).reshape(3, 4) / 12
+    fig = plot_maps([_map(image, "Ti"), _map(image[::-1], "O")], title="probability", vmax=1.0)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["Ti", "O"]
+    drawn = panels[0].get_images()[0]
+    np.testing.assert_array_equal(drawn.get_array(), image)
+    assert drawn.get_extent() == [-1.0, 7.0, 5.0, -1.0]  # 4 x 3 pixels of 2 nm, centred on them
+    assert panels[0].get_xlabel().endswith("(nm)")
+
+    fig = plot_maps([_map(np.linspace(0, 1, 5), "Ti")])
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [0, 2, 4, 6, 8])
+
+    stack = np.stack([image, 1 - image])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plot_maps([_map(stack, "Ti")])
+    assert any("3 scan dimensions; the figure draws their first frame" in str(w.message) for w in caught)
+    np.testing.assert_array_equal(fig.axes[0].get_images()[0].get_array(), image)
+    with pytest.raises(ValueError, match="No maps"):
+        plot_maps([])
