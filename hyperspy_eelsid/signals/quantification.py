@@ -121,6 +121,18 @@ def _require_elements(signal):
         )
 
 
+def _exspy_edges(element) -> list:
+    """``(subshell, onset in eV)`` of each edge exSpy's element database lists for ``element``
+    (``Ti_L3``, ...; none ending in 'a', as ``generate_subshells`` takes them), by onset."""
+    from exspy._misc.elements import elements as database
+
+    if element not in database:
+        return []
+    binding = database[element]["Atomic_properties"]["Binding_energies"]
+    return sorted(((f"{element}_{shell}", float(info["onset_energy (eV)"])) for shell, info in binding.items()
+                   if not shell.endswith("a")), key=lambda edge: edge[1])
+
+
 def _model_subshells(signal) -> list:
     """The subshells (``'Ti_L3'``, ...) of the elements in ``signal.metadata.Sample.elements``
     that start on the energy axis: what exSpy's ``add_elements`` puts in ``signal.subshells``
@@ -128,17 +140,10 @@ def _model_subshells(signal) -> list:
     from ``signal.subshells``, which is only updated by ``add_elements``; elements set in the
     metadata directly (``s.metadata.Sample.elements = [...]``) were left without edges, and
     elements removed from it kept theirs. The metadata decide here."""
-    from hyperspy_eelsid.elements import ELEMENTS, subshells
-
     axis = signal.axes_manager.signal_axes[0].axis
     low, high = sorted((float(axis[0]), float(axis[-1])))
-    names = []
-    for element in sorted(set(signal.metadata.get_item("Sample.elements", []))):
-        if element in ELEMENTS:
-            names += [f"{element}_{sub.name}" for sub in subshells(element, low, high)]
-        else:  # outside Be..Bi (H, Li, U, ...): as exSpy found them
-            names += sorted(sub for sub in getattr(signal, "subshells", ()) if sub.split("_")[0] == element)
-    return names
+    return [name for element in sorted(set(signal.metadata.get_item("Sample.elements", [])))
+            for name, onset in _exspy_edges(element) if low <= onset <= high]
 
 
 def _elements_without_edges(signal) -> list:
@@ -163,15 +168,11 @@ def _energy_range(signal) -> str:
 
 def _edges_elsewhere(elements) -> str:
     """Where the edges of ``elements`` start, for the messages: ``'Bi M5 2580 eV, M4 2688 eV'``."""
-    from hyperspy_eelsid.elements import ELEMENTS, subshells
-
     parts = []
     for element in elements:
-        if element in ELEMENTS:
-            edges = ", ".join(f"{sub.name} {sub.onset_energy:.0f} eV" for sub in subshells(element, 0.0, 1e6)[:3])
-            parts.append(f"{element} {edges}")
-        else:
-            parts.append(f"{element} (not in the Be..Bi table)")
+        edges = [edge for edge in _exspy_edges(element) if edge[1] >= 50.0][:3]  # core-loss edges
+        listed = ", ".join(f"{name.split('_', 1)[1]} {onset:.0f} eV" for name, onset in edges)
+        parts.append(f"{element} {listed}" if listed else f"{element} (no edge in exSpy's table)")
     return "; ".join(parts)
 
 
