@@ -112,7 +112,7 @@ def _require_elements(signal):
             "The signal has no elements to model. Run `s.identify_elements()` first "
             "(or name them with `s.add_elements([...])`)."
         )
-    if len(_elements_without_edges(signal)) == len(elements):
+    if len(_elements_without_edges(signal)) == len(set(elements)):
         raise ValueError(
             f"No edge of the signal's elements lies on its energy axis ({_energy_range(signal)}), "
             f"so exSpy's model would hold the background alone: {_edges_elsewhere(elements)}. "
