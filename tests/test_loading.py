@@ -101,6 +101,23 @@ def test_empty_missing_and_garbage_files_are_clear_errors(tmp_path):
         read_two_column_text(tmp_path / "one.txt")
 
 
+def test_columns_out_of_order_are_refused_not_sorted(tmp_path):
+    """Counts written before the energies were sorted as if they were energies and reached the
+    networks as a spectrum; the only message was about the "dispersion" of the counts."""
+    energy = np.arange(400.0, 420.0)
+    counts = np.array([5.0, 3.0, 8.0, 1.0] * 5)
+    np.savetxt(tmp_path / "swapped.txt", np.c_[counts, energy], fmt="%.1f")
+    with pytest.raises(SpectrumFileError, match="first column is not in order.*are the columns swapped"):
+        read_two_column_text(tmp_path / "swapped.txt")
+    np.savetxt(tmp_path / "jumbled.txt", np.c_[energy[[0, 2, 1] + list(range(3, 20))], counts], fmt="%.1f")
+    with pytest.raises(SpectrumFileError, match=r"first column is not in order.*the second the counts\.$"):
+        read_two_column_text(tmp_path / "jumbled.txt")
+    np.savetxt(tmp_path / "descending.txt", np.c_[energy[::-1], counts], fmt="%.1f")  # high to low: fine
+    e, c = read_two_column_text(tmp_path / "descending.txt")
+    np.testing.assert_array_equal(e, energy)
+    np.testing.assert_array_equal(c, counts[::-1])
+
+
 def test_a_file_with_a_low_loss_and_a_core_loss_gives_the_one_asked_for(tmp_path, monkeypatch):
     """A dual-EELS file that HyperSpy reads as two spectra gave the first, the low loss, to the
     identification (which then refused it or saw no edge)."""

@@ -54,14 +54,16 @@ def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     energy, counts : numpy.ndarray
-        Both 1-D float64, sorted by increasing energy.
+        Both 1-D float64, by increasing energy (a file written from high to
+        low energy is reversed).
 
     Raises
     ------
     SpectrumFileError
         If the file has no two numeric columns, fewer than two rows, a line
-        that is not numbers after the first line of numbers, repeated
-        energies, or non-finite values.
+        that is not numbers after the first line of numbers, energies that
+        repeat or are not in order (ascending or descending), or non-finite
+        values.
     """
     path = Path(path)
     rows, first = [], None
@@ -90,11 +92,18 @@ def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
     table = np.asarray(rows)
     if not np.all(np.isfinite(table)):
         raise SpectrumFileError(f"{path}: contains NaN or inf values.")
-    order = np.argsort(table[:, 0], kind="stable")
-    energy, counts = table[order, 0], table[order, 1]
-    if np.any(np.diff(energy) <= 0):
+    steps = np.diff(table, axis=0)
+    if np.any(steps[:, 0] == 0):
         raise SpectrumFileError(f"{path}: repeated energy values in the first column.")
-    return energy, counts
+    if not (np.all(steps[:, 0] > 0) or np.all(steps[:, 0] < 0)):
+        swapped = np.all(steps[:, 1] > 0) or np.all(steps[:, 1] < 0)
+        raise SpectrumFileError(
+            f"{path}: the first column is not in order, so it is not an energy axis; it must hold "
+            "the energy loss of each channel (eV), ascending or descending, and the second the counts"
+            + (" (here the second column is in order: are the columns swapped?)." if swapped else ".")
+        )
+    order = np.argsort(table[:, 0], kind="stable")
+    return table[order, 0], table[order, 1]
 
 
 class _HeldRecords(logging.Handler):
