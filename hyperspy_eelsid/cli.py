@@ -448,7 +448,7 @@ def _add_quantify(sub):
         "element's atomic percent, with the areal density in atoms/nm^2 when a low loss is given.",
     )
     p.add_argument("file", help="core-loss file HyperSpy can read, or two-column text (eV, counts)")
-    p.add_argument("--low-loss", metavar="FILE", help="low-loss file of the same scan, same eV per channel")
+    p.add_argument("--low-loss", metavar="FILE", help="low-loss file of the same scan (or one spectrum for all its pixels), same eV per channel")
     p.add_argument("--elements", nargs="+", metavar="EL", help="elements to fit (default: the detected ones)")
     for name, (option, unit) in _MICROSCOPE_OPTIONS.items():
         p.add_argument(option, dest=name, type=float, default=None, metavar=unit.upper(),

@@ -259,8 +259,8 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
     assert "below every edge of O" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Ti", "O", "--fine-structure-width", "-5"]) == 1
     assert "positive width in eV" in capsys.readouterr().err
-    hs.load(ll).inav[0, 0].save(tmp_path / "ll_one.hspy")
-    assert main(["quantify", si, "--elements", "Ti", "O", "--low-loss", str(tmp_path / "ll_one.hspy")]) == 1
+    hs.load(ll).inav[0:2, 0].save(tmp_path / "ll_two.hspy")
+    assert main(["quantify", si, "--elements", "Ti", "O", "--low-loss", str(tmp_path / "ll_two.hspy")]) == 1
     assert "navigation shape" in capsys.readouterr().err
     assert main(["quantify", si, "--weights", flat_weights, "--device", "cpu", "-q"]) == 1  # nothing detected
     assert "no element detected" in capsys.readouterr().err

@@ -123,6 +123,34 @@ def test_quantify_with_low_loss_recovers_intensities():
     assert max(np.max(np.abs(m.data / truth[m.metadata.General.title] - 1)) for m in without) > 0.1
 
 
+def test_one_low_loss_spectrum_serves_every_pixel_of_a_scan(monkeypatch):
+    """A scan with one low-loss spectrum (recorded at one point) was refused ("navigation shape"),
+    and the message asked the user to repeat it over the pixels. It now gives what that repetition
+    gives, eager and lazy, with a warning about the assumption; the user's low loss is unchanged."""
+    from hyperspy_eelsid.signals import quantification
+
+    gos = {"GOS": "hydrogenic"}
+    s, _ = _synthetic_ti_o(gos, background=1e15)
+    one = _low_loss((1,)).inav[0]
+    repeated = hs.signals.Signal1D(np.broadcast_to(one.data, (6, 8) + one.data.shape).copy())
+    repeated.axes_manager.signal_axes[0].update_from(one.axes_manager.signal_axes[0], ("offset", "scale", "units"))
+    repeated.set_signal_type("EELS")
+    expected = s.quantify_elements(low_loss=repeated, show_progressbar=False, **gos)
+    before = one.data.copy()
+    with pytest.warns(UserWarning, match="One low-loss spectrum for the 48 spectra of the scan"):
+        maps = s.quantify_elements(low_loss=one, show_progressbar=False, **gos)
+    monkeypatch.setattr(quantification, "LAZY_BLOCK_SPECTRA", 10)
+    with pytest.warns(UserWarning, match="One low-loss spectrum"):
+        lazy = s.as_lazy().quantify_elements(low_loss=one.as_lazy(), show_progressbar=False, **gos)
+    for a, b, c in zip(expected, maps, lazy):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
+        np.testing.assert_allclose(c.data, a.data, rtol=1e-9)
+    np.testing.assert_array_equal(one.data, before)
+    assert one.axes_manager.navigation_shape == ()
+    with pytest.warns(UserWarning, match="One low-loss spectrum"):
+        assert s.create_model(low_loss=one, **gos).low_loss.axes_manager.navigation_shape == (8, 6)
+
+
 def test_quantify_lazy_equals_eager_block_by_block(monkeypatch):
     from hyperspy_eelsid.signals import quantification
 

@@ -207,12 +207,11 @@ def _check_low_loss(signal, low_loss):
         )
     _require_ev(low_loss, "The low loss's energy axis", "exSpy convolves in eV", "ll")
     nav, nav_ll = signal.axes_manager.navigation_shape, low_loss.axes_manager.navigation_shape
-    if nav_ll != nav:
+    if nav_ll != nav and nav_ll != ():
         raise ValueError(
             f"The low loss has navigation shape {nav_ll} and the core loss {nav}: exSpy convolves each "
             "spectrum with the low loss of the same pixel, so the two must have the same shape. Give "
-            "the low loss recorded with the scan (or, for one low loss of the whole scan, repeat it over "
-            "the scan's pixels)."
+            "the low loss recorded with the scan, or one low-loss spectrum for the whole scan."
         )
     core, low = signal.axes_manager.signal_axes[0], low_loss.axes_manager.signal_axes[0]
     if not (core.is_uniform and low.is_uniform):
@@ -229,6 +228,42 @@ def _check_low_loss(signal, low_loss):
             "zero-loss peak (0 eV), which the convolution is centred on. Check its energy axis "
             "(offset and units)."
         )
+
+
+def _spread_low_loss(signal, low_loss):
+    """One low-loss spectrum given for a scan, as a low loss of the scan's navigation axes that
+    holds it in every pixel (a broadcast view, lazy for a lazy scan: no copy per pixel), with a
+    warning about what that assumes. Any other low loss is returned as it is."""
+    if (low_loss is None or low_loss.axes_manager.navigation_dimension
+            or not signal.axes_manager.navigation_dimension):
+        return low_loss
+    import warnings
+
+    import hyperspy.api as hs
+
+    from hyperspy_eelsid._stack import user_stacklevel
+
+    nav_axes = signal.axes_manager.navigation_axes[::-1]  # in array order
+    shape = tuple(a.size for a in nav_axes) + low_loss.data.shape
+    axes = [dict(a.get_axis_dictionary(), navigate=True) for a in nav_axes]
+    axes.append(dict(low_loss.axes_manager.signal_axes[0].get_axis_dictionary(), navigate=False))
+    if signal._lazy:
+        import dask.array as da
+
+        spread = hs.signals.LazySignal1D(da.broadcast_to(da.asarray(low_loss.data), shape), axes=axes)
+    else:  # one spectrum: read into memory if lazy, then a view in every pixel
+        one = low_loss.data.compute() if low_loss._lazy else low_loss.data
+        spread = hs.signals.Signal1D(np.broadcast_to(np.asarray(one), shape), axes=axes)
+    spread.metadata.add_dictionary(low_loss.metadata.as_dictionary())
+    spread.set_signal_type("EELS")
+    warnings.warn(
+        f"One low-loss spectrum for the {int(np.prod(shape[:-1]))} spectra of the scan: each is "
+        "convolved with it, which takes the thickness (plural scattering) and, for areal densities, "
+        "the number of incident electrons to be the same in every pixel.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return spread
 
 
 def create_model(
@@ -253,7 +288,9 @@ def create_model(
         The core-loss signal, with its elements set (by ``identify_elements``
         or ``add_elements``) and its microscope parameters.
     low_loss : exspy.signals.EELSSpectrum, optional
-        Low-loss spectrum (same navigation shape) for plural scattering.
+        Low-loss spectrum for plural scattering: of the same navigation
+        shape, or one spectrum for every pixel of a scan (with a warning:
+        the thickness is then taken to be the same everywhere).
     auto_background : bool
         Add a power-law background (default True).
     auto_add_edges : bool
@@ -308,6 +345,7 @@ def _create_model(signal, low_loss=None, auto_background=True, auto_add_edges=Tr
         if auto_add_edges:
             _require_elements(signal)
     _check_low_loss(signal, low_loss)
+    low_loss = _spread_low_loss(signal, low_loss)
     if GOS is None:
         GOS = "dft"
         if gos_file_path is None:
@@ -783,8 +821,10 @@ def quantify_elements(
         Core-loss signal (eager or lazy) with elements and microscope
         parameters set.
     low_loss : exspy.signals.EELSSpectrum, optional
-        Low-loss signal for plural scattering (same navigation shape); eager
-        or lazy.
+        Low-loss signal for plural scattering, eager or lazy: of the same
+        navigation shape, or one spectrum for every pixel of a scan (with a
+        warning: the thickness and the number of incident electrons are
+        then taken to be the same everywhere).
     show_progressbar : bool, optional
         HyperSpy's progress bar preference when omitted.
     return_model : bool
@@ -884,6 +924,7 @@ def quantify_elements(
     _require_elements(signal)
     _warn_elements_without_edges(signal, "there is no map of {them}")
     _check_low_loss(signal, low_loss)
+    low_loss = _spread_low_loss(signal, low_loss)
     signal_range = _check_signal_range(signal, signal_range)
     fine_structure = _fine_structure(fine_structure, fine_structure_width)
     mask = _check_navigation_mask(navigation_mask, signal)
