@@ -674,6 +674,9 @@ def test_cli_simulate(tmp_path, gosh, capsys):
     bad = parser.parse_args(["simulate", "--n", "6", "--out", str(out), "--device", "gpu", "--gos-file", gosh.path])
     assert args.func(bad) == 2  # was torch's RuntimeError listing 20 device types, after the GOS file was read
     assert "device must be 'auto', 'cpu' or 'cuda'" in capsys.readouterr().err
+    bad = parser.parse_args(["simulate", "--n", "6", "--out", str(tmp_path / "no" / "a.h5"), "--gos-file", gosh.path])
+    assert args.func(bad) == 2  # was h5py's "Unable to synchronously create file (unable to open file ...)"
+    assert "cannot write" in capsys.readouterr().err and not (tmp_path / "no").exists()
 
 
 def test_simulation_core_does_not_import_hyperspy():

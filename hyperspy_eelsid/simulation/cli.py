@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["register", "main"]
 
@@ -49,6 +50,8 @@ def run(args) -> int:
             raise ValueError("--batch-size must be >= 1")
         if args.workers < 1:
             raise ValueError("--workers must be >= 1")
+        if not Path(args.out).resolve().parent.is_dir():
+            raise ValueError(f"cannot write {args.out}: its folder does not exist")
         from hyperspy_eelsid.inference import resolve_device  # numpy/torch only, no HyperSpy
 
         device = resolve_device(args.device)  # 'gpu' or a CUDA device torch does not see: a clear error
