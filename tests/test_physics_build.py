@@ -65,6 +65,17 @@ def test_shipped_table_was_computed_as_a_rebuild_would(tmp_path):
         assert new["Fe/L23/data"][:].tobytes() == old["Fe/L23/data"][:].tobytes()
 
 
+def test_a_missing_output_folder_is_said_before_computing(tmp_path, capsys, monkeypatch):
+    """The tables were computed (8 minutes for all elements) and then h5py failed on the
+    temporary file's name."""
+    from hyperspy_eelsid.physics import build
+
+    monkeypatch.setattr(build, "_worker", lambda job: pytest.fail("computed before the path was checked"))
+    assert main(["gos", "build", "--elements", "Be", "--out", str(tmp_path / "no" / "t.gosh")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "its folder does not exist" in err and ".partial" not in err
+
+
 def test_compute_element_uses_the_configuration_it_is_given(be_b):
     """A sensitivity study (docs/scripts/gos_configuration_sensitivity.py) computes an element in
     another configuration; the default stays the ground state of the shipped table."""

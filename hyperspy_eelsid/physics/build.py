@@ -264,6 +264,8 @@ def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA, k
     ValueError
         For symbols outside the element table, or with ``keep_others`` when the
         existing file was computed with another ``alpha``, grid or method.
+    FileNotFoundError
+        If the folder of ``path`` does not exist (checked before computing).
     """
     from pathlib import Path
 
@@ -274,6 +276,8 @@ def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA, k
     unknown = [e for e in elements if e not in ELEMENTS]
     if unknown:
         raise ValueError(f"elements not in the element table (Be..Bi, case-sensitive): {unknown}")
+    if not Path(path).resolve().parent.is_dir():  # before minutes of computing, not after
+        raise FileNotFoundError(f"cannot write {path}: its folder does not exist")
     kept = _stored_elements(path, alpha, skip=set(elements)) if keep_others and Path(path).is_file() else {}
     t0 = time.perf_counter()
     results = {}
