@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 __all__ = ["register", "main"]
 
@@ -119,6 +120,8 @@ def _cmd_evaluate(args) -> int:
 
     from hyperspy_eelsid.networks.io import ModelFileError
 
+    if args.output and not Path(args.output).resolve().parent.is_dir():  # before the evaluation
+        return _bad_input("evaluate", FileNotFoundError(f"cannot write {args.output}: its folder does not exist"))
     try:
         model = _load_weights(args.weights, args.device)
     except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights
