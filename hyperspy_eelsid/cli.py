@@ -617,18 +617,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warning_printer(command: str):
+    """``warnings.showwarning`` for the command line: ``eelsid <command>: warning: <message>``
+    on standard error, like its errors, instead of Python's ``<file>:<line>: UserWarning:``
+    followed by a line of the ``eelsid`` script."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        name = "warning" if category is UserWarning else f"warning ({category.__name__})"
+        print(f"eelsid {command}: {name}: {message}", file=file or sys.stderr)
+
+    return show
+
+
 def main(argv=None) -> int:
     """Entry point of the ``eelsid`` command."""
-    # exSpy 0.3 imports HyperSpy's lazy signal classes from a path HyperSpy 2.5
-    # deprecates, and HyperSpy 2.3 imports RosettaSciIO helpers from modules that
-    # RosettaSciIO 0.15 renamed; the warnings are about their code, so the
-    # command does not show them.
-    warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
-    # (moved: "... moved to `rsciio.utils.path` and will be removed ..."; renamed: "The module
-    # `rsciio.utils.rgb_tools` has been renamed ...")
-    warnings.filterwarnings("ignore", message=r".*`rsciio\.utils\.\w+` (has been renamed|and will be removed)")
-    args = build_parser().parse_args(argv)
-    result = args.func(args)
+    with warnings.catch_warnings():  # the filters and the printer below end with the command
+        # exSpy 0.3 imports HyperSpy's lazy signal classes from a path HyperSpy 2.5
+        # deprecates, and HyperSpy 2.3 imports RosettaSciIO helpers from modules that
+        # RosettaSciIO 0.15 renamed; the warnings are about their code, so the
+        # command does not show them.
+        warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
+        # (moved: "... moved to `rsciio.utils.path` and will be removed ..."; renamed: "The module
+        # `rsciio.utils.rgb_tools` has been renamed ...")
+        warnings.filterwarnings("ignore", message=r".*`rsciio\.utils\.\w+` (has been renamed|and will be removed)")
+        args = build_parser().parse_args(argv)
+        warnings.showwarning = _warning_printer(args.command)
+        result = args.func(args)
     return int(result or 0)
 
 

@@ -255,6 +255,9 @@ def test_quantify_bad_input_gets_a_clear_error(flat_weights, tmp_path, capsys):
     assert "Xx" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Au"]) == 1
     assert "No edge of the signal's elements lies on its energy axis" in capsys.readouterr().err
+    assert main(["quantify", si, "--elements", "Ti", "O", "Au", "-q"]) == 0  # a warning, in the command's words
+    err = capsys.readouterr().err
+    assert err.startswith("eelsid quantify: warning: Au: no edge on the energy axis") and "UserWarning" not in err
     assert main(["quantify", si, "--elements", "Ti", "O", "--signal-range", "400", "500"]) == 1
     assert "below every edge of O" in capsys.readouterr().err
     assert main(["quantify", si, "--elements", "Ti", "O", "--fine-structure-width", "-5"]) == 1
