@@ -104,6 +104,7 @@ def _identify_one(path: str, args):
         check_white_lines=not args.no_white_line_check,
         check_sc_n=not args.no_sc_n_check,
         navigation_mask=_low_count_mask(s, args.mask_below),
+        **_readout(args),
     )
     summary = s.identification
     if not args.quiet:
@@ -132,7 +133,9 @@ def _cmd_identify(args) -> int:
     results, failed = {}, 0
     for path in args.files:
         try:
-            results[path] = _identify_one(path, args)
+            with warnings.catch_warnings():  # each file's warnings, named with it
+                warnings.showwarning = _warning_printer("identify", path)
+                results[path] = _identify_one(path, args)
         except Exception as err:  # one bad file must not stop the others
             failed += 1
             results[path] = {"error": f"{type(err).__name__}: {err}"}
@@ -150,6 +153,19 @@ def _cmd_identify(args) -> int:
 
 _MASK_HELP = ("scans: leave out the pixels whose total counts are below FRACTION of the brightest "
               "pixel's (vacuum, holes), and those holding NaN or inf, e.g. 0.05")
+
+
+def _add_readout_options(p):
+    """``--no-cut-splices`` and ``--no-cut-saturation``: the read-out artefacts' handling, as the
+    Python API's ``cut_splices`` and ``cut_saturation`` (their warnings name those)."""
+    p.add_argument("--no-cut-splices", action="store_true",
+                   help="use the channels below a gain splice too (cut_splices=False)")
+    p.add_argument("--no-cut-saturation", action="store_true",
+                   help="use the channels of a saturated run at the start too (cut_saturation=False)")
+
+
+def _readout(args) -> dict:
+    return {"cut_splices": not args.no_cut_splices, "cut_saturation": not args.no_cut_saturation}
 
 
 def _add_identify(sub):
@@ -172,6 +188,7 @@ def _add_identify(sub):
     p.add_argument("--no-sc-n-check", action="store_true",
                    help="keep Sc and N both where the Sc / N classifier rules one out")
     p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
+    _add_readout_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_identify)
 
@@ -212,6 +229,7 @@ def _cmd_map(args) -> int:
         weights=args.weights,
         print_summary=not args.quiet,
         navigation_mask=_low_count_mask(s, args.mask_below),
+        **_readout(args),
     )
     summary = s.identification
     figures, written = [], []
@@ -258,6 +276,7 @@ def _add_map(sub):
     p.add_argument("--weights", default=None, help="model or ensemble directory (default: the shipped ensemble)")
     p.add_argument("--lazy", action="store_true", help="load lazily (for spectrum images larger than memory)")
     p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
+    _add_readout_options(p)
     p.add_argument("--dpi", type=int, default=120, help="resolution of the figures (default 120)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=_cmd_map)
@@ -373,6 +392,7 @@ def _cmd_quantify(args) -> int:
         identify_elements(
             s, threshold=args.threshold, min_fraction=args.min_fraction, device=args.device,
             show_progressbar=False, weights=args.weights, print_summary=not args.quiet, navigation_mask=mask,
+            **_readout(args),
         )
         if not s.identification.detected:
             print(f"eelsid quantify: no element detected in {args.file}; nothing to quantify "
@@ -381,6 +401,7 @@ def _cmd_quantify(args) -> int:
     scan = s.axes_manager.navigation_dimension > 0
     fine_structure = args.fine_structure or args.fine_structure_width is not None
     result = quantify_elements(s, low_loss=low_loss, show_progressbar=False, navigation_mask=mask,
+                               **_readout(args),
                                fine_structure=fine_structure, fine_structure_width=args.fine_structure_width,
                                signal_range=args.signal_range,
                                return_model=bool(args.out and not scan))
@@ -462,6 +483,7 @@ def _add_quantify(sub):
     p.add_argument("--threshold", type=float, default=None, help="detection threshold in (0, 1)")
     p.add_argument("--min-fraction", type=float, default=0.01, help="as for identify (default 0.01)")
     p.add_argument("--mask-below", type=float, default=None, metavar="FRACTION", help=_MASK_HELP)
+    _add_readout_options(p)
     p.add_argument("--json", metavar="OUT", help="write each element's figures as JSON")
     p.add_argument("--save", metavar="DIR", help="write the maps (intensity, atomic percent, areal "
                    "density) as .hspy files, with their variances")
@@ -617,13 +639,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _warning_printer(command: str):
-    """``warnings.showwarning`` for the command line: ``eelsid <command>: warning: <message>``
-    on standard error, like its errors, instead of Python's ``<file>:<line>: UserWarning:``
-    followed by a line of the ``eelsid`` script."""
+def _warning_printer(command: str, path=None):
+    """``warnings.showwarning`` for the command line: ``eelsid <command>: [<file>: ]warning:
+    <message>`` on standard error, like its errors, instead of Python's ``<file>:<line>:
+    UserWarning:`` followed by a line of the ``eelsid`` script. With ``path``, the file the
+    warning is about (``identify`` reads several)."""
+    where = f"{path}: " if path is not None else ""
+
     def show(message, category, filename, lineno, file=None, line=None):
         name = "warning" if category is UserWarning else f"warning ({category.__name__})"
-        print(f"eelsid {command}: {name}: {message}", file=file or sys.stderr)
+        print(f"eelsid {command}: {where}{name}: {message}", file=file or sys.stderr)
 
     return show
 

@@ -139,6 +139,23 @@ def test_command_output_is_free_of_library_warnings(tmp_path):
         assert noise not in run.stderr + run.stdout
 
 
+def test_warnings_name_the_file_and_the_option_that_turns_the_handling_off(tmp_path, capsys):
+    """With several files, a SpliceWarning did not say which file it was about, and it named the
+    Python parameter cut_splices=False, which the command did not have."""
+    from .test_splices import spliced
+
+    energy = np.arange(100.0, 1200.0)
+    np.savetxt(tmp_path / "stitched.msa", np.c_[energy, spliced(energy, 400.0)], delimiter=", ")
+    np.savetxt(tmp_path / "plain.msa", np.c_[energy, spliced(energy, 400.0, gain=1.0)], delimiter=", ")
+    files = [str(tmp_path / "plain.msa"), str(tmp_path / "stitched.msa")]
+    assert main(["identify", *files, "-q", "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"eelsid identify: {files[1]}: warning (SpliceWarning): 1 of 1 spectra are stitched")
+    assert err.count("SpliceWarning") == 1 and "cut_splices=False" in err
+    assert main(["identify", *files, "-q", "--device", "cpu", "--no-cut-splices"]) == 0
+    assert "SpliceWarning" not in capsys.readouterr().err
+
+
 @pytest.fixture
 def tio_weights():
     """A stand-in model that finds Ti and O (probability 0.9) in every spectrum, nothing else."""
