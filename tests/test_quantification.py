@@ -147,6 +147,10 @@ def test_one_low_loss_spectrum_serves_every_pixel_of_a_scan(monkeypatch):
         np.testing.assert_allclose(c.data, a.data, rtol=1e-9)
     np.testing.assert_array_equal(one.data, before)
     assert one.axes_manager.navigation_shape == ()
+    with pytest.warns(UserWarning, match="One low-loss spectrum"):  # saved as a scan of one pixel
+        pixel = s.quantify_elements(low_loss=_low_loss((1,)), show_progressbar=False, **gos)
+    for a, b in zip(expected, pixel):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-9)
     with pytest.warns(UserWarning, match="One low-loss spectrum"):
         assert s.create_model(low_loss=one, **gos).low_loss.axes_manager.navigation_shape == (8, 6)
 

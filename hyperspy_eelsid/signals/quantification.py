@@ -207,7 +207,7 @@ def _check_low_loss(signal, low_loss):
         )
     _require_ev(low_loss, "The low loss's energy axis", "exSpy convolves in eV", "ll")
     nav, nav_ll = signal.axes_manager.navigation_shape, low_loss.axes_manager.navigation_shape
-    if nav_ll != nav and nav_ll != ():
+    if nav_ll != nav and int(np.prod(nav_ll, dtype=int)) != 1:  # one spectrum (or a 1-pixel scan) serves all
         raise ValueError(
             f"The low loss has navigation shape {nav_ll} and the core loss {nav}: exSpy convolves each "
             "spectrum with the low loss of the same pixel, so the two must have the same shape. Give "
@@ -234,8 +234,7 @@ def _spread_low_loss(signal, low_loss):
     """One low-loss spectrum given for a scan, as a low loss of the scan's navigation axes that
     holds it in every pixel (a broadcast view, lazy for a lazy scan: no copy per pixel), with a
     warning about what that assumes. Any other low loss is returned as it is."""
-    if (low_loss is None or low_loss.axes_manager.navigation_dimension
-            or not signal.axes_manager.navigation_dimension):
+    if low_loss is None or low_loss.axes_manager.navigation_shape == signal.axes_manager.navigation_shape:
         return low_loss
     import warnings
 
@@ -243,6 +242,10 @@ def _spread_low_loss(signal, low_loss):
 
     from hyperspy_eelsid._stack import user_stacklevel
 
+    if low_loss.axes_manager.navigation_dimension:  # a scan of one pixel (shapes checked before)
+        low_loss = low_loss.inav[(0,) * low_loss.axes_manager.navigation_dimension]
+    if not signal.axes_manager.navigation_dimension:
+        return low_loss  # one spectrum for one spectrum
     nav_axes = signal.axes_manager.navigation_axes[::-1]  # in array order
     shape = tuple(a.size for a in nav_axes) + low_loss.data.shape
     axes = [dict(a.get_axis_dictionary(), navigate=True) for a in nav_axes]
