@@ -37,9 +37,12 @@ def _naming_file(path, err) -> str:
 def _missing_output_folder(command: str, *paths):
     """Exit status 2, with a message, when the folder of an output file does not exist: checked
     before any file is read or identified, not after. None when every folder exists."""
+    from hyperspy_eelsid._output import missing_folder
+
     for path in paths:
-        if path and not Path(path).resolve().parent.is_dir():
-            print(f"eelsid {command}: cannot write {path}: its folder does not exist.", file=sys.stderr)
+        message = missing_folder(path)
+        if message:
+            print(f"eelsid {command}: {message}.", file=sys.stderr)
             return 2
     return None
 

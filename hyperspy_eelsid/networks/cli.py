@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 __all__ = ["register", "main"]
 
@@ -120,8 +119,11 @@ def _cmd_evaluate(args) -> int:
 
     from hyperspy_eelsid.networks.io import ModelFileError
 
-    if args.output and not Path(args.output).resolve().parent.is_dir():  # before the evaluation
-        return _bad_input("evaluate", FileNotFoundError(f"cannot write {args.output}: its folder does not exist"))
+    from hyperspy_eelsid._output import missing_folder
+
+    unwritable = missing_folder(args.output)
+    if unwritable:  # before the evaluation
+        return _bad_input("evaluate", FileNotFoundError(unwritable))
     try:
         model = _load_weights(args.weights, args.device)
     except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights

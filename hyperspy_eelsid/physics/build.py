@@ -269,6 +269,7 @@ def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA, k
     """
     from pathlib import Path
 
+    from .._output import missing_folder
     from ..elements import ELEMENTS
 
     if elements is None:
@@ -276,8 +277,9 @@ def build_gosh(path, elements=None, workers=1, log=print, alpha=DEFAULT_ALPHA, k
     unknown = [e for e in elements if e not in ELEMENTS]
     if unknown:
         raise ValueError(f"elements not in the element table (Be..Bi, case-sensitive): {unknown}")
-    if not Path(path).resolve().parent.is_dir():  # before minutes of computing, not after
-        raise FileNotFoundError(f"cannot write {path}: its folder does not exist")
+    unwritable = missing_folder(path)
+    if unwritable:  # before minutes of computing, not after
+        raise FileNotFoundError(unwritable)
     kept = _stored_elements(path, alpha, skip=set(elements)) if keep_others and Path(path).is_file() else {}
     t0 = time.perf_counter()
     results = {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 __all__ = ["register", "main"]
 
@@ -36,6 +35,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Execute ``eelsid simulate`` for parsed ``args``."""
+    from hyperspy_eelsid._output import missing_folder
+
     from .config import SimulationConfig, read_overrides
     from .dataset import write_dataset
 
@@ -50,8 +51,9 @@ def run(args) -> int:
             raise ValueError("--batch-size must be >= 1")
         if args.workers < 1:
             raise ValueError("--workers must be >= 1")
-        if not Path(args.out).resolve().parent.is_dir():
-            raise ValueError(f"cannot write {args.out}: its folder does not exist")
+        unwritable = missing_folder(args.out)
+        if unwritable:
+            raise ValueError(unwritable)
         from hyperspy_eelsid.inference import resolve_device  # numpy/torch only, no HyperSpy
 
         device = resolve_device(args.device)  # 'gpu' or a CUDA device torch does not see: a clear error
