@@ -207,10 +207,6 @@ def _extent(signal):
 def _first_frames(maps):
     """Maps of scans with more than two dimensions (a stack or series of spectrum images) as
     their first 2-D frame, with a warning that says so and how to draw another."""
-    import warnings
-
-    from hyperspy_eelsid._stack import user_stacklevel
-
     extra = maps[0].axes_manager.signal_axes[2:]
     if not extra:
         return maps

@@ -102,8 +102,9 @@ def read_two_column_text(path) -> tuple[np.ndarray, np.ndarray]:
             "the energy loss of each channel (eV), ascending or descending, and the second the counts"
             + (" (here the second column is in order: are the columns swapped?)." if swapped else ".")
         )
-    order = np.argsort(table[:, 0], kind="stable")
-    return table[order, 0], table[order, 1]
+    if steps[0, 0] < 0:  # written from high to low energy
+        table = table[::-1]
+    return table[:, 0], table[:, 1]
 
 
 class _HeldRecords(logging.Handler):
@@ -167,17 +168,20 @@ def _signal_from_columns(energy, counts, title):
     return s
 
 
-def _energy_span(signal, low: float, high: float) -> float:
-    """How many eV of ``low``-``high`` the signal's energy axis covers (0 for an axis not in eV
-    or keV)."""
+def _role_score(signal, role: str) -> float:
+    """How well a spectrum fits ``role``: for the core loss, how many eV of the networks'
+    75-3071 eV its energy axis covers; for the low loss, 1 if it holds 0 eV. 0 for an axis in
+    units the preprocessing does not know."""
+    from hyperspy_eelsid.preprocessing import _UNIT_SCALE, E_MAX_NETWORK, E_MIN_NETWORK
+
     axis = signal.axes_manager.signal_axes[0]
-    factor = {"eV": 1.0, "keV": 1000.0}.get(str(axis.units).strip())
+    factor = _UNIT_SCALE.get(str(axis.units).strip().lower())
     if factor is None:
         return 0.0
     start, end = sorted((float(axis.low_value) * factor, float(axis.high_value) * factor))
-    if low == high:  # a point: whether the axis holds it
-        return 1.0 if start <= low <= end else 0.0
-    return max(0.0, min(end, high) - max(start, low))
+    if role == "low loss":
+        return float(start <= 0.0 <= end)
+    return max(0.0, min(end, E_MAX_NETWORK) - max(start, E_MIN_NETWORK))
 
 
 def _choose_spectrum(spectra, path, role: str):
@@ -187,13 +191,10 @@ def _choose_spectrum(spectra, path, role: str):
     import warnings
 
     from hyperspy_eelsid._stack import user_stacklevel
-    from hyperspy_eelsid.preprocessing import E_MAX_NETWORK, E_MIN_NETWORK
 
     if len(spectra) == 1:
         return spectra[0]
-    window = (E_MIN_NETWORK, E_MAX_NETWORK) if role == "core loss" else (0.0, 0.0)
-    spans = [_energy_span(c, *window) for c in spectra]
-    best = int(np.argmax(spans))  # the first of equals
+    best = int(np.argmax([_role_score(c, role) for c in spectra]))  # the first of equals
     chosen = spectra[best]
     axis = chosen.axes_manager.signal_axes[0]
     warnings.warn(
