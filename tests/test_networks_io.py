@@ -136,6 +136,23 @@ def test_ensemble_errors_name_the_file(tmp_path, model):
         load_ensemble(tmp_path)
 
 
+def test_a_training_run_directory_as_weights_names_its_model_cards(tmp_path, model):
+    # `eelsid train --out run` leaves <name>.json and best.json but no ensemble.json
+    from hyperspy_eelsid.inference import load_predictor_model
+
+    save_model(model, tmp_path / "cnn_compact")
+    save_model(model, tmp_path / "best")
+    (tmp_path / "config.json").write_text("{}")
+    for load in (load_ensemble, load_predictor_model):
+        with pytest.raises(ModelFileError) as err:
+            load(tmp_path)
+        message = str(err.value)
+        assert "not an ensemble directory" in message and "best.json, cnn_compact.json" in message
+        assert str(tmp_path / "cnn_compact.json") in message and "eelsid ensemble" in message
+        assert "reinstall" not in message
+    assert load_predictor_model(tmp_path / "cnn_compact.json").name == "cnn_compact"
+
+
 def test_build_ensemble_copies_members_and_sets_the_pr_threshold(tmp_path):
     from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
     from hyperspy_eelsid.networks.ensemble import build_ensemble

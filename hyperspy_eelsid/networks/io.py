@@ -339,6 +339,32 @@ def save_ensemble(directory, members, *, threshold: float | None = None,
     return card
 
 
+def _model_cards(directory: Path) -> list:
+    """The model cards in a directory (e.g. an ``eelsid train`` output), by name."""
+    cards = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            card = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(card, dict) and card.get("format") == MODEL_FORMAT:
+            cards.append(path)
+    return cards
+
+
+def _refuse_model_directory(directory: Path) -> None:
+    """Name the model cards of a directory that holds models but no ensemble."""
+    cards = _model_cards(directory)
+    if not cards:
+        return
+    final = [c for c in cards if c.name != "best.json"] or cards
+    raise ModelFileError(
+        f"{directory} holds no {ENSEMBLE_CARD}, so it is not an ensemble directory; it holds the "
+        f"model card(s) {', '.join(c.name for c in cards)}. Pass one model's card "
+        f"(e.g. {final[0]}), or combine models into an ensemble with "
+        f"`eelsid ensemble CARD [CARD ...] --out DIR`")
+
+
 def load_ensemble(directory, device="cpu", verify: bool = True, fuse: bool = True):
     """Load the ensemble described by ``<directory>/ensemble.json``.
 
@@ -374,6 +400,8 @@ def load_ensemble(directory, device="cpu", verify: bool = True, fuse: bool = Tru
         directory = directory.parent
     if not directory.is_dir():
         raise ModelFileError(f"ensemble directory {directory} does not exist; {_REMEDY}")
+    if not (directory / ENSEMBLE_CARD).is_file():
+        _refuse_model_directory(directory)
     card = read_card(directory / ENSEMBLE_CARD, ENSEMBLE_FORMAT)
     try:
         names = [m["card"] for m in card["members"]]
