@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from hyperspy_eelsid.networks.checkpoint import CheckpointError  # noqa: E402
 from hyperspy_eelsid.networks.cli import main as cli_main  # noqa: E402
 from hyperspy_eelsid.networks.data import ToyEdgeSource, fixed_batches  # noqa: E402
 from hyperspy_eelsid.networks.io import load_model  # noqa: E402
@@ -99,7 +100,7 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(toy, tmp_path, kin
 def test_resume_with_other_settings_is_refused(toy, tmp_path):
     source, val = toy
     Trainer(tiny_config(epochs=1), source, val, tmp_path, log=None).run()
-    with pytest.raises(RuntimeError, match="other settings"):
+    with pytest.raises(CheckpointError, match=r"other settings \(lr 0\.003 there, 0\.01 now\)"):
         Trainer(tiny_config(epochs=2, lr=1e-2), source, val, tmp_path, log=None).run()
 
 
@@ -216,6 +217,36 @@ def test_train_and_evaluate_commands(tmp_path, capsys):
     assert "C" not in metrics["per_element"]
 
 
+def test_train_refuses_bad_settings_before_writing_anything(tmp_path, capsys):
+    config = str([p for p in CONFIGS if p.stem == "mlp_compact"][0])
+    out = tmp_path / "run"
+    assert cli_main(["train", "--config", config, "--smoke", "--out", str(out), "-q"]) == 0
+    recorded = (out / "config.json").read_text()
+    checkpoint = (out / "checkpoint.json").read_text()
+    capsys.readouterr()
+    # resuming with another seed: one line naming the setting, the run's files untouched
+    assert cli_main(["train", "--config", config, "--smoke", "--out", str(out), "-q",
+                     "--set", "training.seed=3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("eelsid train: error:") and "Traceback" not in err
+    assert "seed 0 there, 3 now" in err and "--no-resume" in err
+    assert (out / "config.json").read_text() == recorded
+    assert (out / "checkpoint.json").read_text() == checkpoint
+    # a bad setting or a data file that is no HDF5 file: no output directory is made
+    (tmp_path / "notes.h5").write_text("not HDF5")
+    for extra, message in ((["--set", "model.architecture=foo"], "unknown architecture 'foo'"),
+                           (["--set", "training.optimizer=sgd"], "unknown training settings ['optimizer']")):
+        assert cli_main(["train", "--config", config, "--smoke", "--out", str(tmp_path / "new"), "-q",
+                         *extra]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "new").exists()
+    assert cli_main(["train", "--config", config, "--out", str(tmp_path / "new"), "-q",
+                     "--set", "data.source=hdf5", "--set", f"data.path={tmp_path / 'notes.h5'}",
+                     "--set", "training.lr=1e-3", "--set", "validation.source=toy"]) == 2
+    assert "notes.h5 is not an HDF5 file" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
 def test_checkpoint_of_another_model_shape_is_a_clear_error(tmp_path):
     from hyperspy_eelsid.networks import build_model
     from hyperspy_eelsid.networks.checkpoint import load_checkpoint, save_checkpoint
@@ -224,7 +255,7 @@ def test_checkpoint_of_another_model_shape_is_a_clear_error(tmp_path):
     opt = torch.optim.Adam(small.parameters())
     save_checkpoint(tmp_path / "ckpt", small, opt, state={"epoch": 1})
     other = build_model("mlp", preset="compact", hidden=[32])  # e.g. a preset changed since
-    with pytest.raises(RuntimeError, match="another model configuration.*--no-resume"):
+    with pytest.raises(CheckpointError, match="another model configuration.*--no-resume"):
         load_checkpoint(tmp_path / "ckpt", other, torch.optim.Adam(other.parameters()))
 
 

@@ -17,13 +17,39 @@ import torch
 
 from hyperspy_eelsid.networks.io import _sha256
 
-__all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_exists"]
+__all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_exists", "checkpoint_config", "CheckpointError"]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be resumed: missing, corrupt, or of another run."""
 
 
 def checkpoint_exists(stem) -> bool:
     """Whether both files of checkpoint ``stem`` exist."""
     stem = Path(stem)
     return stem.with_suffix(".json").is_file() and stem.with_suffix(".safetensors").is_file()
+
+
+def checkpoint_config(stem) -> dict | None:
+    """The run configuration a checkpoint was saved with (read from its JSON file only);
+    None when there is no checkpoint or it records none.
+
+    Raises
+    ------
+    CheckpointError
+        If the JSON file is unreadable.
+    """
+    stem = Path(stem)
+    if not checkpoint_exists(stem):
+        return None
+    card = stem.with_suffix(".json")
+    try:
+        meta = json.loads(card.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"checkpoint {card} is unreadable ({err}); delete {stem.name}.json and "
+                              f"{stem.name}.safetensors to start afresh") from None
+    state = meta.get("state") if isinstance(meta, dict) else None
+    return state.get("config") if isinstance(state, dict) else None
 
 
 def save_checkpoint(stem, model, optimizer, state: dict, scheduler=None, scaler=None) -> None:
@@ -78,7 +104,7 @@ def load_checkpoint(stem, model, optimizer, scheduler=None, scaler=None, map_loc
 
     Raises
     ------
-    RuntimeError
+    CheckpointError
         If the files are missing, do not belong together, or do not fit the
         model (the message names the file).
     """
@@ -87,17 +113,17 @@ def load_checkpoint(stem, model, optimizer, scheduler=None, scaler=None, map_loc
     stem = Path(stem)
     weights, card = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
     if not checkpoint_exists(stem):
-        raise RuntimeError(f"checkpoint {stem}.json/.safetensors not found")
+        raise CheckpointError(f"checkpoint {stem}.json/.safetensors not found")
     meta = json.loads(card.read_text())
     if meta.get("sha256") != _sha256(weights):
-        raise RuntimeError(f"checkpoint {weights} does not match {card.name} (corrupt or from "
+        raise CheckpointError(f"checkpoint {weights} does not match {card.name} (corrupt or from "
                            "another run); delete both files to start afresh")
     tensors = load_file(str(weights))
     try:
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     except RuntimeError as err:
         first = str(err).strip().splitlines()[1:2]
-        raise RuntimeError(
+        raise CheckpointError(
             f"checkpoint {weights} was written for another model configuration "
             f"({first[0].strip() if first else err}); train into a new --out directory "
             "or pass --no-resume to start afresh"

@@ -75,7 +75,8 @@ def _bad_input(command: str, exc: Exception, path=None) -> int:
 
 
 def _cmd_train(args) -> int:
-    from hyperspy_eelsid.networks.run import apply_overrides, load_config, run_config, smoke_config
+    from hyperspy_eelsid.networks.checkpoint import CheckpointError
+    from hyperspy_eelsid.networks.run import apply_overrides, load_config, prepare_run, smoke_config
 
     try:
         config = load_config(args.config)
@@ -91,7 +92,14 @@ def _cmd_train(args) -> int:
         config = smoke_config(config)
     log = (lambda *_: None) if args.quiet else (lambda line: print(line, flush=True))
     max_wall_s = None if args.max_minutes is None else 60.0 * args.max_minutes
-    result = run_config(config, out_dir=args.out, resume=not args.no_resume, log=log, max_wall_s=max_wall_s)
+    try:  # settings, data and checkpoint are checked before anything is written
+        trainer = prepare_run(config, out_dir=args.out, resume=not args.no_resume, log=log)
+    except (ValueError, OSError, KeyError, CheckpointError) as exc:
+        return _bad_input("train", exc)
+    try:
+        result = trainer.run(resume=not args.no_resume, max_wall_s=max_wall_s)
+    except CheckpointError as exc:  # a corrupt checkpoint; other errors keep their traceback
+        return _bad_input("train", exc)
     if not args.quiet:
         v = result.metrics.get("validation", {})
         print(f"saved {result.card['name'] if result.card else '?'}: threshold {result.threshold:.3f}, "

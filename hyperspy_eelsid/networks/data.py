@@ -60,7 +60,12 @@ class HDF5Spectra(Dataset):
         if not self.path.is_file():
             raise FileNotFoundError(f"HDF5 dataset {self.path} does not exist")
         self.x_key, self.y_key, self.ignore_key = x_key, y_key, ignore_key
-        with h5py.File(self.path, "r") as f:
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as err:
+            raise OSError(f"{self.path} is not an HDF5 file h5py can read ({err}); give the file "
+                          "that `eelsid simulate` wrote") from None
+        with f:
             for key in (x_key, y_key):
                 if key not in f:
                     raise KeyError(f"{self.path} has no dataset {key!r}; it has {sorted(f)}")

@@ -34,9 +34,16 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, published as tomli
     import tomli as tomllib
 
-from hyperspy_eelsid.networks.training import TrainConfig, TrainResult, Trainer, lr_grid_search, resolve_device
+from hyperspy_eelsid.networks.training import (
+    TrainConfig,
+    TrainResult,
+    Trainer,
+    lr_grid_search,
+    resolve_device,
+    resume_refusal,
+)
 
-__all__ = ["load_config", "apply_overrides", "smoke_config", "make_data", "run_config"]
+__all__ = ["load_config", "apply_overrides", "smoke_config", "make_data", "prepare_run", "run_config"]
 
 _TOP = ("model", "training", "data", "validation", "output")
 
@@ -128,6 +135,66 @@ def make_data(config: dict, device):
     return train_data, fixed_set(vsource, int(vspec.get("n_spectra", 4096)))
 
 
+def prepare_run(config: dict, out_dir=None, resume: bool = True, log=print) -> Trainer:
+    """Check a configuration, build its data and model, and run its learning-rate grid search.
+
+    Everything that can be refused is refused here, before the output
+    directory is created or written to: unknown settings, an unusable device,
+    missing data files, and a checkpoint in ``out_dir`` made with other
+    settings (when resuming). Parameters as in :func:`run_config`.
+
+    Returns
+    -------
+    Trainer
+        Ready to :meth:`~hyperspy_eelsid.networks.training.Trainer.run`.
+
+    Raises
+    ------
+    ValueError, OSError, KeyError
+        A bad setting or data file (the message says which).
+    hyperspy_eelsid.networks.checkpoint.CheckpointError
+        When resuming a checkpoint made with other settings.
+    """
+    from hyperspy_eelsid.networks.checkpoint import CheckpointError
+
+    model = config["model"]
+    training = dict(config.get("training", {}))
+    lr_grid = training.pop("lr_grid", [1e-4, 3e-4, 1e-3, 3e-3])
+    lr_grid_steps = int(training.pop("lr_grid_steps", 200))
+    output = config.get("output", {})
+    out_dir = Path(out_dir or output.get("dir") or Path("runs") / model["name"])
+    grid_file = out_dir / "lr_grid.json"
+    search = training.get("lr") == "grid"
+    grid = json.loads(grid_file.read_text()) if search and resume and grid_file.is_file() else None
+    if search:  # the grid's choice, or a placeholder until the search has run
+        training["lr"] = grid["best_lr"] if grid else 1e-3
+    cfg = TrainConfig.from_dict({
+        "name": model["name"], "architecture": model["architecture"],
+        "preset": model.get("preset", "default"), "model": dict(model.get("options", {})),
+        "weights_dtype": output.get("weights_dtype", "float32"), **training})
+    device = resolve_device(cfg.device)
+    if resume:
+        refusal = resume_refusal(out_dir, cfg, ignore=("lr",) if search and grid is None else ())
+        if refusal:
+            raise CheckpointError(refusal)
+    train_data, val_data = make_data(config, device)
+    searched = search and grid is None
+    if searched:
+        log(f"learning-rate grid search over {lr_grid} ({lr_grid_steps} steps each)")
+        grid = lr_grid_search(cfg, train_data, val_data, lr_grid, lr_grid_steps, log=log)
+    if search:
+        cfg.lr = grid["best_lr"]
+        log(f"initial learning rate {cfg.lr:g}")
+    extra = {"data": config.get("data", {}), "validation": config.get("validation", {}),
+             "lr_grid": grid}
+    trainer = Trainer(cfg, train_data, val_data, out_dir, log=log, extra_card=extra)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if searched:
+        grid_file.write_text(json.dumps(grid, indent=2))
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
+    return trainer
+
+
 def run_config(config: dict, out_dir=None, resume: bool = True, log=print,
                max_wall_s: float | None = None) -> TrainResult:
     """Train the model a configuration describes and save it in ``out_dir``.
@@ -150,34 +217,5 @@ def run_config(config: dict, out_dir=None, resume: bool = True, log=print,
     -------
     TrainResult
     """
-    model = config["model"]
-    training = dict(config.get("training", {}))
-    lr_grid = training.pop("lr_grid", [1e-4, 3e-4, 1e-3, 3e-3])
-    lr_grid_steps = int(training.pop("lr_grid_steps", 200))
-    output = config.get("output", {})
-    out_dir = Path(out_dir or output.get("dir") or Path("runs") / model["name"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    grid_file = out_dir / "lr_grid.json"
-    grid = None
-    if training.get("lr") == "grid":
-        if resume and grid_file.is_file():
-            grid = json.loads(grid_file.read_text())
-        training["lr"] = 1e-3  # placeholder until the grid search has run
-    cfg = TrainConfig.from_dict({
-        "name": model["name"], "architecture": model["architecture"],
-        "preset": model.get("preset", "default"), "model": dict(model.get("options", {})),
-        "weights_dtype": output.get("weights_dtype", "float32"), **training})
-    device = resolve_device(cfg.device)
-    train_data, val_data = make_data(config, device)
-    if config.get("training", {}).get("lr") == "grid":
-        if grid is None:
-            log(f"learning-rate grid search over {lr_grid} ({lr_grid_steps} steps each)")
-            grid = lr_grid_search(cfg, train_data, val_data, lr_grid, lr_grid_steps, log=log)
-            grid_file.write_text(json.dumps(grid, indent=2))
-        cfg.lr = grid["best_lr"]
-        log(f"initial learning rate {cfg.lr:g}")
-    (out_dir / "config.json").write_text(json.dumps(config, indent=2, default=str))
-    extra = {"data": config.get("data", {}), "validation": config.get("validation", {}),
-             "lr_grid": grid}
-    trainer = Trainer(cfg, train_data, val_data, out_dir, log=log, extra_card=extra)
+    trainer = prepare_run(config, out_dir=out_dir, resume=resume, log=log)
     return trainer.run(resume=resume, max_wall_s=max_wall_s)

@@ -39,13 +39,19 @@ from torch.utils.data import DataLoader, Dataset
 
 from hyperspy_eelsid.evaluation.metrics import evaluate_predictions
 from hyperspy_eelsid.evaluation.threshold import threshold_at_equal_precision_recall
-from hyperspy_eelsid.networks.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
+from hyperspy_eelsid.networks.checkpoint import (
+    CheckpointError,
+    checkpoint_config,
+    checkpoint_exists,
+    load_checkpoint,
+    save_checkpoint,
+)
 from hyperspy_eelsid.networks.io import hardware_info, save_model
 from hyperspy_eelsid.networks.losses import bce_soft_f1_loss
 from hyperspy_eelsid.networks.registry import build_model
 
 __all__ = ["TrainConfig", "TrainResult", "Trainer", "train", "lr_grid_search", "resolve_device",
-           "predict_logits", "LOG_COLUMNS"]
+           "predict_logits", "resume_refusal", "LOG_COLUMNS"]
 
 LOG_COLUMNS = ("epoch", "step", "wall_s", "lr", "train_loss", "val_loss", "val_precision",
                "val_recall", "val_f1", "val_micro_f1", "val_emr", "val_rmse", "val_threshold_pr",
@@ -355,13 +361,10 @@ class Trainer:
         ckpt, _, log_path = self._paths()
         if not checkpoint_exists(ckpt):
             return False
+        refusal = resume_refusal(self.out_dir, self.config)  # before the model is touched
+        if refusal:
+            raise CheckpointError(refusal)
         state = load_checkpoint(ckpt, self.model, self.optimizer, self.scheduler, self.scaler)
-        saved = {k: v for k, v in state["config"].items() if k not in _RESUMABLE}
-        now = {k: v for k, v in self.config.to_dict().items() if k not in _RESUMABLE}
-        if saved != now:
-            diff = sorted(k for k in now if saved.get(k) != now[k])
-            raise RuntimeError(f"checkpoint in {self.out_dir} was made with other settings "
-                               f"({diff}); use another output directory or resume=False")
         self.epoch = state["epoch"]
         self.history = state["history"]
         self.best_f1 = state["best_f1"]
@@ -464,6 +467,28 @@ class Trainer:
 
 
 _RESUMABLE = ("epochs", "early_stop_patience", "device", "num_workers", "val_batch_size")
+
+
+def resume_refusal(out_dir, config: TrainConfig, ignore=()) -> str | None:
+    """Why the checkpoint in ``out_dir`` cannot be resumed with ``config``, or None.
+
+    A run resumes only with the settings it was started with, apart from
+    those it may change on the way (``epochs``, ``early_stop_patience``,
+    ``device``, ``num_workers``, ``val_batch_size``) and those in ``ignore``.
+    None also when ``out_dir`` holds no checkpoint.
+    """
+    saved = checkpoint_config(Path(out_dir) / "checkpoint")
+    if saved is None:
+        return None
+    now = config.to_dict()
+    skip = set(_RESUMABLE) | set(ignore)
+    diff = sorted(k for k in (set(saved) | set(now)) - skip if saved.get(k) != now.get(k))
+    if not diff:
+        return None
+    changes = "; ".join(f"{k} {saved.get(k)!r} there, {now.get(k)!r} now" for k in diff)
+    return (f"the checkpoint in {out_dir} was made with other settings ({changes}); resume it with "
+            "its own settings, train into another output directory, or start afresh "
+            "(`eelsid train --no-resume`, or resume=False)")
 """Settings that may change between a run and its resumption."""
 
 
