@@ -56,8 +56,15 @@ def test_float16_storage_halves_the_file_and_keeps_predictions(model, x, tmp_pat
 
 
 def test_missing_files_are_clear_errors(model, tmp_path):
-    with pytest.raises(ModelFileError, match=r"nothing\.json is missing.*reinstall"):
+    # the user's own path: check it (a typo is likelier than a broken install)
+    with pytest.raises(ModelFileError, match=r"nothing\.json is missing; check the path") as err:
         load_model(tmp_path / "nothing")
+    assert "reinstall" not in str(err.value)
+    # a file of the shipped ensemble: reinstall
+    from hyperspy_eelsid.inference import default_weights
+
+    with pytest.raises(ModelFileError, match=r"gone\.json is missing; reinstall hyperspy-eelsid"):
+        load_model(default_weights() / "gone")
     save_model(model, tmp_path / "m")
     (tmp_path / "m.safetensors").unlink()
     with pytest.raises(ModelFileError, match=r"m\.safetensors \(named in m\.json\) is missing"):

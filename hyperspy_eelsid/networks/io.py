@@ -50,6 +50,21 @@ ENSEMBLE_CARD = "ensemble.json"
 
 _REMEDY = ("reinstall hyperspy-eelsid (or re-download the weights) to restore the shipped "
            "files, or retrain the model with `eelsid train --config configs/<name>.toml`")
+_REMEDY_OWN = ("check the path: `eelsid train` writes a model's <name>.json and <name>.safetensors "
+               "into its output directory, `eelsid ensemble` an ensemble directory with "
+               "ensemble.json; a damaged file has to be written again by the command that made it")
+
+
+def _remedy(path) -> str:
+    """What to do about a bad weight file: reinstall for the shipped ones (in the package, or the
+    checkout's ``weights/``), check the path or rewrite the file for the user's own."""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        where = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return _REMEDY_OWN
+    shipped = (package / "weights", package.parent / "weights")
+    return _REMEDY if any(where == d or d in where.parents for d in shipped) else _REMEDY_OWN
 
 
 class ModelFileError(RuntimeError):
@@ -116,7 +131,7 @@ def _card_threshold(card: dict, card_path) -> float | None:
         return None
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
         raise ModelFileError(f"{card_path}: its threshold {threshold!r} is not a probability strictly "
-                             f"between 0 and 1; {_REMEDY}")
+                             f"between 0 and 1; {_remedy(card_path)}")
     return float(threshold)
 
 
@@ -208,13 +223,13 @@ def read_card(path, expected_format: str = MODEL_FORMAT) -> dict:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"card {path} is missing; {_REMEDY}")
+        raise ModelFileError(f"card {path} is missing; {_remedy(path)}")
     try:
         card = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelFileError(f"card {path} is corrupt (not valid JSON: {err}); {_REMEDY}") from err
+        raise ModelFileError(f"card {path} is corrupt (not valid JSON: {err}); {_remedy(path)}") from err
     if not isinstance(card, dict) or card.get("format") != expected_format:
-        raise ModelFileError(f"{path} is not a {expected_format} card; {_REMEDY}")
+        raise ModelFileError(f"{path} is not a {expected_format} card; {_remedy(path)}")
     if card.get("format_version", 0) > FORMAT_VERSION:
         raise ModelFileError(f"{path} has format version {card.get('format_version')}, newer than "
                              f"this hyperspy-eelsid understands ({FORMAT_VERSION}); upgrade the package")
@@ -257,20 +272,20 @@ def load_model(path, device="cpu", verify: bool = True):
         weights = card_path.parent / card["weights"]["file"]
         architecture, config = card["architecture"], card["config"]
     except (KeyError, TypeError) as err:
-        raise ModelFileError(f"card {card_path} lacks field {err}; {_REMEDY}") from None
+        raise ModelFileError(f"card {card_path} lacks field {err}; {_remedy(card_path)}") from None
     if list(card.get("outputs", [])) != list(ELEMENTS):
         raise ModelFileError(f"{card_path}: the model's outputs are not the 80 elements Be..Bi in "
                              "this package's order; it was made for another version")
     threshold = _card_threshold(card, card_path)
     if not weights.is_file():
-        raise ModelFileError(f"weight file {weights} (named in {card_path.name}) is missing; {_REMEDY}")
+        raise ModelFileError(f"weight file {weights} (named in {card_path.name}) is missing; {_remedy(card_path)}")
     if verify and card["weights"].get("sha256") and _sha256(weights) != card["weights"]["sha256"]:
         raise ModelFileError(f"weight file {weights} is corrupt (SHA-256 differs from "
-                             f"{card_path.name}); {_REMEDY}")
+                             f"{card_path.name}); {_remedy(card_path)}")
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as err:
-        raise ModelFileError(f"weight file {weights} cannot be read ({err}); {_REMEDY}") from err
+        raise ModelFileError(f"weight file {weights} cannot be read ({err}); {_remedy(card_path)}") from err
     try:
         model = build_model(architecture, **config)
     except (TypeError, ValueError) as err:
@@ -283,7 +298,7 @@ def load_model(path, device="cpu", verify: bool = True):
     if missing or unexpected or bad:
         raise ModelFileError(
             f"weight file {weights} does not fit the {architecture} described in {card_path.name} "
-            f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {bad[:3]}); {_REMEDY}")
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {bad[:3]}); {_remedy(card_path)}")
     state = {k: (v.to(expected[k].dtype) if v.is_floating_point() else v) for k, v in state.items()}
     model.load_state_dict(state)
     model.to(device).eval()
@@ -399,16 +414,16 @@ def load_ensemble(directory, device="cpu", verify: bool = True, fuse: bool = Tru
     if directory.name == ENSEMBLE_CARD:
         directory = directory.parent
     if not directory.is_dir():
-        raise ModelFileError(f"ensemble directory {directory} does not exist; {_REMEDY}")
+        raise ModelFileError(f"ensemble directory {directory} does not exist; {_remedy(directory)}")
     if not (directory / ENSEMBLE_CARD).is_file():
         _refuse_model_directory(directory)
     card = read_card(directory / ENSEMBLE_CARD, ENSEMBLE_FORMAT)
     try:
         names = [m["card"] for m in card["members"]]
     except (KeyError, TypeError) as err:
-        raise ModelFileError(f"{directory / ENSEMBLE_CARD} lacks field {err}; {_REMEDY}") from None
+        raise ModelFileError(f"{directory / ENSEMBLE_CARD} lacks field {err}; {_remedy(directory)}") from None
     if not names:
-        raise ModelFileError(f"{directory / ENSEMBLE_CARD} lists no members; {_REMEDY}")
+        raise ModelFileError(f"{directory / ENSEMBLE_CARD} lists no members; {_remedy(directory)}")
     threshold = _card_threshold(card, directory / ENSEMBLE_CARD)
     members = [load_model(directory / name, device=device, verify=verify) for name in names]
     if fuse:
