@@ -215,6 +215,21 @@ def test_train_and_evaluate_commands(tmp_path, capsys):
     metrics = json.loads(report.read_text())
     assert metrics["n_spectra"] == 20 and "confused_pairs" in metrics
     assert "C" not in metrics["per_element"]
+    # "auto" picks the device (it reached torch as a device name and failed there)
+    evaluate = ["evaluate", "--weights", str(out / "mlp_compact.json"), "--data", str(tmp_path / "test.h5")]
+    assert cli_main([*evaluate, "--device", "auto"]) == 0
+    capsys.readouterr()
+    # options that would give meaningless figures or a traceback are refused in one line
+    for option, message in ((["--threshold", "1.5"], "--threshold must be a probability"),
+                            (["--batch-size", "0"], "--batch-size must be at least 1"),
+                            (["--device", "gpu"], "device must be 'auto', 'cpu' or 'cuda'")):
+        assert cli_main([*evaluate, *option]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("eelsid evaluate: error:") and message in err
+    assert cli_main(["ensemble", str(out / "mlp_compact.json"), "--out", str(tmp_path / "ens"),
+                     "--n-val", "8", "--device", "gpu"]) == 2
+    assert "eelsid ensemble: error: device must be" in capsys.readouterr().err
+    assert not (tmp_path / "ens").exists()
 
 
 def test_train_refuses_bad_settings_before_writing_anything(tmp_path, capsys):

@@ -118,6 +118,21 @@ def _load_weights(path, device):
     return load_model(path, device=device)
 
 
+def _check_options(args) -> str:
+    """The device to use (``"auto"`` resolved); refuses a threshold that is no probability, a
+    batch size below 1 and a device torch cannot use (``ValueError`` saying which), before any
+    weights or data are read."""
+    from hyperspy_eelsid.inference import resolve_device
+
+    threshold = getattr(args, "threshold", None)
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise ValueError(f"--threshold must be a probability strictly between 0 and 1, got {threshold}")
+    batch_size = getattr(args, "batch_size", None)
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {batch_size}")
+    return resolve_device(args.device)
+
+
 def _cmd_evaluate(args) -> int:
     import numpy as np
 
@@ -133,7 +148,8 @@ def _cmd_evaluate(args) -> int:
     if unwritable:  # before the evaluation
         return _bad_input("evaluate", FileNotFoundError(unwritable))
     try:
-        model = _load_weights(args.weights, args.device)
+        device = _check_options(args)
+        model = _load_weights(args.weights, device)
     except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights
         return _bad_input("evaluate", exc)
     try:
@@ -148,8 +164,8 @@ def _cmd_evaluate(args) -> int:
         ignore = carbon if ignore is None else (ignore | carbon)
     threshold = args.threshold if args.threshold is not None else model.threshold
     if threshold is None:
-        print("no threshold in the card: pass --threshold", file=sys.stderr)
-        return 2
+        return _bad_input("evaluate", ValueError(f"{args.weights} has no threshold in its card: "
+                                                 "pass --threshold"))
     prob = model.predict_proba(x, batch_size=args.batch_size)
     metrics = evaluate_predictions(y, prob, threshold, ignore)
     metrics["confused_pairs"] = confused_pairs(y, prob >= threshold, ignore)
@@ -168,6 +184,7 @@ def _cmd_ensemble(args) -> int:
     try:  # everything that can be wrong with the input, before the validation spectra are simulated
         if args.n_val < 1:
             raise ValueError(f"--n-val must be at least 1, got {args.n_val}")
+        device = _check_options(args)
         for member in args.members:
             load_model(member)
         source = SimulatorSource(batch_size=min(1024, args.n_val), seed=args.val_seed, simulation=args.simulation)
@@ -181,7 +198,7 @@ def _cmd_ensemble(args) -> int:
              "test_set": args.test}
     if args.note:
         extra["note"] = args.note
-    card = build_ensemble(args.members, args.out, val, test, device=args.device, **extra)
+    card = build_ensemble(args.members, args.out, val, test, device=device, **extra)
     print(json.dumps({"threshold": card["threshold"], "metrics": card["metrics"],
                       "weights_bytes": card["weights_bytes"]}, indent=2))
     return 0
