@@ -249,6 +249,9 @@ def test_plot_identification_follows_the_navigator_pixel_by_pixel(fake_model):
     s.plot_identification(pixel=True, ax=ax)
     s.axes_manager.indices = (2, 1)
     assert shown("Ti") == ("100", True)
+    # a pixel's indices are not taken for True (which draws the current pixel, not that one)
+    with pytest.raises(TypeError, match=r"pixel is True or False, got \(2, 1\).*axes_manager\.indices"):
+        s.plot_identification(pixel=(2, 1))
 
 
 def test_summary_has_no_coincidence_lines_when_none(fake_model, capsys):

@@ -354,9 +354,14 @@ def plot_identification(signal, present=None, title=None, ax=None, pixel=False):
     ------
     ValueError
         If no identification has been run.
+    TypeError
+        If ``pixel`` is not a bool (e.g. a pixel's indices).
     """
     from hyperspy_eelsid.plotting import plot_periodic_table, update_periodic_table
 
+    if not isinstance(pixel, (bool, np.bool_)):  # a pixel's indices would silently mean "current"
+        raise TypeError(f"pixel is True or False, got {pixel!r}; to draw a chosen pixel set "
+                        "`s.axes_manager.indices = (x, y)` and pass pixel=True")
     summary = identification_summary(signal)
     if title is None:
         title = signal.metadata.get_item("General.title") or (
