@@ -127,6 +127,19 @@ def test_cross_section_rises_with_collection_angle(gosh_file):
     assert np.all(large[ENERGY > 540] > small[ENERGY > 540])
 
 
+def test_impossible_microscope_parameters_are_clear_errors(gosh_file):
+    # they raised IndexError deep in the quadrature (beta 0, E0 0, NaN) or ran (alpha < 0)
+    db = GOSHDatabase(gosh_file)
+    for (E0, alpha, beta), name in (((0, 10, 30), "beam energy E0"), ((-200, 10, 30), "beam energy E0"),
+                                    ((200, -5, 30), "convergence semi-angle alpha"),
+                                    ((200, np.nan, 30), "convergence semi-angle alpha"),
+                                    ((200, 10, 0), "collection semi-angle beta"),
+                                    ((200, 10, 1e6), "collection semi-angle beta")):
+        with pytest.raises(ValueError, match=f"{name} must be"):
+            cross_section(db["O_K"], ENERGY, E0, alpha, beta)
+    assert cross_section(db["O_K"], ENERGY, 200, 0.0, 1000.0).max() > 0  # the limits themselves pass
+
+
 def test_missing_file_and_table_are_clear_errors(gosh_file, tmp_path):
     with pytest.raises(FileNotFoundError):
         GOSHDatabase(tmp_path / "nope.gosh")

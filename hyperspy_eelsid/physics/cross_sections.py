@@ -332,6 +332,31 @@ def effective_angle(E0, onset_energy, alpha, beta):
     return out
 
 
+MAX_ANGLE_MRAD = 1000.0
+"""Largest semi-angle (mrad) the cross sections accept (57 degrees; EELS collects tens of mrad)."""
+
+
+def _check_beam(E0, alpha=0.0, beta=None) -> None:
+    """Refuse microscope parameters no cross section can be computed for, saying which.
+
+    Raises
+    ------
+    ValueError
+        A beam energy (keV) that is not finite and positive, a convergence
+        semi-angle (mrad) that is negative, or a collection semi-angle that is
+        not positive; or an angle above :data:`MAX_ANGLE_MRAD`.
+    """
+    def bad(name, value, rule):
+        raise ValueError(f"{name} must be {rule}, got {value!r} (beam energy in keV, semi-angles in mrad)")
+
+    if not (np.isfinite(E0) and E0 > 0):
+        bad("the beam energy E0", E0, "a positive number")
+    if not (np.isfinite(alpha) and 0 <= alpha <= MAX_ANGLE_MRAD):
+        bad("the convergence semi-angle alpha", alpha, f"between 0 and {MAX_ANGLE_MRAD:g}")
+    if beta is not None and not (np.isfinite(beta) and 0 < beta <= MAX_ANGLE_MRAD):
+        bad("the collection semi-angle beta", beta, f"above 0 and at most {MAX_ANGLE_MRAD:g}")
+
+
 def _beam(E0):
     """Relativistic factor and ``T = m v^2 / 2`` (eV) as exSpy computes them."""
     gamma = 1.0 + E0 / 511.06
@@ -379,6 +404,7 @@ def integrate_gos(table: GOSTable, E0: float, angle: float, onset_shift: float =
     dsigma : numpy.ndarray
         Energy-differential cross section at those energies (barn/eV/atom).
     """
+    _check_beam(E0, beta=angle * 1e3)
     energy = table.energy + onset_shift
     q = table.q
     _, T = _beam(E0)
@@ -433,7 +459,14 @@ def cross_section(
     numpy.ndarray
         ``dsigma/dE`` in barn/eV/atom: zero below the shifted onset, a cubic
         spline through the tabulated points, a power law above the table.
+
+    Raises
+    ------
+    ValueError
+        If ``E0`` is not positive, ``alpha`` is negative, ``beta`` is not
+        positive, or an angle exceeds :data:`MAX_ANGLE_MRAD` (or any is NaN).
     """
+    _check_beam(E0, alpha, beta)
     energy = np.asarray(energy, dtype=float)
     angle = effective_angle(E0, table.onset_energy, alpha, beta) * 1e-3
     e_tab, s_tab = integrate_gos(table, E0, angle, onset_shift)
