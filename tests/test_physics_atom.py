@@ -144,3 +144,18 @@ def test_vwn_correlation_potential_limits():
     # e_c (1 + 7/6 b1 + 4/3 b2) / (1 + b1 + b2) = -0.0668 hartree
     # (gamma = -0.1423, b1 = 1.0529, b2 = 0.3334); the two fits agree to 2 %
     assert v[1] == pytest.approx(-0.0668, rel=0.02)
+
+
+def test_impossible_atoms_are_refused_before_the_scf():
+    # before: "'Xx' is not in list", an SCF of 300 iterations for 2p9, a run for l = n or alpha < 0
+    for kwargs, message in ((dict(z="Xx"), "'Xx' is not a chemical symbol"),
+                            (dict(z="fe"), "case-sensitive"),
+                            (dict(z="O", alpha=-1), "alpha must be 0 .* or positive"),
+                            (dict(z="O", occupations={(1, 0): 2, (2, 0): 2, (2, 1): 9}),
+                             r"subshell \(2, 1\) holds 0 to 6 electrons, got 9"),
+                            (dict(z="O", occupations={(1, 1): 2, (2, 0): 2, (2, 1): 4}),
+                             r"subshell \(1, 1\) does not exist"),
+                            (dict(z="O", occupations={(1, 0): -2, (2, 1): 8}), "holds 0 to 2"),
+                            (dict(z="O", occupations={"2p": 4}), r"keyed by \(n, l\)")):
+        with pytest.raises(ValueError, match=message):
+            solve_atom(**kwargs)

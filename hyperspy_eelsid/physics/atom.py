@@ -343,6 +343,22 @@ def _solve_orbitals(grid, potential, occupations):
     return energies, orbitals
 
 
+def _check_occupations(occupations) -> None:
+    """Refuse subshells that do not exist or occupations they cannot hold (the SCF would run on,
+    or fail to converge after minutes)."""
+    for key, occ in occupations.items():
+        try:
+            n, l = (int(k) for k in key)
+        except (TypeError, ValueError):
+            raise ValueError(f"occupations are keyed by (n, l), e.g. (3, 2): 6 for 3d6; got {key!r}") from None
+        if (n, l) != tuple(key) or n < 1 or not 0 <= l < n:
+            raise ValueError(f"subshell {key!r} does not exist: n >= 1 and 0 <= l < n")
+        if not (np.isfinite(occ) and 0 <= occ <= 2 * (2 * l + 1)):
+            raise ValueError(f"subshell {key!r} holds 0 to {2 * (2 * l + 1)} electrons, got {occ!r}")
+    if not sum(occupations.values()) > 0:
+        raise ValueError("the occupations hold no electrons")
+
+
 def solve_atom(
     z,
     occupations=None,
@@ -392,6 +408,10 @@ def solve_atom(
 
     Raises
     ------
+    ValueError
+        If ``z`` is no element of H..Bi, ``alpha`` is negative, or an
+        occupation names a subshell that does not exist or more electrons
+        than it holds.
     RuntimeError
         If the SCF does not converge.
     """
@@ -399,6 +419,10 @@ def solve_atom(
         z = atomic_number(z)
     if occupations is None:
         occupations = configuration(z)
+    _check_occupations(occupations)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"the exchange parameter alpha must be 0 (Hartree) or positive "
+                         f"(2/3 Kohn-Sham-Gaspar, 1 Herman-Skillman), got {alpha!r}")
     if grid is None:
         grid = make_grid()
     nelec = sum(occupations.values())

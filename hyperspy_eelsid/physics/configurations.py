@@ -46,7 +46,14 @@ def atomic_number(symbol):
     Returns
     -------
     int
+
+    Raises
+    ------
+    ValueError
+        If ``symbol`` is not one of H..Bi (symbols are case-sensitive).
     """
+    if symbol not in SYMBOLS:
+        raise ValueError(f"{symbol!r} is not a chemical symbol of H..Bi (case-sensitive, e.g. 'Fe')")
     return SYMBOLS.index(symbol) + 1
 
 
