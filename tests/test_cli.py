@@ -329,7 +329,7 @@ def test_train_and_evaluate_report_bad_input_without_a_traceback(tmp_path, capsy
         (["evaluate", "--weights", str(tmp_path / "none"), "--data", "x.h5"], "none.json is missing"),
         (["evaluate", "--weights", str(root / "weights"), "--data", str(tmp_path / "x.h5")], "x.h5 does not exist"),
         (["evaluate", "--weights", str(root / "weights"), "--data", str(no_labels)], "has no dataset 'labels'"),
-        (["evaluate", "--weights", str(root / "weights"), "--data", str(broken)], f"{broken}: "),  # not HDF5
+        (["evaluate", "--weights", str(root / "weights"), "--data", str(broken)], f"{broken} is not an HDF5 file"),
         (["evaluate", "--weights", str(root / "weights"), "--data", str(no_labels), "--output",
           str(tmp_path / "no" / "m.json")], "its folder does not exist"),  # was a traceback after evaluating
         (["ensemble", str(tmp_path / "none.json"), "--out", str(tmp_path / "ens")], "none.json is missing"),
