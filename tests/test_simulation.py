@@ -671,12 +671,38 @@ def test_cli_simulate(tmp_path, gosh, capsys):
     assert len(SimulatedDataset(out)) == 6
     bad = parser.parse_args(["simulate", "--n", "0", "--out", str(out), "--gos-file", gosh.path])
     assert args.func(bad) == 2
-    bad = parser.parse_args(["simulate", "--n", "6", "--out", str(out), "--device", "gpu", "--gos-file", gosh.path])
+    bad = parser.parse_args(["simulate", "--n", "6", "--out", str(tmp_path / "new.h5"), "--device", "gpu",
+                             "--gos-file", gosh.path])
     assert args.func(bad) == 2  # was torch's RuntimeError listing 20 device types, after the GOS file was read
     assert "device must be 'auto', 'cpu' or 'cuda'" in capsys.readouterr().err
     bad = parser.parse_args(["simulate", "--n", "6", "--out", str(tmp_path / "no" / "a.h5"), "--gos-file", gosh.path])
     assert args.func(bad) == 2  # was h5py's "Unable to synchronously create file (unable to open file ...)"
     assert "cannot write" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    # an existing dataset is not replaced without --overwrite (it was, silently)
+    before = out.read_bytes()
+    again = ["simulate", "--n", "3", "--out", str(out), "--gos-file", gosh.path, "--no-progress"]
+    assert args.func(parser.parse_args(again)) == 2
+    assert "cli.h5 exists, holding 6 simulated spectra; pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert args.func(parser.parse_args([*again, "--overwrite"])) == 0
+    assert len(SimulatedDataset(out)) == 3
+
+
+def test_an_interrupted_dataset_leaves_the_old_file_and_no_partial_one(tmp_path, gosh, monkeypatch):
+    from hyperspy_eelsid.simulation import dataset
+
+    path = tmp_path / "sim.h5"
+    write_dataset(path, 8, seed=1, batch_size=4, progress=False, database=gosh)
+    before = path.read_bytes()
+
+    def interrupt(self, done):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dataset._Progress, "update", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_dataset(path, 16, seed=2, batch_size=4, progress=False, database=gosh)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.h5"]
 
 
 def test_simulation_core_does_not_import_hyperspy():

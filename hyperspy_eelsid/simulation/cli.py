@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 __all__ = ["register", "main"]
@@ -29,8 +30,22 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--config", help="JSON file with configuration overrides (SimulationConfig fields)")
     p.add_argument("--gos-file", help="GOSH file (default: the package's table)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output file (refused otherwise; it is replaced only "
+                        "once the new one is complete)")
     p.set_defaults(func=run)
     return p
+
+
+def _holding(path) -> str:
+    """", holding N simulated spectra" for a dataset file, else ""."""
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as h:
+            return f", holding {h['spectra'].shape[0]:,} simulated spectra"
+    except (OSError, KeyError, AttributeError, IndexError):
+        return ""
 
 
 def run(args) -> int:
@@ -54,6 +69,9 @@ def run(args) -> int:
         unwritable = missing_folder(args.out)
         if unwritable:
             raise ValueError(unwritable)
+        if os.path.exists(args.out) and not args.overwrite:
+            raise ValueError(f"{args.out} exists{_holding(args.out)}; pass --overwrite to replace it, "
+                             "or choose another --out")
         from hyperspy_eelsid.inference import resolve_device  # numpy/torch only, no HyperSpy
 
         device = resolve_device(args.device)  # 'gpu' or a CUDA device torch does not see: a clear error
