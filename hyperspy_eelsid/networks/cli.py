@@ -107,17 +107,6 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _load_weights(path, device):
-    from pathlib import Path
-
-    from hyperspy_eelsid.networks.io import ENSEMBLE_CARD, load_ensemble, load_model
-
-    path = Path(path)
-    if path.is_dir() or path.name == ENSEMBLE_CARD:
-        return load_ensemble(path, device=device)
-    return load_model(path, device=device)
-
-
 def _check_options(args) -> str:
     """The device to use (``"auto"`` resolved); refuses a threshold that is no probability, a
     batch size below 1 and a device torch cannot use (``ValueError`` saying which), before any
@@ -136,20 +125,19 @@ def _check_options(args) -> str:
 def _cmd_evaluate(args) -> int:
     import numpy as np
 
+    from hyperspy_eelsid._output import missing_folder
     from hyperspy_eelsid.elements import element_index
     from hyperspy_eelsid.evaluation import confused_pairs, evaluate_predictions, summary
+    from hyperspy_eelsid.inference import load_predictor_model
     from hyperspy_eelsid.networks.data import HDF5Spectra
-
     from hyperspy_eelsid.networks.io import ModelFileError
-
-    from hyperspy_eelsid._output import missing_folder
 
     unwritable = missing_folder(args.output)
     if unwritable:  # before the evaluation
         return _bad_input("evaluate", FileNotFoundError(unwritable))
     try:
         device = _check_options(args)
-        model = _load_weights(args.weights, device)
+        model = load_predictor_model(args.weights, device=device)
     except (ModelFileError, ValueError, OSError) as exc:  # missing or corrupt weights
         return _bad_input("evaluate", exc)
     try:

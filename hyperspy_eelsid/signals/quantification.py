@@ -14,6 +14,7 @@ import contextlib
 
 import numpy as np
 
+from hyperspy_eelsid.physics.cross_sections import MAX_ANGLE_MRAD
 from hyperspy_eelsid.signals.linear_fit import _fit_linear, fit_linear
 
 __all__ = ["MicroscopeParametersError", "create_model", "model_signal", "quantify_elements"]
@@ -36,8 +37,10 @@ _EXAMPLE_PARAMETERS = {"beam_energy": 200, "convergence_angle": 10, "collection_
 #: often one whose beam energy was given in eV or whose angles were given in rad.
 _PARAMETER_RANGES = {
     "beam_energy": (0.0, 3000.0, False, "keV, above 0 and at most 3,000: 300 kV is 300, not 300000"),
-    "convergence_angle": (0.0, 1000.0, True, "mrad, 0 for a parallel beam, at most 1,000: 20 mrad is 20"),
-    "collection_angle": (0.0, 1000.0, False, "mrad, above 0 and at most 1,000: 40 mrad is 40"),
+    "convergence_angle": (0.0, MAX_ANGLE_MRAD, True,
+                          f"mrad, 0 for a parallel beam, at most {MAX_ANGLE_MRAD:,.0f}: 20 mrad is 20"),
+    "collection_angle": (0.0, MAX_ANGLE_MRAD, False,
+                         f"mrad, above 0 and at most {MAX_ANGLE_MRAD:,.0f}: 40 mrad is 40"),
 }
 
 
